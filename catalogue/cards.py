@@ -1,0 +1,136 @@
+"""Reading one tool in full: lookup by id, slug or name, and the card `edcat tools show` prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from catalogue.db import Catalogue
+from catalogue.errors import ToolNotFound
+from catalogue.models import Classification, Fact, Label, Page, Tool
+
+
+def find_tool(catalogue: Catalogue, ref: str | int) -> Tool:
+    """The tool whose id, slug or name (case-insensitive) is `ref`.
+
+    Raises ToolNotFound naming close matches when there is no single tool.
+    """
+    text = str(ref).strip()
+    with catalogue.session() as session:
+        if text.isdigit():
+            tool = session.get(Tool, int(text))
+            if tool is not None:
+                return tool
+        matches = (
+            session.exec(
+                select(Tool).where(
+                    or_(Tool.slug == text.lower(), func.lower(Tool.name) == text.lower())
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            options = ", ".join(f"{t.slug} (id {t.id})" for t in matches)
+            raise ToolNotFound(
+                f"{text!r} names {len(matches)} tools: {options}; use the slug or id"
+            )
+        close = (
+            session.exec(
+                select(Tool.slug).where(Tool.name.ilike(f"%{text}%")).order_by(Tool.name).limit(5)
+            )
+            .scalars()
+            .all()
+        )
+    hint = f"; did you mean: {', '.join(close)}" if close else ""
+    raise ToolNotFound(f"no tool {text!r} in the catalogue{hint}")
+
+
+@dataclass
+class ToolCard:
+    tool: dict[str, Any]
+    pages: list[dict[str, Any]]
+    facts: list[dict[str, Any]]
+    classifications: list[dict[str, Any]]
+    labels: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.tool,
+            "pages": self.pages,
+            "facts": self.facts,
+            "classifications": self.classifications,
+            "labels": self.labels,
+        }
+
+
+def tool_card(catalogue: Catalogue, ref: str | int) -> ToolCard:
+    """Everything the catalogue knows about one tool, current state only."""
+    tool = find_tool(catalogue, ref)
+    with catalogue.session() as session:
+        pages = (
+            session.exec(select(Page).where(Page.tool_id == tool.id).order_by(Page.kind, Page.url))
+            .scalars()
+            .all()
+        )
+        facts = (
+            session.exec(
+                select(Fact)
+                .where(Fact.tool_id == tool.id, Fact.retracted_at.is_(None))
+                .order_by(Fact.field, Fact.value)
+            )
+            .scalars()
+            .all()
+        )
+        classifications = (
+            session.exec(
+                select(Classification)
+                .where(Classification.tool_id == tool.id, Classification.is_current.is_(True))
+                .order_by(Classification.dimension)
+            )
+            .scalars()
+            .all()
+        )
+        labels = (
+            session.exec(
+                select(Label)
+                .where(Label.tool_id == tool.id, Label.is_current.is_(True))
+                .order_by(Label.dimension)
+            )
+            .scalars()
+            .all()
+        )
+    return ToolCard(
+        tool=tool.model_dump(exclude={"identity_key"}),
+        pages=[p.model_dump(include=PAGE_FIELDS) for p in pages],
+        facts=[f.model_dump(include=FACT_CARD_FIELDS) for f in facts],
+        classifications=[c.model_dump(include=CLASSIFICATION_FIELDS) for c in classifications],
+        labels=[label.model_dump(include=LABEL_FIELDS) for label in labels],
+    )
+
+
+PAGE_FIELDS = {"url", "kind", "fetched_at", "http_status", "title", "content_hash", "changed_at"}
+FACT_CARD_FIELDS = {
+    "field",
+    "value",
+    "evidence",
+    "source_url",
+    "origin",
+    "first_observed_at",
+    "observed_at",
+}
+CLASSIFICATION_FIELDS = {
+    "dimension",
+    "label",
+    "confidence",
+    "uncertain",
+    "probabilities",
+    "evidence",
+    "model_version",
+    "created_at",
+}
+LABEL_FIELDS = {"dimension", "label", "annotator", "note", "source", "created_at"}

@@ -1,0 +1,232 @@
+"""Opening a catalogue file: connection settings, schema version, upgrades and search index.
+
+The schema version is SQLite's `user_version`. A catalogue made by an older release is refused
+by ordinary commands with a message naming `edcat upgrade`, which backs the file up and applies
+every migration in one transaction, so a failed upgrade leaves the catalogue as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DatabaseError
+from sqlmodel import Session, SQLModel
+
+from catalogue import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from catalogue.errors import CatalogueNotFound, NotACatalogue, SchemaVersionError
+
+SCHEMA_VERSION = 1
+
+# MIGRATIONS[n] upgrades a catalogue from version n - 1 to n. Each runs inside the upgrade's
+# single transaction; add one here (and bump SCHEMA_VERSION) for every schema change.
+Migration = Callable[[Connection], None]
+MIGRATIONS: dict[int, Migration] = {}
+
+FTS_TABLE = "tools_fts"
+FTS_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} "
+    "USING fts5(name, description, page_text, tokenize='porter unicode61')"
+)
+
+
+def _configure_connection(dbapi_connection: sqlite3.Connection, _record) -> None:
+    # Autocommit at the driver level; SQLAlchemy issues BEGIN itself (see _begin), so DDL and
+    # DML share one real transaction.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute("PRAGMA journal_mode = WAL")  # a reader can query while a crawl writes
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", _configure_connection)
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+@dataclass
+class Catalogue:
+    """An open catalogue file. Use `open_catalogue` to get one."""
+
+    path: Path
+    engine: Engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose work is committed together at the end, or not at all."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_catalogue(path: str | Path, *, create: bool = False) -> Catalogue:
+    """Open the catalogue at `path`, creating it when `create` is true and it does not exist.
+
+    Raises CatalogueNotFound, NotACatalogue or SchemaVersionError with a message a user can act on.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        if not create:
+            raise CatalogueNotFound(
+                f"no catalogue at {path}; create one with `edcat tools import FILE` "
+                "or point --db / EDCAT_DB at an existing one"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(path)
+    catalogue = Catalogue(path=path, engine=engine)
+    try:
+        _prepare(catalogue)
+    except DatabaseError as exc:
+        engine.dispose()
+        raise NotACatalogue(f"{path} is not an edcat catalogue ({exc.orig})") from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return catalogue
+
+
+def _prepare(catalogue: Catalogue) -> None:
+    with catalogue.engine.connect() as conn:
+        version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+        tables = _table_names(conn)
+    if version == 0 and not tables:
+        _create_schema(catalogue.engine)
+        return
+    if version == 0 or "tools" not in tables:
+        raise NotACatalogue(f"{catalogue.path} is an SQLite file but not an edcat catalogue")
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"{catalogue.path} was made by a newer edcat (schema version {version}; this edcat "
+            f"reads up to {SCHEMA_VERSION}); upgrade edcat to open it"
+        )
+    if version < SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"{catalogue.path} is at schema version {version}, this edcat needs {SCHEMA_VERSION}; "
+            f"run `edcat --db {catalogue.path} upgrade` (it keeps a backup)"
+        )
+
+
+def _table_names(conn: Connection) -> set[str]:
+    rows = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {row[0] for row in rows}
+
+
+def _create_schema(engine: Engine) -> None:
+    with engine.begin() as conn:
+        SQLModel.metadata.create_all(conn)
+        conn.exec_driver_sql(FTS_DDL)
+        conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def upgrade_catalogue(path: str | Path) -> tuple[int, int, Path | None]:
+    """Bring an older catalogue up to SCHEMA_VERSION. Returns (from, to, backup path).
+
+    The file is copied to `<name>.v<from>.bak` first, and all migrations run in one
+    transaction: if any fails, nothing changes.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise CatalogueNotFound(f"no catalogue at {path}")
+    engine = make_engine(path)
+    try:
+        with engine.connect() as conn:
+            version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+        if version == SCHEMA_VERSION:
+            return version, version, None
+        if version > SCHEMA_VERSION or version < 1:
+            raise SchemaVersionError(f"{path}: cannot upgrade from schema version {version}")
+        backup = path.with_name(f"{path.name}.v{version}.bak")
+        _backup(path, backup)
+        with engine.begin() as conn:
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[target](conn)
+            conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return version, SCHEMA_VERSION, backup
+    except DatabaseError as exc:
+        raise NotACatalogue(f"{path} is not an edcat catalogue ({exc.orig})") from None
+    finally:
+        engine.dispose()
+
+
+def _backup(path: Path, backup: Path) -> None:
+    """A consistent copy even in WAL mode (sqlite3's online backup, not a file copy)."""
+    source = sqlite3.connect(path)
+    try:
+        target = sqlite3.connect(backup)
+        with target:
+            source.backup(target)
+        target.close()
+    finally:
+        source.close()
+    if not backup.exists():  # pragma: no cover - sqlite3 always writes the file
+        shutil.copy2(path, backup)
+
+
+def refresh_search_index(conn: Connection, tool_ids: Iterable[int] | None = None) -> None:
+    """Rebuild the full-text rows of the given tools (all tools when None).
+
+    The index holds the tool's name, description and the text of its crawled pages, so a search
+    finds a tool by what its own site says.
+    """
+    select_rows = (
+        "SELECT t.id, t.name, coalesce(t.description, ''), "
+        "coalesce((SELECT group_concat(coalesce(p.title, '') || ' ' || coalesce(p.text, ''), ' ') "
+        "FROM pages p WHERE p.tool_id = t.id), '') FROM tools t"
+    )
+    if tool_ids is None:
+        conn.exec_driver_sql(f"DELETE FROM {FTS_TABLE}")
+        conn.exec_driver_sql(
+            f"INSERT INTO {FTS_TABLE}(rowid, name, description, page_text) {select_rows}"
+        )
+        return
+    ids = sorted(set(tool_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        conn.exec_driver_sql(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({marks})", tuple(chunk))
+        conn.exec_driver_sql(
+            f"INSERT INTO {FTS_TABLE}(rowid, name, description, page_text) "
+            f"{select_rows} WHERE t.id IN ({marks})",
+            tuple(chunk),
+        )
+
+
+def fts_query(text_query: str) -> str:
+    """Turn free text into a safe FTS5 query: every word must match (prefix for the last)."""
+    words = [w for w in "".join(c if c.isalnum() else " " for c in text_query).split() if w]
+    if not words:
+        return ""
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"
+    return " AND ".join(quoted)
+
+
+def execute_sql(catalogue: Catalogue, sql: str, params: dict | None = None) -> list[tuple]:
+    """Run read-only SQL (used by `edcat info` and tests)."""
+    with catalogue.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params or {})]

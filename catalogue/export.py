@@ -1,0 +1,270 @@
+"""`edcat export`: one row per tool with its facts, labels, classifications and provenance.
+
+Every column is described once, in COLUMNS; the data dictionary written beside the export is
+made from the same list, so the two cannot drift apart. Files are written to a temporary name
+and renamed into place, so an interrupted export never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from catalogue.db import SCHEMA_VERSION, Catalogue
+from catalogue.errors import CatalogueError
+from catalogue.models import Classification, Fact, Label, Page, Tool
+from catalogue.query import ToolQuery, query_tools
+from catalogue.vocabulary import DIMENSIONS, FACT_FIELDS
+
+FORMATS = ("csv", "jsonl", "parquet")
+
+TOOL_COLUMNS: list[tuple[str, str, str]] = [
+    ("id", "integer", "edcat's id for the tool in this catalogue"),
+    ("name", "string", "Tool name as given by the source list"),
+    ("slug", "string", "Stable lower-case identifier"),
+    ("homepage", "string", "Canonical homepage URL"),
+    ("domain", "string", "Homepage host without www."),
+    ("category", "string", "Category given by the first source list"),
+    ("description", "string", "Short description from the source list(s)"),
+    ("first_seen", "datetime (UTC)", "When the tool entered this catalogue"),
+    ("last_crawled", "datetime (UTC)", "When its site was last fetched; empty if never"),
+    ("updated_at", "datetime (UTC)", "Last change to the tool, its pages, facts or tags"),
+    ("sources", "string", "Source lists the record came from, '; '-separated"),
+    ("provenance_json", "JSON", "Per-source provenance: repository, path, commit, licence"),
+    ("page_urls", "string", "Crawled page URLs with their kind, '; '-separated"),
+]
+
+
+def _tag_columns(dimension: str) -> list[tuple[str, str, str]]:
+    labels = ", ".join(DIMENSIONS[dimension])
+    return [
+        (
+            dimension,
+            "string",
+            f"Current {dimension}: a person's label if any, else the model's prediction, "
+            f"'uncertain' below the model's threshold, 'unclassified' if neither ({labels})",
+        ),
+        (f"{dimension}_source", "string", "'label' (a person) or 'model'"),
+        (
+            f"{dimension}_confidence",
+            "float",
+            "Model probability of the prediction (1.0 for labels)",
+        ),
+        (
+            f"{dimension}_model_label",
+            "string",
+            "The model's prediction, even if a label overrides it",
+        ),
+        (f"{dimension}_model_version", "string", "Model version that made the prediction"),
+        (f"{dimension}_classified_at", "datetime (UTC)", "When the prediction was made"),
+        (f"{dimension}_evidence", "string", "Terms that pushed the prediction, '; '-separated"),
+        (f"{dimension}_label", "string", "A person's label, if any"),
+        (f"{dimension}_label_annotator", "string", "Who set the label"),
+        (f"{dimension}_labelled_at", "datetime (UTC)", "When the label was set"),
+    ]
+
+
+def _fact_columns() -> list[tuple[str, str, str]]:
+    columns = []
+    for name, allowed in FACT_FIELDS.items():
+        values = f" (values: {', '.join(allowed)})" if allowed else ""
+        columns.append(
+            (f"fact_{name}", "string", f"Current '{name}' facts, '; '-separated{values}")
+        )
+    columns.append(
+        (
+            "facts_json",
+            "JSON",
+            "Every current fact with its evidence quote, source URL, "
+            "origin (crawl or import) and first/last observation dates",
+        )
+    )
+    return columns
+
+
+COLUMNS = TOOL_COLUMNS + _tag_columns("purpose") + _tag_columns("pedagogy") + _fact_columns()
+
+
+def export_catalogue(
+    catalogue: Catalogue, out: str | Path, fmt: str, query: ToolQuery | None = None
+) -> tuple[int, Path]:
+    """Write the export and its data dictionary; return (rows written, dictionary path)."""
+    if fmt not in FORMATS:
+        raise CatalogueError(f"unknown export format {fmt!r}; valid formats: {', '.join(FORMATS)}")
+    out = Path(out)
+    if not out.parent.exists():
+        raise CatalogueError(f"cannot write {out}: folder {out.parent} does not exist")
+    query = query or ToolQuery()
+    query.limit = None
+    rows = list(export_rows(catalogue, query))
+    writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
+    with _atomic(out) as tmp:
+        writer(rows, tmp)
+    dictionary = out.with_name(out.stem + ".dictionary.md")
+    with _atomic(dictionary) as tmp:
+        tmp.write_text(data_dictionary(catalogue, out.name, len(rows)), encoding="utf-8")
+    return len(rows), dictionary
+
+
+def export_rows(catalogue: Catalogue, query: ToolQuery) -> Iterator[dict[str, Any]]:
+    tools = query_tools(catalogue, query)
+    ids = [t["id"] for t in tools]
+    with catalogue.engine.connect() as conn:
+        facts = _group(conn, select(Fact).where(Fact.retracted_at.is_(None)), ids)
+        pages = _group(conn, select(Page.tool_id, Page.url, Page.kind), ids)
+        models = _current(conn, Classification, ids)
+        labels = _current(conn, Label, ids)
+    provenance = _provenance(catalogue, ids)
+    for tool in tools:
+        tool_id = tool["id"]
+        row = {name: tool.get(name) for name, _, _ in TOOL_COLUMNS}
+        row["sources"] = "; ".join(
+            dict.fromkeys(s.get("repo", "") for s in provenance.get(tool_id, []))
+        )
+        row["provenance_json"] = json.dumps(provenance.get(tool_id, []), ensure_ascii=False)
+        row["page_urls"] = "; ".join(f"{p.url} ({p.kind})" for p in pages.get(tool_id, []))
+        for dimension in DIMENSIONS:
+            row.update(_tag_values(dimension, tool, models, labels))
+        row.update(_fact_values(facts.get(tool_id, [])))
+        yield {k: _plain(v) for k, v in row.items()}
+
+
+def _group(conn, stmt, ids: list[int]) -> dict[int, list]:
+    wanted = set(ids)
+    grouped: dict[int, list] = {}
+    for row in conn.execute(stmt):
+        if row.tool_id in wanted:
+            grouped.setdefault(row.tool_id, []).append(row)
+    return grouped
+
+
+def _current(conn, model, ids: list[int]) -> dict[tuple[int, str], Any]:
+    wanted = set(ids)
+    stmt = select(model).where(model.is_current.is_(True), model.tool_id.is_not(None))
+    return {
+        (row.tool_id, row.dimension): row for row in conn.execute(stmt) if row.tool_id in wanted
+    }
+
+
+def _provenance(catalogue: Catalogue, ids: list[int]) -> dict[int, list[dict]]:
+    with catalogue.engine.connect() as conn:
+        rows = conn.execute(select(Tool.id, Tool.provenance))
+        wanted = set(ids)
+        return {row.id: row.provenance or [] for row in rows if row.id in wanted}
+
+
+def _tag_values(dimension: str, tool: dict, models: dict, labels: dict) -> dict[str, Any]:
+    model = models.get((tool["id"], dimension))
+    label = labels.get((tool["id"], dimension))
+    evidence = model.evidence if model is not None else []
+    return {
+        dimension: tool[dimension],
+        f"{dimension}_source": tool[f"{dimension}_source"],
+        f"{dimension}_confidence": tool[f"{dimension}_confidence"],
+        f"{dimension}_model_label": model.label if model is not None else None,
+        f"{dimension}_model_version": model.model_version if model is not None else None,
+        f"{dimension}_classified_at": model.created_at if model is not None else None,
+        f"{dimension}_evidence": "; ".join(str(e.get("term", "")) for e in evidence or []),
+        f"{dimension}_label": label.label if label is not None else None,
+        f"{dimension}_label_annotator": label.annotator if label is not None else None,
+        f"{dimension}_labelled_at": label.created_at if label is not None else None,
+    }
+
+
+def _fact_values(facts: list) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in FACT_FIELDS:
+        found = sorted({f.value for f in facts if f.field == name})
+        values[f"fact_{name}"] = "; ".join(found) if found else None
+    values["facts_json"] = json.dumps(
+        [
+            {
+                "field": f.field,
+                "value": f.value,
+                "evidence": f.evidence,
+                "source_url": f.source_url,
+                "origin": f.origin,
+                "first_observed_at": _plain(f.first_observed_at),
+                "observed_at": _plain(f.observed_at),
+            }
+            for f in sorted(facts, key=lambda f: (f.field, f.value))
+        ],
+        ensure_ascii=False,
+    )
+    return values
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; move it into place only if the block succeeds."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[c[0] for c in COLUMNS])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _write_jsonl(rows: list[dict[str, Any]], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {"integer": pa.int64(), "float": pa.float64()}
+    schema = pa.schema([(name, types.get(kind, pa.string())) for name, kind, _ in COLUMNS])
+    columns = {name: [row.get(name) for row in rows] for name, _, _ in COLUMNS}
+    pq.write_table(pa.table(columns, schema=schema), path)
+
+
+def data_dictionary(catalogue: Catalogue, export_name: str, row_count: int) -> str:
+    try:
+        edcat_version = version("edcat")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        edcat_version = "unknown"
+    lines = [
+        f"# Data dictionary for `{export_name}`",
+        "",
+        f"- Rows: {row_count} (one per tool)",
+        f"- Exported: {datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"- Made by: edcat {edcat_version}, catalogue schema version {SCHEMA_VERSION}",
+        f"- Catalogue: `{catalogue.path.name}`",
+        "",
+        "Tool names, URLs and categories are facts. Descriptions come from public lists under",
+        "the licences in each row's `provenance_json`; cite the source repositories named there.",
+        "Facts with origin `crawl` were found on the vendor's own pages (quote and URL in",
+        "`facts_json`); origin `import` means a source list stated it. A missing fact means",
+        "unknown, not 'no'. Multi-valued cells are separated by '; '.",
+        "",
+        "| column | type | description |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{name}` | {kind} | {text} |" for name, kind, text in COLUMNS]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,345 @@
+"""Writing to the catalogue: the API the crawler and the classifier use.
+
+Each function takes an open `Catalogue` and does its work in one transaction. Nothing here knows
+about Scrapy or scikit-learn: callers hand in plain records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from catalogue.db import Catalogue, refresh_search_index
+from catalogue.errors import CatalogueError, InvalidInput
+from catalogue.models import (
+    Classification,
+    CrawlRun,
+    Fact,
+    Label,
+    ModelVersion,
+    Page,
+    PageVersion,
+    Tool,
+    utcnow,
+)
+from catalogue.urls import canonical_url
+from catalogue.vocabulary import DIMENSIONS, FACT_FIELDS, PAGE_KINDS
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    url: str
+    kind: str = "other"
+    http_status: int | None = 200
+    title: str | None = None
+    meta_description: str | None = None
+    text: str | None = None
+    fetched_at: datetime | None = None
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of what edcat keeps of the page (title and text), so markup churn is no change."""
+        content = f"{self.title or ''}\n{self.text or ''}"
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class FactRecord:
+    field: str
+    value: str
+    evidence: str | None = None
+    source_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    page_id: int
+    new: bool
+    changed: bool
+
+
+@dataclass(frozen=True)
+class ClassificationRecord:
+    tool_id: int
+    dimension: str
+    label: str
+    confidence: float
+    model_version: str
+    uncertain: bool = False
+    probabilities: dict[str, float] = field(default_factory=dict)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    dimension: str
+    label: str
+    tool_id: int | None = None
+    name: str | None = None
+    text: str | None = None
+    annotator: str = "unknown"
+    note: str | None = None
+    source: str | None = None
+
+
+# --- crawl runs -------------------------------------------------------------------------------
+
+
+def start_crawl_run(catalogue: Catalogue, options: dict[str, Any]) -> int:
+    with catalogue.session() as session:
+        run = CrawlRun(options=options)
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def finish_crawl_run(catalogue: Catalogue, run_id: int, status: str, stats: dict[str, Any]) -> None:
+    with catalogue.session() as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            raise CatalogueError(f"no crawl run {run_id}")
+        run.status, run.stats, run.finished_at = status, stats, utcnow()
+
+
+# --- pages and facts --------------------------------------------------------------------------
+
+
+def record_page(
+    catalogue: Catalogue,
+    tool_id: int,
+    page: PageRecord,
+    facts: Sequence[FactRecord] = (),
+    crawl_run_id: int | None = None,
+) -> PageOutcome:
+    """Store one fetched page and the facts found on it, keeping history.
+
+    The page is keyed by canonical URL. Every fetch adds a `page_versions` row. Facts already
+    known from this page are confirmed (observed_at moves on); new ones are added; ones this
+    page stated before but no longer does are retracted. The tool's `updated_at` moves only
+    when something really changed.
+    """
+    if page.kind not in PAGE_KINDS:
+        raise CatalogueError(f"unknown page kind {page.kind!r}")
+    now = page.fetched_at or utcnow()
+    url = canonical_url(page.url)
+    with catalogue.session() as session:
+        existing = session.exec(select(Page).where(Page.url == url)).scalars().first()
+        new = existing is None
+        changed = new or existing.content_hash != page.content_hash
+        stored = existing or Page(tool_id=tool_id, url=url)
+        _fill_page(stored, page, now, crawl_run_id, changed)
+        session.add(stored)
+        session.flush()
+        session.add(
+            PageVersion(
+                page_id=stored.id,
+                crawl_run_id=crawl_run_id,
+                fetched_at=now,
+                http_status=page.http_status,
+                content_hash=page.content_hash,
+                changed=changed,
+            )
+        )
+        facts_changed = _sync_page_facts(session, tool_id, stored, facts, crawl_run_id, now)
+        tool = session.get(Tool, tool_id)
+        tool.last_crawled = now
+        if changed or facts_changed:
+            tool.updated_at = now
+        session.flush()
+        refresh_search_index(session.connection(), [tool_id])
+        return PageOutcome(page_id=stored.id, new=new, changed=changed)
+
+
+def _fill_page(stored: Page, page: PageRecord, now, crawl_run_id, changed: bool) -> None:
+    stored.kind = page.kind
+    stored.fetched_at = now
+    stored.http_status = page.http_status
+    stored.crawl_run_id = crawl_run_id
+    if changed:
+        stored.content_hash = page.content_hash
+        stored.title = page.title
+        stored.meta_description = page.meta_description
+        stored.text = page.text
+        stored.changed_at = now
+
+
+def _sync_page_facts(
+    session: Session,
+    tool_id: int,
+    page: Page,
+    facts: Sequence[FactRecord],
+    crawl_run_id: int | None,
+    now: datetime,
+) -> bool:
+    for fact in facts:
+        _check_fact(fact)
+    active = {
+        (f.field, f.value): f
+        for f in session.exec(
+            select(Fact).where(
+                Fact.page_id == page.id, Fact.retracted_at.is_(None), Fact.origin == "crawl"
+            )
+        ).scalars()
+    }
+    found = {}
+    for fact in facts:
+        found.setdefault((fact.field, fact.value.lower()), fact)
+    changed = False
+    for key, fact in found.items():
+        current = active.get(key)
+        if current is not None:
+            current.observed_at, current.crawl_run_id = now, crawl_run_id
+            current.evidence = fact.evidence or current.evidence
+            continue
+        changed = True
+        session.add(
+            Fact(
+                tool_id=tool_id,
+                field=key[0],
+                value=key[1],
+                evidence=fact.evidence,
+                source_url=fact.source_url or page.url,
+                page_id=page.id,
+                crawl_run_id=crawl_run_id,
+                first_observed_at=now,
+                observed_at=now,
+            )
+        )
+    for key, stale in active.items():
+        if key not in found:
+            stale.retracted_at = now
+            changed = True
+    return changed
+
+
+def _check_fact(fact: FactRecord) -> None:
+    if fact.field not in FACT_FIELDS:
+        raise CatalogueError(f"unknown fact field {fact.field!r}")
+    allowed = FACT_FIELDS[fact.field]
+    if allowed is not None and fact.value.lower() not in allowed:
+        raise CatalogueError(f"unknown value {fact.value!r} for fact {fact.field}")
+
+
+# --- classifications and labels ----------------------------------------------------------------
+
+
+def record_classifications(catalogue: Catalogue, records: Iterable[ClassificationRecord]) -> int:
+    """Store predictions; each becomes the tool's current one for its dimension."""
+    records = list(records)
+    now = utcnow()
+    with catalogue.session() as session:
+        for record in records:
+            if record.label not in DIMENSIONS.get(record.dimension, ()):
+                raise CatalogueError(f"unknown {record.dimension} label {record.label!r}")
+        for chunk in _chunks(records, 500):
+            for dimension in {r.dimension for r in chunk}:
+                ids = [r.tool_id for r in chunk if r.dimension == dimension]
+                session.exec(
+                    update(Classification)
+                    .where(
+                        Classification.tool_id.in_(ids),
+                        Classification.dimension == dimension,
+                        Classification.is_current.is_(True),
+                    )
+                    .values(is_current=False)
+                )
+            session.add_all(
+                Classification(**record.__dict__, created_at=now, is_current=True)
+                for record in chunk
+            )
+    return len(records)
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def add_labels(catalogue: Catalogue, records: Sequence[LabelRecord], source: str = "") -> int:
+    """Add people's labels, all or none; a new label replaces the tool's current one."""
+    problems = [
+        f"label {n}: unknown {r.dimension} label {r.label!r} "
+        f"(valid: {', '.join(DIMENSIONS.get(r.dimension, ()))})"
+        for n, r in enumerate(records, start=1)
+        if r.label not in DIMENSIONS.get(r.dimension, ())
+    ]
+    if problems:
+        raise InvalidInput(source or "labels", problems)
+    now = utcnow()
+    with catalogue.session() as session:
+        for record in records:
+            if record.tool_id is not None:
+                session.exec(
+                    update(Label)
+                    .where(
+                        Label.tool_id == record.tool_id,
+                        Label.dimension == record.dimension,
+                        Label.is_current.is_(True),
+                    )
+                    .values(is_current=False)
+                )
+            session.add(Label(**record.__dict__, created_at=now, is_current=True))
+            session.flush()
+        tool_ids = {r.tool_id for r in records if r.tool_id is not None}
+        if tool_ids:
+            session.exec(update(Tool).where(Tool.id.in_(tool_ids)).values(updated_at=now))
+    return len(records)
+
+
+# --- model versions ---------------------------------------------------------------------------
+
+
+def register_model(
+    catalogue: Catalogue,
+    version: str,
+    path: str,
+    metrics: dict[str, Any],
+    data_hash: str | None = None,
+    make_default: bool = False,
+) -> None:
+    """Record a trained model (idempotent by version)."""
+    with catalogue.session() as session:
+        model = (
+            session.exec(select(ModelVersion).where(ModelVersion.version == version))
+            .scalars()
+            .first()
+        )
+        if model is None:
+            model = ModelVersion(version=version, path=path)
+        model.path, model.metrics, model.data_hash = path, metrics, data_hash
+        session.add(model)
+        session.flush()
+        if make_default or _no_default(session):
+            _set_default(session, version)
+
+
+def _no_default(session: Session) -> bool:
+    count = session.exec(
+        select(func.count()).select_from(ModelVersion).where(ModelVersion.is_default.is_(True))
+    ).scalar_one()
+    return count == 0
+
+
+def _set_default(session: Session, version: str) -> None:
+    session.exec(update(ModelVersion).values(is_default=False))
+    session.exec(
+        update(ModelVersion).where(ModelVersion.version == version).values(is_default=True)
+    )
+
+
+def set_default_model(catalogue: Catalogue, version: str) -> None:
+    with catalogue.session() as session:
+        found = (
+            session.exec(select(ModelVersion).where(ModelVersion.version == version))
+            .scalars()
+            .first()
+        )
+        if found is None:
+            raise CatalogueError(f"no model version {version!r} in this catalogue")
+        _set_default(session, version)

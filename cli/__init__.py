@@ -1,0 +1,1 @@
+"""The `edcat` command line: a thin layer over crawler/, classifier/ and catalogue/."""

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+import catalogue.db as db
+from catalogue import (
+    CatalogueNotFound,
+    NotACatalogue,
+    SchemaVersionError,
+    import_tools,
+    open_catalogue,
+    upgrade_catalogue,
+)
+from catalogue.db import execute_sql
+from tests.conftest import TOOLS
+
+
+def test_new_catalogue_records_schema_version_and_uses_wal(db_path):
+    catalogue = open_catalogue(db_path, create=True)
+    assert catalogue.schema_version() == db.SCHEMA_VERSION
+    assert execute_sql(catalogue, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_missing_catalogue_is_not_created_by_readers(db_path):
+    with pytest.raises(CatalogueNotFound, match="no catalogue at"):
+        open_catalogue(db_path)
+    assert not db_path.exists()
+
+
+def test_corrupt_file_is_refused(tmp_path):
+    path = tmp_path / "corrupt.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(NotACatalogue, match="is not an edcat catalogue"):
+        open_catalogue(path)
+
+
+def test_other_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE things (id INTEGER)")
+    with pytest.raises(NotACatalogue, match="not an edcat catalogue"):
+        open_catalogue(path)
+
+
+def test_newer_catalogue_is_refused(db_path):
+    open_catalogue(db_path, create=True).close()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(f"PRAGMA user_version = {db.SCHEMA_VERSION + 1}")
+    with pytest.raises(SchemaVersionError, match="made by a newer edcat"):
+        open_catalogue(db_path)
+
+
+@pytest.fixture
+def next_version(monkeypatch):
+    """Pretend this edcat is one schema version ahead, with a real migration to get there."""
+
+    def add_vendor_country(conn):
+        conn.exec_driver_sql("ALTER TABLE tools ADD COLUMN vendor_country VARCHAR")
+        conn.exec_driver_sql("UPDATE tools SET vendor_country = 'unknown'")
+
+    target = db.SCHEMA_VERSION + 1
+    monkeypatch.setattr(db, "SCHEMA_VERSION", target)
+    monkeypatch.setitem(db.MIGRATIONS, target, add_vendor_country)
+    return target
+
+
+def make_old_catalogue(path):
+    catalogue = open_catalogue(path, create=True)
+    import_tools(catalogue, TOOLS / "small.csv")
+    catalogue.close()
+
+
+def test_older_catalogue_asks_for_upgrade_then_upgrades_without_loss(db_path, next_version):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db, "SCHEMA_VERSION", next_version - 1)
+        make_old_catalogue(db_path)
+    with pytest.raises(SchemaVersionError, match="edcat --db .* upgrade"):
+        open_catalogue(db_path)
+    old, new, backup = upgrade_catalogue(db_path)
+    assert (old, new) == (next_version - 1, next_version)
+    assert backup.exists()
+    catalogue = open_catalogue(db_path)
+    assert execute_sql(catalogue, "SELECT count(*), min(vendor_country) FROM tools") == [
+        (4, "unknown")
+    ]
+    assert execute_sql(catalogue, "SELECT count(*) FROM facts")[0][0] > 0
+
+
+def test_failed_upgrade_changes_nothing(db_path, next_version, monkeypatch):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db, "SCHEMA_VERSION", next_version - 1)
+        make_old_catalogue(db_path)
+
+    def broken(conn):
+        conn.exec_driver_sql("ALTER TABLE tools ADD COLUMN half_done VARCHAR")
+        raise RuntimeError("migration bug")
+
+    monkeypatch.setitem(db.MIGRATIONS, next_version, broken)
+    with pytest.raises(RuntimeError):
+        upgrade_catalogue(db_path)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == next_version - 1
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(tools)")]
+        assert "half_done" not in columns
+        assert conn.execute("SELECT count(*) FROM tools").fetchone()[0] == 4
+
+
+def test_reader_can_query_while_a_writer_holds_a_transaction(small_catalogue):
+    """WAL: a crawl writing does not block `edcat tools list`."""
+    writer = sqlite3.connect(small_catalogue.path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE tools SET description = 'changing' WHERE id = 1")
+    reader = open_catalogue(small_catalogue.path)
+    assert execute_sql(reader, "SELECT count(*) FROM tools") == [(6,)]
+    writer.execute("ROLLBACK")
+    writer.close()
