@@ -274,12 +274,16 @@ def _tool_values(record: ToolRecord, now) -> dict[str, Any]:
 
 
 def _unique_slug(record: ToolRecord, taken: set[str]) -> str:
+    """The name's slug; if taken, with the domain; then numbered."""
     base = slugify(record.name)
     candidates = [base]
     if record.homepage:
         candidates.append(f"{base}-{slugify(domain_of(record.homepage) or '')}")
-    candidates += [f"{base}-{n}" for n in range(2, 10_000)]
-    slug = next(c for c in candidates if c not in taken)
+    slug = next((c for c in candidates if c not in taken), None)
+    number = 2
+    while slug is None:
+        slug = f"{base}-{number}" if f"{base}-{number}" not in taken else None
+        number += 1
     taken.add(slug)
     return slug
 

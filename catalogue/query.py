@@ -229,7 +229,7 @@ def _order(query: ToolQuery, rank, purpose_conf) -> list:
         return [Tool.updated_at.desc(), Tool.name]
     if sort == "first-seen":
         return [Tool.first_seen.desc(), Tool.name]
-    return [func.lower(Tool.name), Tool.id]
+    return [Tool.name.collate("NOCASE"), Tool.id]
 
 
 def query_tools(catalogue: Catalogue, query: ToolQuery) -> list[dict[str, Any]]:
