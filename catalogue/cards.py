@@ -9,7 +9,9 @@ from sqlalchemy import func, or_, select
 
 from catalogue.db import Catalogue
 from catalogue.errors import ToolNotFound
+from catalogue.freshness import is_stale
 from catalogue.models import Classification, Fact, Label, Page, Tool
+from catalogue.settings import stale_after_days
 
 
 def find_tool(catalogue: Catalogue, ref: str | int) -> Tool:
@@ -68,8 +70,12 @@ class ToolCard:
         }
 
 
-def tool_card(catalogue: Catalogue, ref: str | int) -> ToolCard:
-    """Everything the catalogue knows about one tool, current state only."""
+def tool_card(catalogue: Catalogue, ref: str | int, stale_days: int | None = None) -> ToolCard:
+    """Everything the catalogue knows about one tool, current state only.
+
+    Each fact carries `stale`: not re-observed within `stale_days` (default: the setting).
+    """
+    days = stale_after_days(stale_days)
     tool = find_tool(catalogue, ref)
     with catalogue.session() as session:
         pages = (
@@ -107,7 +113,10 @@ def tool_card(catalogue: Catalogue, ref: str | int) -> ToolCard:
     return ToolCard(
         tool=tool.model_dump(exclude={"identity_key"}),
         pages=[p.model_dump(include=PAGE_FIELDS) for p in pages],
-        facts=[f.model_dump(include=FACT_CARD_FIELDS) for f in facts],
+        facts=[
+            {**f.model_dump(include=FACT_CARD_FIELDS), "stale": is_stale(f.observed_at, days)}
+            for f in facts
+        ],
         classifications=[c.model_dump(include=CLASSIFICATION_FIELDS) for c in classifications],
         labels=[label.model_dump(include=LABEL_FIELDS) for label in labels],
     )

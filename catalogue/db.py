@@ -21,12 +21,27 @@ from sqlmodel import Session, SQLModel
 from catalogue import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from catalogue.errors import CatalogueNotFound, NotACatalogue, SchemaVersionError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # MIGRATIONS[n] upgrades a catalogue from version n - 1 to n. Each runs inside the upgrade's
 # single transaction; add one here (and bump SCHEMA_VERSION) for every schema change.
 Migration = Callable[[Connection], None]
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _add_tables(*names: str) -> Migration:
+    """A migration that creates new tables (and their indexes) exactly as the models define."""
+
+    def migrate(conn: Connection) -> None:
+        tables = [SQLModel.metadata.tables[name] for name in names]
+        SQLModel.metadata.create_all(conn, tables=tables)
+
+    return migrate
+
+
+MIGRATIONS: dict[int, Migration] = {
+    # v2 (edcat 0.2): people's answers to the DPIA questions, and shortlists.
+    2: _add_tables("reviews", "shortlists", "shortlist_tools"),
+}
 
 # Sorting by name walks this index and stops at --limit instead of sorting every match.
 EXTRA_DDL = ("CREATE INDEX IF NOT EXISTS ix_tools_name_nocase ON tools (name COLLATE NOCASE, id)",)

@@ -22,8 +22,11 @@ from sqlalchemy import select
 
 from catalogue.db import SCHEMA_VERSION, Catalogue
 from catalogue.errors import CatalogueError
+from catalogue.freshness import is_stale
 from catalogue.models import Classification, Fact, Label, Page, Tool
 from catalogue.query import ToolQuery, query_tools
+from catalogue.risk import QUESTIONS, all_current_reviews, answer_questions
+from catalogue.settings import stale_after_days
 from catalogue.vocabulary import DIMENSIONS, FACT_FIELDS
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -85,18 +88,49 @@ def _fact_columns() -> list[tuple[str, str, str]]:
         (
             "facts_json",
             "JSON",
-            "Every current fact with its evidence quote, source URL, "
-            "origin (crawl or import) and first/last observation dates",
+            "Every current fact with its evidence quote, source URL, origin (crawl or import), "
+            "first/last observation dates and `stale` (not re-observed within the stale age)",
+        )
+    )
+    columns.append(("stale_facts", "integer", "How many current facts are stale"))
+    return columns
+
+
+def _dpia_columns() -> list[tuple[str, str, str]]:
+    columns = [
+        (
+            f"dpia_q{q.number}",
+            "string",
+            f"Key risk question {q.number} ({q.text}): vendor-stated, not found, or reviewed",
+        )
+        for q in QUESTIONS
+    ]
+    columns.append(
+        (
+            "dpia_reviews_json",
+            "JSON",
+            "People's answers by question number, with "
+            "reviewer, date and source URL; a review overrides the vendor's pages",
         )
     )
     return columns
 
 
-COLUMNS = TOOL_COLUMNS + _tag_columns("purpose") + _tag_columns("pedagogy") + _fact_columns()
+COLUMNS = (
+    TOOL_COLUMNS
+    + _tag_columns("purpose")
+    + _tag_columns("pedagogy")
+    + _fact_columns()
+    + _dpia_columns()
+)
 
 
 def export_catalogue(
-    catalogue: Catalogue, out: str | Path, fmt: str, query: ToolQuery | None = None
+    catalogue: Catalogue,
+    out: str | Path,
+    fmt: str,
+    query: ToolQuery | None = None,
+    stale_days: int | None = None,
 ) -> tuple[int, Path]:
     """Write the export and its data dictionary; return (rows written, dictionary path)."""
     if fmt not in FORMATS:
@@ -106,7 +140,7 @@ def export_catalogue(
         raise CatalogueError(f"cannot write {out}: folder {out.parent} does not exist")
     query = query or ToolQuery()
     query.limit = None
-    rows = list(export_rows(catalogue, query))
+    rows = list(export_rows(catalogue, query, stale_after_days(stale_days)))
     writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
     with _atomic(out) as tmp:
         writer(rows, tmp)
@@ -116,7 +150,9 @@ def export_catalogue(
     return len(rows), dictionary
 
 
-def export_rows(catalogue: Catalogue, query: ToolQuery) -> Iterator[dict[str, Any]]:
+def export_rows(
+    catalogue: Catalogue, query: ToolQuery, stale_days: int
+) -> Iterator[dict[str, Any]]:
     tools = query_tools(catalogue, query)
     ids = [t["id"] for t in tools]
     with catalogue.engine.connect() as conn:
@@ -125,6 +161,7 @@ def export_rows(catalogue: Catalogue, query: ToolQuery) -> Iterator[dict[str, An
         models = _current(conn, Classification, ids)
         labels = _current(conn, Label, ids)
     provenance = _provenance(catalogue, ids)
+    reviews = all_current_reviews(catalogue)
     for tool in tools:
         tool_id = tool["id"]
         row = {name: tool.get(name) for name, _, _ in TOOL_COLUMNS}
@@ -135,7 +172,9 @@ def export_rows(catalogue: Catalogue, query: ToolQuery) -> Iterator[dict[str, An
         row["page_urls"] = "; ".join(f"{p.url} ({p.kind})" for p in pages.get(tool_id, []))
         for dimension in DIMENSIONS:
             row.update(_tag_values(dimension, tool, models, labels))
-        row.update(_fact_values(facts.get(tool_id, [])))
+        tool_facts = [_fact_dict(f, stale_days) for f in facts.get(tool_id, [])]
+        row.update(_fact_values(tool_facts))
+        row.update(_dpia_values(tool_facts, reviews.get(tool_id, {})))
         yield {k: _plain(v) for k, v in row.items()}
 
 
@@ -181,24 +220,34 @@ def _tag_values(dimension: str, tool: dict, models: dict, labels: dict) -> dict[
     }
 
 
-def _fact_values(facts: list) -> dict[str, Any]:
+def _fact_dict(fact, stale_days: int) -> dict[str, Any]:
+    return {
+        "field": fact.field,
+        "value": fact.value,
+        "evidence": fact.evidence,
+        "source_url": fact.source_url,
+        "origin": fact.origin,
+        "first_observed_at": _plain(fact.first_observed_at),
+        "observed_at": _plain(fact.observed_at),
+        "stale": is_stale(fact.observed_at, stale_days),
+    }
+
+
+def _fact_values(facts: list[dict[str, Any]]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in FACT_FIELDS:
-        found = sorted({f.value for f in facts if f.field == name})
+        found = sorted({f["value"] for f in facts if f["field"] == name})
         values[f"fact_{name}"] = "; ".join(found) if found else None
-    values["facts_json"] = json.dumps(
-        [
-            {
-                "field": f.field,
-                "value": f.value,
-                "evidence": f.evidence,
-                "source_url": f.source_url,
-                "origin": f.origin,
-                "first_observed_at": _plain(f.first_observed_at),
-                "observed_at": _plain(f.observed_at),
-            }
-            for f in sorted(facts, key=lambda f: (f.field, f.value))
-        ],
+    ordered = sorted(facts, key=lambda f: (f["field"], f["value"]))
+    values["facts_json"] = json.dumps(ordered, ensure_ascii=False)
+    values["stale_facts"] = sum(f["stale"] for f in facts)
+    return values
+
+
+def _dpia_values(facts: list[dict[str, Any]], reviews: dict[int, dict]) -> dict[str, Any]:
+    values = {f"dpia_q{a.question.number}": a.status for a in answer_questions(facts, reviews)}
+    values["dpia_reviews_json"] = json.dumps(
+        {str(n): {k: _plain(v) for k, v in r.items()} for n, r in sorted(reviews.items())},
         ensure_ascii=False,
     )
     return values

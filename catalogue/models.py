@@ -154,3 +154,35 @@ class CrawlRun(SQLModel, table=True):
     status: str = "running"  # running | finished | failed | interrupted
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Review(SQLModel, table=True):
+    """A person's answer to one of the seven DPIA risk questions for a tool (schema v2)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_current", "tool_id", "question", "is_current"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tool_id: int = Field(foreign_key="tools.id")
+    question: int
+    answer: str
+    source_url: str | None = None
+    reviewer: str = "unknown"
+    created_at: datetime = Field(default_factory=utcnow)
+    is_current: bool = True
+
+
+class Shortlist(SQLModel, table=True):
+    __tablename__ = "shortlists"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ShortlistTool(SQLModel, table=True):
+    __tablename__ = "shortlist_tools"
+
+    shortlist_id: int = Field(foreign_key="shortlists.id", primary_key=True)
+    tool_id: int = Field(foreign_key="tools.id", primary_key=True)
+    added_at: datetime = Field(default_factory=utcnow)

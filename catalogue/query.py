@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from catalogue.db import FTS_TABLE, Catalogue, fts_query
 from catalogue.errors import InvalidFilter
-from catalogue.models import Classification, Fact, Label, Tool
+from catalogue.models import Classification, Fact, Label, Shortlist, ShortlistTool, Tool
 from catalogue.vocabulary import (
     AUDIENCES,
     DIMENSIONS,
@@ -45,6 +45,7 @@ class ToolQuery:
     facts: list[str] = field(default_factory=list)  # "FIELD=VALUE"
     search: str | None = None
     changed_since: date | datetime | None = None
+    shortlist: str | None = None
     sort: str | None = None  # default: relevance with --search, else name
     limit: int | None = DEFAULT_LIMIT
     offset: int = 0
@@ -209,6 +210,14 @@ def _conditions(query: ToolQuery, purpose, pedagogy, purpose_conf, pedagogy_conf
     for expression in query.facts:
         name, _, value = expression.partition("=")
         conditions.append(_active_fact(name, value))
+    if query.shortlist is not None:
+        conditions.append(
+            Tool.id.in_(
+                select(ShortlistTool.tool_id)
+                .join(Shortlist, Shortlist.id == ShortlistTool.shortlist_id)
+                .where(Shortlist.name == query.shortlist)
+            )
+        )
     if query.changed_since is not None:
         since = query.changed_since
         if not isinstance(since, datetime):

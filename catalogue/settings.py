@@ -14,3 +14,16 @@ def default_db_path() -> Path:
         return Path(os.environ[DB_ENV]).expanduser()
     data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(data_home) / "edcat" / "catalogue.db"
+
+
+STALE_ENV = "EDCAT_STALE_DAYS"
+# A vendor's pages change; a fact not re-observed for six months should be re-checked before a
+# DPIA relies on it.
+DEFAULT_STALE_DAYS = 180
+
+
+def stale_after_days(override: int | None = None) -> int:
+    """`override`, else `$EDCAT_STALE_DAYS`, else 180."""
+    if override is not None:
+        return override
+    return int(os.environ.get(STALE_ENV) or DEFAULT_STALE_DAYS)

@@ -107,6 +107,17 @@ def finish_crawl_run(catalogue: Catalogue, run_id: int, status: str, stats: dict
         run.status, run.stats, run.finished_at = status, stats, utcnow()
 
 
+def resume_crawl_run(catalogue: Catalogue, run_id: int) -> dict[str, Any] | None:
+    """Mark an interrupted run running again (`edcat crawl --resume`); its stats so far, or
+    None if there is no such run."""
+    with catalogue.session() as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            return None
+        run.status, run.finished_at = "running", None
+        return dict(run.stats or {})
+
+
 # --- pages and facts --------------------------------------------------------------------------
 
 

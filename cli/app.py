@@ -68,3 +68,11 @@ def main_options(
 
 def state(ctx: typer.Context) -> State:
     return ctx.find_object(State)
+
+
+StaleDays = Annotated[
+    int | None,
+    typer.Option(
+        help="Flag facts not re-observed for this many days (default: $EDCAT_STALE_DAYS or 180)."
+    ),
+]

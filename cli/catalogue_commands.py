@@ -15,7 +15,7 @@ from catalogue import upgrade_catalogue
 from catalogue.db import SCHEMA_VERSION, execute_sql
 from catalogue.export import export_catalogue
 from catalogue.stats import catalogue_stats
-from cli.app import app, state
+from cli.app import StaleDays, app, state
 from cli.output import console
 
 
@@ -30,13 +30,16 @@ def export_command(
     ctx: typer.Context,
     output_format: Annotated[ExportFormat, typer.Option("--format", help="File format.")],
     out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    stale_days: StaleDays = None,
 ) -> None:
     """Export one row per tool with every fact, current labels and classifications, model
     version, crawl dates and source URLs, plus a data dictionary beside it.
 
     Example: [bold]edcat export --format parquet --out catalogue.parquet[/bold]
     """
-    rows, dictionary = export_catalogue(state(ctx).open(), out, output_format.value)
+    rows, dictionary = export_catalogue(
+        state(ctx).open(), out, output_format.value, stale_days=stale_days
+    )
     console.print(f"wrote {rows} tools to {out} and the data dictionary to {dictionary}")
 
 

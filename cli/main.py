@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from cli import catalogue_commands  # noqa: F401  (registers export, stats, info, upgrade)
+from cli import (
+    catalogue_commands,  # noqa: F401  (registers export, stats, info, upgrade)
+    procurement,  # noqa: F401  (registers tools risk, review, compare)
+)
 from cli.app import app
+from cli.procurement import shortlist_app
 from cli.tools import tools_app
 
 app.add_typer(tools_app, name="tools")
+app.add_typer(shortlist_app, name="shortlist")
 
 __all__ = ["app"]
 

@@ -16,7 +16,7 @@ from catalogue.cards import ToolCard, tool_card
 from catalogue.importer import validate_file
 from catalogue.query import SORTS, TAG_STATES
 from catalogue.vocabulary import AUDIENCES, PEDAGOGIES, PHASES, PRICING_MODELS, PURPOSES
-from cli.app import state
+from cli.app import StaleDays, state
 from cli.output import ListFormat, console, err_console, format_cell, plain, print_rows
 
 tools_app = typer.Typer(help="Import, filter and inspect tools.", no_args_is_help=True)
@@ -157,13 +157,14 @@ def show_command(
     output_format: Annotated[
         CardFormat, typer.Option("--format", help="Output format.")
     ] = CardFormat.text,
+    stale_days: StaleDays = None,
 ) -> None:
     """Show everything known about one tool: description, pages, facts with evidence,
     classification with confidence and evidence, and labels.
 
     Example: [bold]edcat tools show kahoot[/bold]
     """
-    card = tool_card(state(ctx).open(), tool)
+    card = tool_card(state(ctx).open(), tool, stale_days=stale_days)
     if output_format is CardFormat.json:
         typer.echo(json.dumps(card.as_dict(), default=plain, indent=2))
     else:
@@ -210,7 +211,7 @@ def print_card(card: ToolCard) -> None:
         print_rows(
             card.facts,
             ListFormat.table,
-            ("field", "value", "evidence", "source_url", "observed_at"),
+            ("field", "value", "evidence", "source_url", "observed_at", "stale"),
             title="facts",
         )
     else:

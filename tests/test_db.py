@@ -116,3 +116,23 @@ def test_reader_can_query_while_a_writer_holds_a_transaction(small_catalogue):
     assert execute_sql(reader, "SELECT count(*) FROM tools") == [(6,)]
     writer.execute("ROLLBACK")
     writer.close()
+
+
+def test_real_v1_catalogue_upgrades_to_current(tmp_path, edcat):
+    """tests/fixtures/catalogues/v1.db was made by edcat 0.1 (commit 6636c01)."""
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURES / "catalogues" / "v1.db", path)
+    refused = edcat("tools", "list", check=False, db=path)
+    assert refused.returncode == 1
+    assert "schema version 1" in refused.stderr and "upgrade" in refused.stderr
+    assert "upgraded" in edcat("upgrade", db=path).stdout
+    listing = edcat("tools", "list", "--pricing", "freemium", "--format", "csv", db=path)
+    assert "Kahoot!" in listing.stdout and "Padlet" in listing.stdout
+    assert (tmp_path / "old.db.v1.bak").exists()
+    catalogue = open_catalogue(path)
+    assert catalogue.schema_version() == db.SCHEMA_VERSION
+    assert execute_sql(catalogue, "SELECT count(*) FROM reviews") == [(0,)]

@@ -1,0 +1,290 @@
+"""DPIA starter: the seven key risk questions of the 2024 trusts' report, answered per tool.
+
+Each question is answered from the facts found on the vendor's own pages (origin `crawl`),
+with the quote, source URL and date; `not found` when the crawled pages say nothing (a
+question to put to the supplier, never a guessed answer); or `reviewed` when a person has
+recorded an answer, which then takes precedence.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from catalogue.cards import ToolCard, find_tool, tool_card
+from catalogue.db import Catalogue
+from catalogue.errors import CatalogueError
+from catalogue.models import Review, utcnow
+from catalogue.settings import stale_after_days
+
+VENDOR_STATED, NOT_FOUND, REVIEWED = "vendor-stated", "not found", "reviewed"
+
+
+@dataclass(frozen=True)
+class Question:
+    number: int
+    text: str
+    fields: tuple[str, ...]
+    ask_supplier: str
+
+
+QUESTIONS = (
+    Question(
+        1,
+        "Have the relevant regulations been considered? (e.g. GDPR or EU AI Act)",
+        ("gdpr", "coppa", "ferpa", "dpa_offered", "certification"),
+        "Which data protection laws do you comply with (UK GDPR, EU AI Act), will you sign "
+        "our data processing agreement, and which certifications do you hold?",
+    ),
+    Question(
+        2,
+        "Will the AI be collecting data and where will this data be shared and stored?",
+        ("data_location", "retention", "trains_on_user_data"),
+        "What data does the tool collect, where is it stored and processed, which "
+        "sub-processors receive it, how long is it kept, and is it used to train AI models?",
+    ),
+    Question(
+        3,
+        "Will any sensitive data (such as personally identifiable information) be collected?",
+        ("minimum_age",),
+        "Which personal and special-category data about pupils and staff is collected, and "
+        "what is the minimum age of users?",
+    ),
+    Question(
+        4,
+        "Have the intended users of the AI received training about the benefits and "
+        "risks of using AI and best practice on how to mitigate the risks?",
+        (),
+        "What training or guidance do you provide for staff and pupils on the benefits, "
+        "risks and safe use of the AI features?",
+    ),
+    Question(
+        5,
+        "Have all stakeholders been informed that AI is being used and consent obtained as needed?",
+        (),
+        "What information do you provide for parents and pupils about the AI features, "
+        "and how is consent obtained where it is needed?",
+    ),
+    Question(
+        6,
+        "Does the use of AI align with your goals and is an evaluation plan in place?",
+        (),
+        "What evidence of impact do you have, and what data can the school use to "
+        "evaluate the tool against its own goals?",
+    ),
+    Question(
+        7,
+        "Has the AI model being used been identified and checked for known risks?",
+        ("ai_provider", "ai_generative", "ai_chatbot", "ai_adaptive"),
+        "Which AI models and providers power the tool, and how are their known risks "
+        "(bias, hallucination, misuse) mitigated?",
+    ),
+)
+
+
+def question(number: int) -> Question:
+    if not 1 <= number <= len(QUESTIONS):
+        raise CatalogueError(f"question must be 1 to {len(QUESTIONS)}, got {number}")
+    return QUESTIONS[number - 1]
+
+
+@dataclass
+class Answer:
+    question: Question
+    status: str
+    facts: list[dict[str, Any]] = field(default_factory=list)
+    review: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question.number,
+            "text": self.question.text,
+            "status": self.status,
+            "facts": self.facts,
+            "review": self.review,
+            "ask_supplier": self.question.ask_supplier if self.status == NOT_FOUND else None,
+        }
+
+
+@dataclass
+class RiskCard:
+    card: ToolCard
+    answers: list[Answer]
+    stale_days: int
+    generated_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        tool = self.card.tool
+        return {
+            "tool": {
+                k: tool.get(k)
+                for k in ("id", "name", "slug", "homepage", "description", "last_crawled")
+            },
+            "classification": self.card.classifications,
+            "labels": self.card.labels,
+            "answers": [a.as_dict() for a in self.answers],
+            "facts": self.card.facts,
+            "stale_after_days": self.stale_days,
+            "generated_at": self.generated_at,
+        }
+
+
+def risk_card(catalogue: Catalogue, ref: str | int, stale_days: int | None = None) -> RiskCard:
+    days = stale_after_days(stale_days)
+    card = tool_card(catalogue, ref, stale_days=days)
+    reviews = current_reviews(catalogue, card.tool["id"])
+    return RiskCard(card, answer_questions(card.facts, reviews), days, datetime.now(UTC))
+
+
+def answer_questions(facts: list[dict[str, Any]], reviews: dict[int, dict]) -> list[Answer]:
+    """Answer each question from a tool's current facts (dicts with field, value, origin...)
+    and its current reviews by question number. Only facts from the vendor's pages count."""
+    vendor_facts = [f for f in facts if f["origin"] == "crawl"]
+    answers = []
+    for q in QUESTIONS:
+        if q.number in reviews:
+            answers.append(Answer(q, REVIEWED, [], reviews[q.number]))
+            continue
+        found = [f for f in vendor_facts if f["field"] in q.fields]
+        answers.append(Answer(q, VENDOR_STATED if found else NOT_FOUND, found))
+    return answers
+
+
+def current_reviews(catalogue: Catalogue, tool_id: int) -> dict[int, dict[str, Any]]:
+    return all_current_reviews(catalogue, [tool_id]).get(tool_id, {})
+
+
+def all_current_reviews(
+    catalogue: Catalogue, tool_ids: list[int] | None = None
+) -> dict[int, dict[int, dict[str, Any]]]:
+    """Current reviews as {tool_id: {question: review}} (all tools when `tool_ids` is None)."""
+    stmt = select(Review).where(Review.is_current.is_(True))
+    if tool_ids is not None:
+        stmt = stmt.where(Review.tool_id.in_(tool_ids))
+    reviews: dict[int, dict[int, dict[str, Any]]] = {}
+    with catalogue.session() as session:
+        for r in session.exec(stmt).scalars():
+            reviews.setdefault(r.tool_id, {})[r.question] = r.model_dump(
+                include={"answer", "source_url", "reviewer", "created_at"}
+            )
+    return reviews
+
+
+def review_answer(
+    catalogue: Catalogue,
+    ref: str | int,
+    number: int,
+    answer: str,
+    source_url: str | None = None,
+    reviewer: str | None = None,
+) -> Review:
+    """Record a person's answer to question `number`; it replaces any earlier review."""
+    question(number)
+    if not answer.strip():
+        raise CatalogueError("the answer must not be empty")
+    tool = find_tool(catalogue, ref)
+    with catalogue.session() as session:
+        session.exec(
+            update(Review)
+            .where(
+                Review.tool_id == tool.id, Review.question == number, Review.is_current.is_(True)
+            )
+            .values(is_current=False)
+        )
+        review = Review(
+            tool_id=tool.id,
+            question=number,
+            answer=answer.strip(),
+            source_url=source_url,
+            reviewer=reviewer or os.environ.get("USER") or "unknown",
+            created_at=utcnow(),
+        )
+        session.add(review)
+        return review
+
+
+def risk_statuses(catalogue: Catalogue, ref: str | int) -> list[str]:
+    """The status of each question, in order (for tables and exports)."""
+    return [a.status for a in risk_card(catalogue, ref).answers]
+
+
+def _date(value: Any) -> str:
+    return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else str(value or "-")
+
+
+def _cell(text: Any) -> str:
+    return str(text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def risk_markdown(risk: RiskCard) -> str:
+    """A DPIA starter a data protection officer can file and edit."""
+    tool = risk.card.tool
+    lines = [
+        f"# DPIA starter: {tool['name']}",
+        "",
+        f"- Homepage: {tool.get('homepage') or 'unknown'}",
+        f"- Description: {tool.get('description') or 'none recorded'}",
+        f"- Site last crawled: {_date(tool.get('last_crawled'))}",
+        f"- Generated by edcat on {_date(risk.generated_at)}; facts not re-observed for "
+        f"{risk.stale_days} days are marked **stale**.",
+        "",
+        "## Classification",
+        "",
+    ]
+    for label in risk.card.labels:
+        lines.append(
+            f"- {label['dimension']}: **{label['label']}** (label by "
+            f"{label['annotator']}, {_date(label['created_at'])})"
+        )
+    for c in risk.card.classifications:
+        note = ", below the confidence threshold" if c["uncertain"] else ""
+        lines.append(
+            f"- {c['dimension']}: **{c['label']}** (confidence {c['confidence']:.2f}"
+            f"{note}; model {c['model_version']}, {_date(c['created_at'])})"
+        )
+    if not (risk.card.labels or risk.card.classifications):
+        lines.append("- not classified yet")
+    lines += ["", "## The seven key questions", ""]
+    for a in risk.answers:
+        lines += [f"### {a.question.number}. {a.question.text}", "", f"Status: **{a.status}**", ""]
+        if a.review:
+            source = f" (source: {a.review['source_url']})" if a.review.get("source_url") else ""
+            lines += [
+                f"> {a.review['answer']}",
+                "",
+                f"Reviewed by {a.review['reviewer']} on {_date(a.review['created_at'])}{source}.",
+                "",
+            ]
+        for f in a.facts:
+            stale = " **stale**" if f.get("stale") else ""
+            lines.append(
+                f'- `{f["field"]}` = `{f["value"]}`: "{f["evidence"] or ""}" '
+                f"({f['source_url']}, seen {_date(f['observed_at'])}{stale})"
+            )
+        if a.status == NOT_FOUND:
+            lines.append(
+                f"Nothing on the crawled pages. Ask the supplier: {a.question.ask_supplier}"
+            )
+        lines.append("")
+    lines += [
+        "## Facts found",
+        "",
+        "| field | value | evidence | source | seen | stale |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in risk.card.facts:
+        lines.append(
+            f"| {f['field']} | {f['value']} | {_cell(f['evidence'])} | "
+            f"{_cell(f['source_url'])} | {_date(f['observed_at'])} | "
+            f"{'yes' if f.get('stale') else ''} |"
+        )
+    open_questions = [a for a in risk.answers if a.status == NOT_FOUND]
+    lines += ["", "## Open questions for the supplier", ""]
+    lines += [f"{a.question.number}. {a.question.ask_supplier}" for a in open_questions] or [
+        "None: every question has a vendor statement or a review; check them."
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,196 @@
+"""Risk cards, reviews, comparison, freshness and shortlists (issue 5), over the catalogue API.
+
+The end-to-end version, crawling a local fixture site, is in tests/test_procurement_e2e.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from catalogue import CatalogueError, ToolNotFound
+from catalogue.cards import find_tool, tool_card
+from catalogue.compare import compare_tools
+from catalogue.export import export_catalogue
+from catalogue.risk import (
+    NOT_FOUND,
+    REVIEWED,
+    VENDOR_STATED,
+    review_answer,
+    risk_card,
+    risk_markdown,
+)
+from catalogue.shortlists import (
+    add_to_shortlist,
+    create_shortlist,
+    shortlist_csv,
+    shortlist_markdown,
+    shortlist_view,
+)
+from catalogue.store import FactRecord, PageRecord, record_page
+
+PRIVACY_URL = "https://padlet.com/privacy"
+STATEMENTS = {
+    "gdpr": "We comply with UK GDPR.",
+    "data_location": "All data is hosted in the UK.",
+    "dpa_offered": "A data processing agreement is available on request.",
+    "ai_provider": "Our AI features are powered by OpenAI.",
+}
+
+
+@pytest.fixture
+def crawled(small_catalogue):
+    """Padlet's privacy page states four things; Kahoot has no privacy page."""
+    padlet = find_tool(small_catalogue, "padlet").id
+    facts = [
+        FactRecord("gdpr", "yes", STATEMENTS["gdpr"], PRIVACY_URL),
+        FactRecord("data_location", "uk", STATEMENTS["data_location"], PRIVACY_URL),
+        FactRecord("dpa_offered", "yes", STATEMENTS["dpa_offered"], PRIVACY_URL),
+        FactRecord("ai_provider", "openai", STATEMENTS["ai_provider"], PRIVACY_URL),
+    ]
+    page = PageRecord(
+        PRIVACY_URL, kind="privacy", title="Privacy", text=" ".join(STATEMENTS.values())
+    )
+    record_page(small_catalogue, padlet, page, facts)
+    return small_catalogue
+
+
+def statuses(risk) -> dict[int, str]:
+    return {a.question.number: a.status for a in risk.answers}
+
+
+def test_vendor_statements_answer_their_questions_with_quotes(crawled):
+    risk = risk_card(crawled, "padlet")
+    assert statuses(risk) == {
+        1: VENDOR_STATED,
+        2: VENDOR_STATED,
+        3: NOT_FOUND,
+        4: NOT_FOUND,
+        5: NOT_FOUND,
+        6: NOT_FOUND,
+        7: VENDOR_STATED,
+    }
+    found = {f["field"]: f for a in risk.answers for f in a.facts}
+    assert set(found) == set(STATEMENTS)
+    for field, quote in STATEMENTS.items():
+        assert found[field]["evidence"] == quote
+        assert found[field]["source_url"] == PRIVACY_URL
+        assert found[field]["observed_at"].date() == datetime.now(UTC).date()
+
+
+def test_no_privacy_page_means_all_not_found_never_guessed(crawled):
+    risk = risk_card(crawled, "kahoot")
+    assert set(statuses(risk).values()) == {NOT_FOUND}
+    assert all(a.facts == [] for a in risk.answers)
+    # Facts a source list gave (audience, pricing) are not vendor statements.
+    assert any(f["origin"] == "import" for f in risk.card.facts)
+
+
+def test_review_overrides_and_is_exported(crawled, tmp_path):
+    review_answer(
+        crawled,
+        "padlet",
+        1,
+        "DPO checked the DPA: signed 2026-11-01",
+        "https://trust.example/dpa.pdf",
+        reviewer="dpo@trust",
+    )
+    risk = risk_card(crawled, "padlet")
+    assert statuses(risk)[1] == REVIEWED
+    assert risk.answers[0].review["reviewer"] == "dpo@trust"
+    assert "DPO checked the DPA" in risk_markdown(risk)
+    review_answer(crawled, "padlet", 1, "Superseded answer", reviewer="dpo@trust")
+    assert risk_card(crawled, "padlet").answers[0].review["answer"] == "Superseded answer"
+    out = tmp_path / "export.jsonl"
+    export_catalogue(crawled, out, "jsonl")
+    padlet = next(json.loads(line) for line in out.open() if '"Padlet"' in line)
+    assert padlet["dpia_q1"] == REVIEWED and padlet["dpia_q2"] == VENDOR_STATED
+    assert json.loads(padlet["dpia_reviews_json"])["1"]["answer"] == "Superseded answer"
+
+
+def test_review_rejects_bad_question_and_unknown_tool(crawled):
+    with pytest.raises(CatalogueError, match="question must be 1 to 7"):
+        review_answer(crawled, "padlet", 8, "x")
+    with pytest.raises(ToolNotFound):
+        review_answer(crawled, "no-such-tool", 1, "x")
+
+
+def test_markdown_starter_has_identity_facts_and_open_questions(crawled):
+    text = risk_markdown(risk_card(crawled, "padlet"))
+    assert text.startswith("# DPIA starter: Padlet")
+    assert '"All data is hosted in the UK."' in text and PRIVACY_URL in text
+    assert "## Open questions for the supplier" in text
+    assert "4. What training or guidance" in text
+
+
+def test_old_facts_are_flagged_stale_everywhere(crawled, tmp_path):
+    padlet = find_tool(crawled, "padlet").id
+    old = datetime.now(UTC) - timedelta(days=400)
+    page = PageRecord(
+        "https://padlet.com/pricing", kind="pricing", text="Free plan.", fetched_at=old
+    )
+    record_page(crawled, padlet, page, [FactRecord("price", "usd 0", "Free plan.")])
+    card = tool_card(crawled, "padlet")
+    stale = {f["field"]: f["stale"] for f in card.facts}
+    assert stale["price"] is True and stale["gdpr"] is False
+    assert tool_card(crawled, "padlet", stale_days=1000).facts[0]["stale"] is False
+    comparison = compare_tools(crawled, ["padlet", "kahoot"])
+    assert dict(comparison.rows)["price"] == ["usd 0 (stale)", "unknown"]
+    out = tmp_path / "export.csv"
+    export_catalogue(crawled, out, "csv")
+    row = next(r for r in csv.DictReader(out.open()) if r["name"] == "Padlet")
+    assert row["stale_facts"] == "1"
+
+
+def test_compare_shows_unknown_as_unknown(crawled):
+    comparison = compare_tools(crawled, ["padlet", "kahoot", "arbor mis"])
+    rows = dict(comparison.rows)
+    assert comparison.tools == ["Padlet", "Kahoot!", "Arbor MIS"]
+    assert rows["gdpr"] == ["yes", "unknown", "unknown"]
+    assert rows["pricing_model"] == ["freemium", "freemium", "quote-only"]
+    assert rows["purpose"] == ["unknown"] * 3
+    with pytest.raises(CatalogueError, match="at least two"):
+        compare_tools(crawled, ["padlet"])
+
+
+def test_shortlist_pack(crawled):
+    create_shortlist(crawled, "KS3 2027")
+    with pytest.raises(CatalogueError, match="already exists"):
+        create_shortlist(crawled, "KS3 2027")
+    with pytest.raises(ToolNotFound):
+        add_to_shortlist(crawled, "KS3 2027", ["padlet", "nope"])
+    assert shortlist_view(crawled, "KS3 2027").tools == []  # all or none
+    assert add_to_shortlist(crawled, "KS3 2027", ["padlet", "kahoot", "padlet"]) == 2
+    rows = list(csv.DictReader(io.StringIO(shortlist_csv(crawled, "KS3 2027"))))
+    assert [(r["name"], r["q1"], r["q4"]) for r in rows] == [
+        ("Kahoot!", NOT_FOUND, NOT_FOUND),
+        ("Padlet", VENDOR_STATED, NOT_FOUND),
+    ]
+    pack = shortlist_markdown(crawled, "KS3 2027")
+    assert pack.startswith("# Shortlist: KS3 2027")
+    assert pack.count("DPIA starter:") == 2
+
+
+def test_procurement_commands_end_to_end(crawled, edcat, tmp_path):
+    db = ["--db", str(crawled.path)]
+    risk = json.loads(edcat(*db, "tools", "risk", "padlet", "--format", "json").stdout)
+    assert [a["status"] for a in risk["answers"]][:2] == [VENDOR_STATED, VENDOR_STATED]
+    edcat(*db, "tools", "review", "padlet", "--question", "5", "--answer", "Letter to parents",
+          "--source", "https://trust.example/letter", "--reviewer", "lead")
+    markdown = edcat(*db, "tools", "risk", "padlet", "--format", "markdown").stdout
+    assert "Letter to parents" in markdown and "Status: **reviewed**" in markdown
+    rows = list(csv.reader(io.StringIO(
+        edcat(*db, "tools", "compare", "padlet", "kahoot", "--format", "csv").stdout)))
+    assert rows[0] == ["", "Padlet", "Kahoot!"]
+    assert ["ai_provider", "openai", "unknown"] in rows
+    edcat(*db, "shortlist", "create", "S")
+    edcat(*db, "shortlist", "add", "S", "padlet", "kahoot")
+    pack = tmp_path / "pack.md"
+    edcat(*db, "shortlist", "export", "S", "--format", "markdown", "--out", str(pack))
+    assert pack.read_text().count("DPIA starter:") == 2
+    bad = edcat(*db, "tools", "review", "padlet", "--question", "9", "--answer", "x", check=False)
+    assert bad.returncode == 1 and "question must be 1 to 7" in bad.stderr
