@@ -1,0 +1,859 @@
+"""Evidence-backed facts from one page: regex rules over sentences, kept as data tables.
+
+Every fact quotes the sentence that states it. The principles, each tested:
+
+* No evidence, no fact: nothing is ever emitted by default, and a yes/no field is ``no``
+  only when the vendor states the negative ("we never use student data to train AI").
+* A vendor naming something is not evidence that it uses or has it. Before accepting a
+  match, ``_negated`` looks at the match's clause (the text between punctuation or
+  "but"/"while"/... around it): a negation or comparison cue before the match ("not",
+  "never", "n't", "without", "unlike", "compared to", "better than", "instead of",
+  "alternative to", "similar to", "working towards"...) or right after it ("ChatGPT alternative",
+  "GDPR compliance is not...") rejects it. So "Unlike ChatGPT, our tutor..." and "not GDPR
+  compliant" yield nothing, while "Unlike ChatGPT, we are powered by Claude" still yields
+  anthropic. The check errs towards dropping a fact.
+* Claims need their verb: gdpr / coppa / ferpa need a compliance word in the sentence,
+  a DPA needs an offer word, an AI provider needs a use word ("powered by", "uses",
+  "sub-processor"...), and ambiguous names (Claude, Gemini, Llama, Clever, Canvas) need
+  context that they mean the AI model or the product.
+
+Value formats (free-text fields; closed fields use the catalogue vocabulary):
+
+* ``price``: ``"<iso-4217 lower> <amount>[/<unit>...]"``, amount without thousands
+  separators and with ``.xx`` only when not whole: ``usd 12/month``, ``gbp 3/pupil/year``,
+  ``eur 99``, ``gbp 1200/school/year``. ``$`` is read as USD (``A$``/``C$``/``NZ$`` are
+  not). Units: month, year, week, day, term, user, seat, student, pupil, teacher, school,
+  class, licence... A JSON-LD Offer without a currency gives the bare amount.
+* ``pricing_model``: at most one per page. Free and charged signals on the same page
+  make ``freemium`` (evidence: both sentences joined by " … "); a price implies ``paid``;
+  a free trial alone is ``paid``; a schema.org Offer with price 0 is a free signal.
+* ``data_location``: ``uk``, ``eu``, ``us``, ``canada``, ``australia``, ``new-zealand``,
+  ``ireland``, ``germany``, ``india``, ``singapore``.
+* ``certification``: ``iso-27001``, ``iso-27701``, ``iso-27017``, ``iso-27018``,
+  ``iso-9001``, ``soc-2``, ``cyber-essentials``, ``cyber-essentials-plus``,
+  ``student-privacy-pledge``, ``1edtech-trusted-app``, ``kidsafe``, ``ikeepsafe``,
+  ``common-sense-privacy``, ``pci-dss``.
+* ``integration``: ``google-classroom``, ``microsoft-teams``, ``clever``, ``classlink``,
+  ``lti``, ``canvas``, ``wonde``, ``sso``, ``schoology``, ``moodle``, ``blackboard``,
+  ``brightspace``, ``google-workspace``, ``microsoft-365``.
+* ``ai_provider``: a ``catalogue.vocabulary.AI_PROVIDERS`` slug.
+* ``minimum_age``: whole years as a string, ``"13"``.
+* ``retention``: ``<n>-<unit>`` (``30-days``, ``1-year``, ``18-months``) or
+  ``until-account-deleted``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from catalogue.vocabulary import AI_PROVIDERS, FACT_FIELDS
+from crawler.extract import PageContent, normalise_amount, sentences
+
+
+def _set(words: str) -> frozenset[str]:
+    """A frozenset from space-separated words (keeps long vocabularies readable)."""
+    return frozenset(words.split())
+
+
+MAX_EVIDENCE = 300
+# Text read per page. Far above any real pricing or privacy page; bounds the time a
+# pathological page (a 10 MB dump) can take.
+MAX_TEXT_CHARS = 300_000
+
+
+@dataclass(frozen=True)
+class Fact:
+    field: str
+    value: str
+    evidence: str
+    source_url: str
+
+
+Deriver = Callable[[re.Match[str]], list[str]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A pattern that states ``field`` = ``value`` (or values derived from the match)."""
+
+    field: str
+    value: str | Deriver
+    pattern: re.Pattern[str]
+    requires: tuple[re.Pattern[str], ...] = ()  # each must also occur in the sentence
+    guarded: bool = True  # reject matches in a negated / comparative clause
+
+
+def _compile(pattern: str, *, bounded: bool = True) -> re.Pattern[str]:
+    """Case-insensitive; ``bounded``: no word character right before or after the match."""
+    if bounded:
+        pattern = rf"(?<!\w)(?:{pattern})(?!\w)"
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def _any(*patterns: str) -> re.Pattern[str]:
+    return _compile("|".join(patterns))
+
+
+def _table(
+    field: str,
+    table: dict[str, tuple[str, ...]],
+    *requires: re.Pattern[str],
+    guarded: bool = True,
+) -> list[Rule]:
+    return [
+        Rule(field, value, _compile("|".join(patterns)), requires, guarded)
+        for value, patterns in table.items()
+    ]
+
+
+# --------------------------------------------------------------------------- context cues
+
+COMPLIANCE = _any(
+    r"complian(?:t|ce)", r"compl(?:y|ies|ying)", r"accordance", r"adhere[sd]?", "adherence",
+    r"conform\w*", "meets?", "certified", "in line with", "approved", r"safe harbou?r",
+)
+DPA_OFFER = _any(
+    "available", r"request\w*", r"sign\w*", r"offer\w*", r"provid\w*", r"download\w*",
+    r"templates?", "standard", "our", r"execut\w*", "in place", r"enter\w* into", r"include[sd]?",
+)
+AI_USE = _any(
+    "powered", "built", r"uses?", "using", "used", r"leverag\w*", r"integrat\w*", r"partner\w*",
+    "provided", r"providers?", "via", "through", r"runs?", "running", "based on", "relies",
+    "rely", r"sub-?processors?", r"processors?", r"models?", "API", r"connect\w*",
+)
+AI_CONTEXT = _any(
+    "AI", "artificial intelligence", r"models?", r"LLMs?", r"language models?", "generative",
+    r"chat ?bots?", "assistant", "tutor", "GPT", "machine learning", "Anthropic", "OpenAI",
+    "Google", "Meta", "Amazon", "AWS",
+)
+LMS_CONTEXT = _any(
+    r"LMS(?:s|es)?", "learning management", "Schoology", "Moodle", "D2L", "Brightspace",
+    "Google Classroom", "ClassLink", "LTI", "SSO", r"single sign[- ]on", r"sign[- ]?in",
+    r"log[- ]?in", r"roster\w*", r"sync\w*", r"integrat\w*", "Instructure", "SIS",
+    "Wonde", "Microsoft Teams",
+)
+CURRENCY = _any(r"[$£€]", "USD", "GBP", "EUR", r"dollars?", r"pounds?", r"euros?")
+
+# --------------------------------------------------------------------------- pricing
+
+PRICING_MODEL: dict[str, tuple[str, ...]] = {
+    "free": (
+        "free forever", "forever free", "always free", r"(?:completely|totally|entirely|100%) free",
+        r"free for (?:all |every )?(?:teachers?|educators?|students?|schools?|classrooms?"
+        r"|families|parents|individuals?|personal use|non-?commercial use|everyone|ever)",
+        "free of charge", r"(?:is|are|it's|it’s|stays?|remains?) free",
+        r"(?<!try it )(?<!try )for free", r"free to (?:use|download|join|play|sign up)",
+        r"free (?:basic )?(?:account|plan|tier|version|edition)s?",
+        r"free(?: and open[- ]source|/libre)",
+    ),
+    "freemium": (
+        "freemium",
+        r"upgrade to (?:a |the )?(?:pro|premium|plus|paid|unlimited)",
+        r"free (?:and|or|&) (?:paid|premium|pro) (?:plans?|versions?|tiers?|options?)",
+        r"free (?:basic )?(?:plan|version|tier)s? (?:with|and|plus) (?:paid|premium|pro)",
+    ),
+    "paid": (
+        "free trial", "trial period", r"\d+[- ]day (?:free )?trial",
+        r"free for (?:\d+|one|two|three|four|six) (?:days|weeks|months)",
+        r"billed (?:monthly|annually|yearly)",
+        r"(?:monthly|annual|yearly) (?:subscription|fee|licen[cs]e|billing)",
+        r"subscription (?:fees?|costs?|prices?)", r"licen[cs]e fees?",
+        r"paid (?:plans?|subscriptions?|version|tiers?|membership)",
+        r"one-?(?:time|off) (?:fee|payment|purchase)", "buy now",
+    ),
+    "quote-only": (
+        r"contact (?:our )?sales", r"(?:talk|speak) (?:to|with) (?:our )?sales",
+        r"(?:request|get|ask for) (?:a )?(?:custom |free )?quote",
+        r"contact us (?:for|about) (?:a )?(?:\w+ )?(?:pricing|quote|prices?|costs?)",
+        r"(?:custom|bespoke|tailored) pricing",
+        r"pricing (?:is )?(?:available )?(?:on|upon) request",
+        "quote-based",
+    ),
+}
+PER_UNIT_PAID = (  # "/mo" follows a digit, so no word boundary before it
+    r"(?<!\w)per (?:month|year|annum|student|pupil|user|seat|teacher|licen[cs]e|school)(?!\w)",
+    r"/ ?(?:mo|month|yr|year)(?!\w)",
+)
+
+CURRENCY_SYMBOLS = {
+    "us$": "usd", "$": "usd", "£": "gbp", "€": "eur", "a$": "aud", "au$": "aud",
+    "c$": "cad", "ca$": "cad", "nz$": "nzd", "₹": "inr",
+}
+CURRENCY_CODES = ("USD", "GBP", "EUR", "AUD", "CAD", "NZD", "INR")
+UNIT_ALIASES = {
+    "mo": "month", "monthly": "month", "yr": "year", "annum": "year", "annually": "year",
+    "yearly": "year", "license": "licence", "licenses": "licence", "children": "child",
+}
+UNITS = _set(
+    "month year week day term user student pupil teacher educator seat school class classroom "
+    "licence learner child site account"
+)
+_UNIT_WORDS = (
+    r"month|mo|year|yr|annum|week|day|term|user|student|pupil|teacher|educator|seat|school"
+    r"|class|classroom|licen[cs]e|learner|child|site|account"
+)
+_AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?![\d,])"
+_NOT_A_PRICE_AFTER = r"(?!\s*(?:million|billion|bn|mn|m|k|thousand|off|discount)\b)"
+_UNITS = (
+    rf"(?P<units>(?:\s*(?:/|per|a|an)\s*(?:{_UNIT_WORDS})s?(?!\w))*)"
+    r"(?:\s+(?P<adverb>monthly|annually|yearly))?"
+)
+_NOT_A_PRICE_BEFORE = re.compile(
+    r"(?:save|saving|saved|raised?|raising|funding|worth|prize|grant|donat\w*|earn\w*|won|win)"
+    r"\s*(?:up to\s*|an? (?:additional|extra)\s*)?$",
+    re.IGNORECASE,
+)
+_UNIT_SPLIT = re.compile(r"\s*(?:/|\bper\b|\ban?\b)\s*", re.IGNORECASE)
+
+
+def _price(match: re.Match[str]) -> list[str]:
+    """``usd 12/month`` from "$12/month"; nothing for "save $20" or "$17 million"."""
+    if _NOT_A_PRICE_BEFORE.search(match.string[: match.start()]):
+        return []
+    groups = match.groupdict()
+    if groups.get("symbol"):
+        currency = CURRENCY_SYMBOLS[groups["symbol"].lower()]
+    else:
+        currency = (groups.get("code") or "").lower()
+    amount = normalise_amount(groups["amount"])
+    if not amount or amount == "0":
+        return []
+    units = [u for u in _UNIT_SPLIT.split(groups.get("units") or "") if u]
+    if groups.get("adverb"):
+        units.append(groups["adverb"])
+    units = [_unit(u) for u in units]
+    return [f"{currency} {amount}" + "".join(f"/{u}" for u in units)]
+
+
+def _unit(word: str) -> str:
+    word = word.lower()
+    for singular in (word, word[:-1], word[:-2]):  # users, classes
+        if singular in UNITS:
+            return singular
+    return UNIT_ALIASES.get(word, word)
+
+
+_CODES = "|".join(CURRENCY_CODES)
+PRICE_RULES = [
+    Rule("price", _price, _compile(
+        rf"(?P<symbol>US\$|AU?\$|CA?\$|NZ\$|\$|£|€|₹)\s?{_AMOUNT}{_NOT_A_PRICE_AFTER}{_UNITS}"
+    )),
+    Rule("price", _price, _compile(
+        rf"(?-i:(?P<code>{_CODES}))\s?{_AMOUNT}{_NOT_A_PRICE_AFTER}{_UNITS}"
+    )),
+    Rule("price", _price, re.compile(
+        rf"(?<![\w.,]){_AMOUNT}\s?(?-i:(?P<code>{_CODES}))(?!\w){_UNITS}", re.IGNORECASE
+    )),
+]
+
+# --------------------------------------------------------------------------- who and when
+
+AUDIENCE: dict[str, tuple[str, ...]] = {
+    # "student data" / "pupil records" describe the data, not who the product is for.
+    "students": (r"(?:students?|pupils?|learners?|kids|children)(?!['’]?s?['’]? (?:(?:and|or|&)"
+                 r" \w+ )?(?:data|information|records|privacy|personal))",),
+    "teachers": (
+        r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff",
+    ),
+    "leaders": (
+        r"school leaders?(?:hip teams?)?", r"senior leaders?(?:hip)?(?: teams?)?",
+        r"(?-i:SLTs?)", r"head ?teachers?", r"heads of (?:department|year|school)",
+        "principals", r"(?:school|assistant|vice|deputy) principals?",
+        r"principal(?= (?:and|or|of|at)\b)", r"(?:district|trust|MAT) (?:leaders?|administrators?)",
+        r"superintendents?", r"school administrators?",
+        r"(?<!IT )(?<!system )(?<!systems )(?<!network )(?<!data )(?<!school )administrators?",
+    ),
+    "parents": (r"parents?", "families", r"carers?", r"guardians?", r"caregivers?"),
+    "admin": (
+        "office staff", r"(?:school )?office managers?", r"(?:school )?business managers?",
+        r"school business (?:leaders?|professionals?)", r"bursars?",
+        r"admin(?:istrative|istration)? (?:staff|teams?)", r"data managers?",
+        r"finance (?:teams?|staff)", r"receptionists?", r"sysadmins?",
+        r"(?:IT|system|systems|network) administrators?", r"IT admins?",
+    ),
+}
+
+_STAGE_FOLLOWERS = (
+    r"schools?|pupils|students|teachers|classrooms?|education|aged?|years|phase|level"
+    r"|children|kids|learners|maths?|science|english|curriculum|grades"
+    r"|and (?:middle|secondary|high)"
+)
+PHASE: dict[str, tuple[str, ...]] = {
+    "early-years": (
+        "EYFS", r"early years(?: foundation stage)?", r"nurser(?:y|ies)",
+        r"pre-?schools?", r"pre-?schoolers?", r"pre-?k", r"pre-?kindergarten", r"kindergartens?",
+        r"reception (?:class(?:es)?|year|pupils|children)", r"toddlers?", "early childhood",
+    ),
+    "primary": (
+        rf"(?:primary|elementary)(?=[\s-]+(?:{_STAGE_FOLLOWERS}))", r"KS ?[12]",
+        r"key stage [12]", "grade school", r"(?:infant|junior) schools?",
+    ),
+    "secondary": (
+        rf"secondary(?=[\s-]+(?:{_STAGE_FOLLOWERS}))", r"middle schools?", r"high schools?",
+        r"KS ?[34]", r"key stage [34]", r"I?GCSEs?", "junior high",
+    ),
+    "post-16": (
+        r"sixth[- ]form(?: colleges?)?", r"(?-i:A-[Ll]evels?|A [Ll]evels|A Level|AS[- ][Ll]evels?)",
+        r"FE colleges?", "further education", r"post[- ]16", "16-19", r"(?-i:BTECs?)",
+        r"(?-i:T[- ][Ll]evels?)", "KS ?5", "key stage 5", "IB diploma",
+    ),
+    "higher-education": (
+        r"universit(?:y|ies)", "higher education", "higher ed", r"(?-i:HEIs?)",
+        "college students", r"undergraduates?", r"postgraduates?", "graduate students",
+    ),
+}
+
+
+def _us_grades(match: re.Match[str]) -> list[str]:
+    """US grades: pre-K -> early-years, K-5 -> primary, 6-12 -> secondary.
+
+    US high school (9-12) is secondary school; post-16 comes only from UK words
+    (sixth form, A levels, FE college) and UK years 12-13.
+    """
+    lo = _grade_number(match.group("lo"))
+    hi_text = match.groupdict().get("hi")
+    hi = _grade_number(hi_text) if hi_text else lo
+    if lo is None or hi is None or not lo <= hi <= 12:
+        return []
+    phases = {"early-years" if g < 0 else "primary" if g <= 5 else "secondary"
+              for g in range(lo, hi + 1)}
+    return [p for p in PHASE if p in phases]
+
+
+def _grade_number(text: str | None) -> int | None:
+    text = (text or "").lower().replace("-", "")
+    if text in ("prek", "prekindergarten"):
+        return -1
+    if text in ("k", "kindergarten"):
+        return 0
+    return int(text) if text.isdigit() else None
+
+
+def _uk_years(match: re.Match[str]) -> list[str]:
+    """UK years: R -> early-years, 1-6 primary, 7-11 secondary, 12-13 post-16."""
+    lo_text = match.group("lo")
+    lo = 0 if lo_text.upper() == "R" else int(lo_text)
+    hi = int(match.group("hi")) if match.group("hi") else lo
+    if not lo <= hi <= 13:
+        return []
+    phases = {"early-years" if y == 0 else "primary" if y <= 6 else
+              "secondary" if y <= 11 else "post-16" for y in range(lo, hi + 1)}
+    return [p for p in PHASE if p in phases]
+
+
+_TO = r"\s*(?:-|–|—|to|through)\s*"
+_ORD = r"(?:st|nd|rd|th)"
+GRADE_RULES = [
+    Rule("phase", _us_grades, _compile(
+        rf"(?P<lo>pre-?kindergarten|pre-?k|k)(?:{_TO})?(?P<hi>\d{{1,2}})(?!\w)"
+    )),
+    Rule("phase", _us_grades, _compile(
+        rf"grades?\s+(?P<lo>pre-?k|k|\d{{1,2}}){_ORD}?{_TO}(?P<hi>\d{{1,2}}){_ORD}?"
+    )),
+    Rule("phase", _us_grades, _compile(
+        rf"(?P<lo>\d{{1,2}}){_ORD}{_TO}(?P<hi>\d{{1,2}}){_ORD}\s+grade(?:s|rs?)?"
+    )),
+    Rule("phase", _us_grades, _compile(rf"grade\s+(?P<lo>\d{{1,2}})(?!{_TO}\d)")),
+    Rule("phase", _us_grades, _compile(rf"(?P<lo>\d{{1,2}}){_ORD}[- ]grade(?:rs?)?")),
+    Rule("phase", _uk_years, _compile(
+        r"(?-i:Years?)\s+(?P<lo>R|\d{1,2})(?:\s*(?:-|–|—|to)\s*(?P<hi>\d{1,2}))?"
+    )),
+]
+
+# --------------------------------------------------------------------------- what
+
+_LEARNERS = (
+    r"pupils|students|learners|children|provision|needs|support|departments?|teams?"
+    r"|coordinators?|schools?|settings?"
+)
+SUBJECT: dict[str, tuple[str, ...]] = {
+    "maths": (r"maths?", "mathematics", "mathematical", "algebra", "geometry", "arithmetic",
+              "calculus", "numeracy", "times tables", "trigonometry"),
+    "english": (r"english (?:language|literature|lessons?|class(?:es)?|curriculum|skills)",
+                "language arts", r"(?-i:ELA)"),
+    "literacy": ("literacy", "phonics", "early reading",
+                 r"reading (?:skills|comprehension|fluency|intervention|programmes?|programs?)",
+                 r"learn(?:ing)? to read", r"writing skills", r"(?:creative|academic) writing",
+                 "spelling", "handwriting", "grammar", "vocabulary"),
+    "science": (r"(?<!computer )(?<!data )(?<!computing )sciences?", "biology", "chemistry",
+                "physics", r"(?-i:STEM|STEAM)"),
+    "computing": ("coding", "programming", "computer science", "computing",
+                  "computational thinking", r"learn(?:ing)? to code", "robotics"),
+    "languages": ("language learning", r"learn(?:ing)? (?:a )?(?:new |foreign )?languages?",
+                  r"foreign languages?", r"modern (?:foreign )?languages", r"(?-i:MFL)",
+                  r"(?:spanish|french|german|mandarin|italian|japanese|latin)"
+                  r" (?:lessons?|class(?:es)?|vocabulary|learners?|teachers?|courses?)",
+                  r"learn(?:ing)? (?:spanish|french|german|mandarin|italian|japanese|latin)"),
+    "history": (r"(?<!browser )(?<!browsing )(?<!order )(?<!version )(?<!purchase )"
+                r"(?<!search )(?<!payment )(?<!chat )(?<!our )(?<!company )(?<!its )history",
+                "historical", r"historians?"),
+    "geography": ("geography", "geographical", "map skills"),
+    "art": (r"art (?:and design|lessons?|class(?:es)?|teachers?|projects?|curriculum|education)",
+            r"visual arts?", "drawing", "painting",
+            r"(?<!language )(?<!liberal )(?<!martial )(?<!state-of-the-)arts"),
+    "music": ("music", "musical", "musicians?"),
+    "pe": ("physical education", r"(?-i:PE)", r"school sports?"),
+    "religious-education": (r"religious (?:education|studies)", "theology", r"world religions?",
+                            r"(?-i:RE)(?= (?:lessons?|teachers?))"),
+    "pshe": (r"(?-i:PSHE|PSHCE|RSHE|RSE)", r"relationships (?:and|&) sex education",
+             r"social[- ](?:and[- ])?emotional learning", r"(?-i:SEL)", "citizenship",
+             "character education"),
+    "business": ("business studies", r"business (?:education|courses?|class(?:es)?|lessons?)",
+                 "entrepreneurship", "enterprise education"),
+    "economics": ("economics", "financial literacy"),
+    "psychology": ("psychology",),
+    "send": (rf"(?-i:SEND|SEN)(?= (?:{_LEARNERS}))", r"(?-i:SENCOs?)",
+             "special educational needs", "special needs", "special education",
+             "dyslexia", "dyslexic", "dyscalculia",
+             r"learning (?:difficulties|disabilities)", r"(?-i:EHCPs?)",
+             r"accessib\w+ for (?:SEN|SEND|pupils with|students with)"),
+}
+
+INTEGRATION: dict[str, tuple[str, ...]] = {
+    "google-classroom": ("Google Classroom",),
+    "microsoft-teams": ("Microsoft Teams", "MS Teams", "Teams for Education"),
+    "classlink": ("ClassLink",),
+    "lti": (r"(?-i:LTI)(?: ?\d\.\d| Advantage)?", "Learning Tools Interoperability"),
+    "canvas": ("Canvas LMS", "Canvas by Instructure", "Instructure"),
+    "wonde": ("Wonde",),
+    "sso": (r"single sign[- ]on", r"(?-i:SSO)", r"(?-i:SAML)", "OpenID Connect", r"(?-i:OIDC)",
+            r"sign in with (?:Google|Microsoft|Apple|Clever|ClassLink)"),
+    "schoology": ("Schoology",),
+    "moodle": ("Moodle",),
+    "brightspace": ("Brightspace", r"(?-i:D2L)"),
+    "google-workspace": (r"Google Workspace(?: for Education)?", r"G ?Suite",
+                         "Google Apps for Education", r"Google (?:Drive|Docs|Slides|Sheets|Forms)"),
+    "microsoft-365": ("Microsoft 365", "Office 365", r"(?-i:O365|M365)", "OneDrive", "SharePoint",
+                      r"Microsoft (?:Word|PowerPoint|Excel|Forms|OneNote)"),
+}
+# Ordinary English words too; they count only next to LMS / sign-in context.
+INTEGRATION_AMBIGUOUS: dict[str, tuple[str, ...]] = {
+    "clever": (r"(?-i:Clever)",),
+    "canvas": (r"(?-i:Canvas)",),
+    "blackboard": (r"(?-i:Blackboard)(?: Learn)?",),
+}
+
+# --------------------------------------------------------------------------- privacy
+
+LAWS = {
+    "gdpr": r"(?:UK |EU )?GDPR|General Data Protection Regulation|Data Protection Act 2018",
+    "coppa": r"COPPA|Children['’]?s Online Privacy Protection Act",
+    "ferpa": r"FERPA|Family Educational Rights and Privacy Act",
+}
+_SUBJECT = (
+    r"(?:we|it|(?:the|this|our) (?:app|apps|service|services|platform|product|products|tool"
+    r"|software|website|site))"
+)
+
+
+def _law_rules() -> list[Rule]:
+    """yes: named with a compliance word; no: "we are not GDPR compliant" and the like."""
+    rules = []
+    for field_name, law in LAWS.items():
+        rules.append(Rule(field_name, "yes", _compile(law), (COMPLIANCE,)))
+        rules.append(Rule(field_name, "no", _compile(
+            rf"{_SUBJECT} (?:is|are)(?: currently)?(?: not|n['’]t) (?:yet )?(?:fully )?(?:{law})"
+            rf"[- ]compliant|{_SUBJECT} (?:do|does) ?(?:not|n['’]t) (?:currently )?comply with"
+            rf" (?:the )?(?:{law})"
+        ), guarded=False))
+    return rules
+
+
+DPA: dict[str, tuple[str, ...]] = {
+    "yes": (r"data processing (?:agreement|addendum|addenda)s?", r"(?-i:DPAs?)",
+            r"student data privacy agreements?", r"(?-i:SDPAs?)", "data protection agreements?"),
+}
+DPA_DECLINED: dict[str, tuple[str, ...]] = {
+    "no": (r"(?:do|does|can|will) ?(?:not|n['’]t) (?:currently )?(?:offer|provide|sign|enter into)"
+           r" (?:a |any |custom |individual )?(?:data processing agreements?|(?-i:DPAs?))",),
+}
+
+CERTIFICATION: dict[str, tuple[str, ...]] = {
+    "iso-27001": (r"ISO(?:/IEC)?[ -]?27001",),
+    "iso-27701": (r"ISO(?:/IEC)?[ -]?27701",),
+    "iso-27017": (r"ISO(?:/IEC)?[ -]?27017",),
+    "iso-27018": (r"ISO(?:/IEC)?[ -]?27018",),
+    "iso-9001": (r"ISO[ -]?9001",),
+    "soc-2": (r"SOC[ -]?2", "SOC II"),
+    "cyber-essentials-plus": (r"cyber essentials ?(?:plus|\+)",),
+    "cyber-essentials": (r"cyber essentials(?! ?(?:plus|\+))",),
+    "student-privacy-pledge": ("student privacy pledge",),
+    "1edtech-trusted-app": (r"(?:1EdTech|IMS(?: Global)?) TrustEd Apps?",
+                            r"TrustEd Apps? (?:seal|certif\w*|badge|program)"),
+    "kidsafe": ("kidSAFE",),
+    "ikeepsafe": ("iKeepSafe",),
+    "common-sense-privacy": (r"Common Sense privacy (?:seal|rating|program)",),
+    "pci-dss": (r"PCI[ -]DSS",),
+}
+
+REGIONS = {
+    "uk": r"(?-i:UK|U\.K\.)|United Kingdom|Great Britain|Britain|England",
+    "eu": r"(?-i:EU|EEA|E\.U\.)|European Union|European Economic Area|Europe",
+    "us": r"(?-i:US|USA|U\.S\.A?\.?)|United States(?: of America)?|America",
+    "canada": "Canada",
+    "australia": "Australia",
+    "new-zealand": "New Zealand",
+    "ireland": "Ireland",
+    "germany": "Germany",
+    "india": "India",
+    "singapore": "Singapore",
+}
+_REGION_PATTERNS = {slug: re.compile(rf"(?<!\w)(?:{p})(?!\w)", re.I) for slug, p in REGIONS.items()}
+_REGION = "|".join(f"(?:{p})" for p in REGIONS.values())
+_WHERE = rf"(?P<where>(?:the )?(?:{_REGION})(?:\s*(?:,|and|or|&|/)\s*(?:the )?(?:{_REGION}))*)"
+
+
+def _regions(match: re.Match[str]) -> list[str]:
+    where = match.group("where")
+    hits = [(m.start(), slug) for slug, rx in _REGION_PATTERNS.items() if (m := rx.search(where))]
+    return [slug for _, slug in sorted(hits)]
+
+
+DATA_LOCATION_RULES = [
+    Rule("data_location", _regions, _compile(
+        r"(?:stor(?:ed|es?)|host(?:ed|s)?|holds?|held|keeps?|kept|housed|process(?:ed|es)?"
+        r"|saved|resides?|backed up)\s+"
+        rf"(?:\w+\s+){{0,6}}?(?:in|within|inside)\s+(?:the\s+)?(?:secure\s+)?{_WHERE}"
+    ), (_any("data", "information", "content", "records", r"servers?", "hosted", "hosting",
+             r"backups?", "stored"),)),
+    Rule("data_location", _regions, _compile(
+        r"(?:servers?|data ?cent(?:re|er)s?|hosting|infrastructure)\s+(?:\w+\s+){0,3}?"
+        rf"(?:located|based|situated)\s+in\s+{_WHERE}"
+    )),
+    Rule("data_location", _regions, _compile(
+        rf"{_WHERE}[- ](?:based\s+)?(?:data ?cent(?:re|er)s?|servers?|hosting|data residency"
+        r"|cloud regions?)"
+    )),
+]
+
+_AGE = r"(?P<age>\d{1,2})"
+
+
+def _age(match: re.Match[str]) -> list[str]:
+    age = int(match.group("age"))
+    return [str(age)] if 3 <= age <= 21 else []
+
+
+MINIMUM_AGE_RULES = [
+    Rule("minimum_age", _age, _compile(
+        rf"(?:must|need to|have to|should) be (?:at least|over|over the age of|aged) {_AGE}"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(
+        rf"(?:must|need to|have to|should) be {_AGE}(?: ?\+| years?(?: of age| old)?"
+        r"| or (?:older|over|above))"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(
+        rf"minimum age (?:is |of |requirement is )?{_AGE}"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(
+        r"not (?:intended|designed|directed|available|permitted) (?:for|to) (?:use by )?"
+        r"(?:children|kids|anyone|persons|individuals|users|people)(?: who are)? "
+        rf"(?:under|below|younger than)(?: the age of)? {_AGE}"
+    ), guarded=False),
+]
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "twelve": 12, "thirty": 30, "sixty": 60, "ninety": 90,
+}
+
+
+def _period(match: re.Match[str]) -> list[str]:
+    raw = match.group("n").lower()
+    n = _NUMBER_WORDS.get(raw) or int(raw)
+    unit = match.group("unit").lower().rstrip("s")
+    return [f"{n}-{unit}" if n == 1 else f"{n}-{unit}s"]
+
+
+RETENTION_RULES = [
+    Rule("retention", _period, _compile(
+        r"(?:retain(?:ed|s)?|keep|keeps|kept|stored?|stores|hold|holds|held|delete[ds]?|deletion"
+        r"|purge[ds]?|erase[ds]?|remove[ds]?|anonymi[sz]e[ds]?)\b[^.]{0,80}?\b(?:for|within|after)"
+        r"(?: up to| a (?:maximum|period) of| no (?:more|longer) than| a maximum of)? "
+        rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)}) (?P<unit>days?|weeks?|months?|years?)"
+    ), guarded=False),
+    Rule("retention", "until-account-deleted", _compile(
+        r"(?:retain|keep|store|hold|kept|held)\w*\b[^.]{0,80}?\b(?:until (?:you|the (?:user|school|"
+        r"customer|account holder)) (?:delete|close|cancel)s? (?:your|their|the|its) (?:account|"
+        r"subscription)|(?:for )?as long as (?:your|the|their) account (?:is active|remains"
+        r" (?:active|open)|exists))"
+    ), guarded=False),
+]
+
+_NEG = r"(?:never|not|no|cannot|(?:do|does|did|will|wo|would|can|is|are|has|have)n['’]t)"
+_USER_DATA = r"(?:data|content|information|inputs?|prompts?|conversations?|work|chats?)"
+TRAINING: dict[str, tuple[str, ...]] = {
+    "yes": (
+        rf"(?:use[ds]?|using)\b[^.]{{0,50}}?\b{_USER_DATA}\b[^.]{{0,30}}?\b(?:to|for) (?:train"
+        r"(?:ing)?|fine-?tun(?:e|ing)|improv(?:e|ing) (?:our )?(?:ai|models?|machine[- ]learning))",
+        rf"{_USER_DATA}\b[^.]{{0,40}}?\b(?:may|might|can|will|is|are) (?:be )?used\b[^.]{{0,30}}?"
+        r"\b(?:to|for) train",
+        r"train(?:s|ed|ing)?\b[^.]{0,30}?\bmodels?\b[^.]{0,20}?\bon\b[^.]{0,30}?\b(?:your|user"
+        rf"|student|customer|pupil|teacher)s?['’]?\b[^.]{{0,20}}?\b{_USER_DATA}",
+    ),
+}
+TRAINING_DECLINED: dict[str, tuple[str, ...]] = {
+    "no": (
+        rf"{_NEG}\b[^.]{{0,60}}?\b(?:use[ds]?|using|share[ds]?|sell)\b[^.]{{0,60}}?"
+        rf"\b{_USER_DATA}\b[^.]{{0,40}}?\btrain(?:s|ed|ing)?",
+        rf"{_USER_DATA}\b[^.]{{0,40}}?\b(?:is|are|will|shall) (?:never|not)\b[^.]{{0,30}}?\bused"
+        r"\b[^.]{0,30}?\btrain",
+        rf"{_NEG}\b[^.]{{0,20}}?\btrain(?:s|ed|ing)?\b[^.]{{0,50}}?\bon\b[^.]{{0,30}}?"
+        rf"\b{_USER_DATA}",
+        rf"\bno\b[^.]{{0,40}}?\b{_USER_DATA}\b[^.]{{0,40}}?\bused\b[^.]{{0,30}}?\btrain",
+    ),
+}
+
+# --------------------------------------------------------------------------- AI
+
+_MAKES = (r"(?:generat\w+|creat\w+|writ\w+|draft\w*|produc\w+|build\w*)")
+_ARTEFACTS = (
+    r"(?:lessons?|lesson plans?|quizz(?:es)?|quiz|questions?|worksheets?|texts?|images?"
+    r"|reports?|feedback|content|rubrics?|resources?|slides?|stories|essays?|comments?)"
+)
+AI_GENERATIVE: dict[str, tuple[str, ...]] = {
+    "yes": (
+        "generative AI", r"gen ?AI", r"large language models?", r"(?-i:LLMs?)",
+        r"GPT-?\d(?:\.\d)?o?",
+        r"AI[- ](?:generated|generates?|generation|writ(?:ing|er|es)|created)",
+        rf"{_MAKES} (?:\w+ ){{0,4}}?{_ARTEFACTS} (?:\w+ ){{0,3}}?(?:with|using|via|powered by|by)"
+        r" (?:the (?:help|power) of )?(?:generative )?(?:AI|artificial intelligence)",
+        r"(?:AI|artificial intelligence) (?:that |which |to )?(?:generates?|creates?|writes?"
+        r"|drafts?|produces?)",
+        rf"(?:AI|artificial intelligence)[- ]powered {_ARTEFACTS}",
+    ),
+}
+AI_GENERATIVE_DECLINED: dict[str, tuple[str, ...]] = {
+    "no": (r"(?:do|does|will) ?(?:not|n['’]t) use (?:any )?(?:generative AI|gen ?AI"
+           r"|large language models?|LLMs?)",),
+}
+AI_CHATBOT: dict[str, tuple[str, ...]] = {
+    "yes": (
+        r"chat ?bots?", r"AI[- ](?:assistant|tutor|chat|companion|coach|helper"
+        r"|teaching assistant|study buddy|buddy)s?", r"virtual (?:assistant|tutor)s?",
+        "conversational AI",
+        r"chat (?:with|to) (?:an? |our |the )?(?:AI|bot|assistant|tutor|virtual)",
+        r"(?:ask|talk to) (?:our |the |an )?AI",
+    ),
+}
+AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
+    "yes": (
+        r"adaptive (?:learning|engine|technology|algorithms?|practice|assessments?|platform"
+        r"|questions?|difficulty|pathways?|paths?)",
+        r"adapts? (?:\w+ ){0,2}?to (?:each|every|the|your|individual) (?:student|learner|child"
+        r"|pupil|user)s?",
+        r"personali[sz]ed (?:learning )?(?:paths?|pathways?|journeys?)",
+        r"adjusts? (?:the )?(?:level of )?difficulty", r"difficulty (?:level )?(?:adjusts|adapts)",
+        r"individuali[sz]ed learning paths?",
+    ),
+}
+AI_PROVIDER: dict[str, tuple[str, ...]] = {
+    "openai": (r"(?<!Azure )OpenAI", "ChatGPT", r"GPT-?[345](?:\.\d)?o?(?:[- ]?(?:turbo|mini))?",
+               r"DALL[·-]?E"),
+    "anthropic": ("Anthropic",),
+    "google": (r"Google (?:AI|Gemini|DeepMind|Bard|PaLM)", "Vertex AI"),
+    "meta": (r"Meta AI", r"Meta['’]?s Llama"),
+    "mistral": ("Mistral AI",),
+    "microsoft": (r"Azure OpenAI", r"Azure AI", r"(?:Microsoft|GitHub|Microsoft 365) Copilot",
+                  r"Copilot for Microsoft 365"),
+    "amazon": (r"(?:Amazon|AWS) (?:Bedrock|Titan|Nova)",),
+}
+# Names that are also ordinary words or people (Claude Monet, the Gemini star sign, llamas).
+AI_PROVIDER_AMBIGUOUS: dict[str, tuple[str, ...]] = {
+    "anthropic": (r"(?-i:Claude)",),
+    "google": (r"(?-i:Gemini|Bard|PaLM)",),
+    "meta": (r"(?-i:Llama|LLaMA)",),
+    "mistral": (r"(?-i:Mistral)",),
+    "amazon": (r"(?-i:Bedrock)",),
+    "cohere": (r"(?-i:Cohere)",),
+}
+
+# --------------------------------------------------------------------------- the rule set
+
+RULES: list[Rule] = [
+    *_table("pricing_model", PRICING_MODEL),
+    Rule("pricing_model", "paid", _compile("|".join(PER_UNIT_PAID), bounded=False), (CURRENCY,)),
+    *PRICE_RULES,
+    *_table("audience", AUDIENCE),
+    *_table("phase", PHASE),
+    *GRADE_RULES,
+    *_table("subject", SUBJECT),
+    *_table("integration", INTEGRATION),
+    *_table("integration", INTEGRATION_AMBIGUOUS, LMS_CONTEXT),
+    *_law_rules(),
+    *_table("dpa_offered", DPA, DPA_OFFER),
+    *_table("dpa_offered", DPA_DECLINED, guarded=False),
+    *DATA_LOCATION_RULES,
+    *_table("certification", CERTIFICATION),
+    *MINIMUM_AGE_RULES,
+    *_table("trains_on_user_data", TRAINING),
+    *_table("trains_on_user_data", TRAINING_DECLINED, guarded=False),
+    *RETENTION_RULES,
+    *_table("ai_generative", AI_GENERATIVE),
+    *_table("ai_generative", AI_GENERATIVE_DECLINED, guarded=False),
+    *_table("ai_chatbot", AI_CHATBOT),
+    *_table("ai_adaptive", AI_ADAPTIVE),
+    *_table("ai_provider", AI_PROVIDER, AI_USE),
+    *_table("ai_provider", AI_PROVIDER_AMBIGUOUS, AI_USE, AI_CONTEXT),
+]
+
+# --------------------------------------------------------------------------- negation
+
+CLAUSE_BREAK = re.compile(
+    r"[,;:()\[\]–—|]|\s-\s|\b(?:but|however|whereas|although|though|while)\b", re.IGNORECASE
+)
+NEGATION_BEFORE = re.compile(
+    r"\b(?:not|no|never|neither|nor|without|unlike|instead of|rather than|versus|vs"
+    r"|compared? (?:to|with)|comparison|alternatives? to|switch(?:ing|ed)? from|free from"
+    r"|similar to|akin to|inspired by"
+    r"|working towards?|pursuing|in the process of|plan(?:s|ning)? to|aim(?:s|ing)? to"
+    r"|\w+er than|more \w+ than|less \w+ than)\b|n['’]t\b",
+    re.IGNORECASE,
+)
+NEGATION_AFTER = re.compile(
+    r"^\s*(?:-\s*)?(?:alternatives?|competitors?|rivals?|clones?|killers?|vs\b\.?|versus"
+    r"|replacements?)\b|^\s*(?:\S+\s+){0,2}?(?:(?:is|are|was|were)\s+not\b|(?:isn|aren)['’]t)",
+    re.IGNORECASE,
+)
+
+
+def _negated(sentence: str, start: int, end: int) -> bool:
+    """True if the match sits in a negated or comparative clause (see module docstring)."""
+    before = sentence[:start]
+    breaks = list(CLAUSE_BREAK.finditer(before))
+    clause_start = breaks[-1].end() if breaks else 0
+    if NEGATION_BEFORE.search(sentence[clause_start:end]):
+        return True
+    after = sentence[end:]
+    stop = CLAUSE_BREAK.search(after)
+    return bool(NEGATION_AFTER.search(after[: stop.start()] if stop else after))
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
+    """Facts stated on ``page``; ``url`` (default ``page.url``) is recorded as the source."""
+    source = url or page.url
+    found: dict[tuple[str, str], Fact] = {}
+    for sentence in _text_units(page):
+        present: dict[re.Pattern[str], bool] = {}  # context cues, shared by many rules
+        for rule in RULES:
+            for value, start, end in _matches(rule, sentence, present):
+                key = (rule.field, value)
+                if key not in found:
+                    found[key] = Fact(rule.field, value, quote(sentence, start, end), source)
+    text_prices = [value for field, value in found if field == "price"]
+    for fact in _offer_facts(page, source):
+        if not any(price.startswith(fact.value + "/") for price in text_prices):
+            found.setdefault((fact.field, fact.value), fact)
+    facts = _reconcile_pricing(list(found.values()))
+    order = {name: i for i, name in enumerate(FACT_FIELDS)}
+    return sorted(facts, key=lambda f: order[f.field])
+
+
+def _text_units(page: PageContent) -> list[str]:
+    """Distinct sentences of the main text, then of the meta description, within budget."""
+    units: list[str] = []
+    seen: set[str] = set()
+    budget = MAX_TEXT_CHARS
+    for text in (page.main_text, page.meta_description):
+        for sentence in sentences(text[: max(budget, 0)]):
+            if sentence not in seen:
+                seen.add(sentence)
+                units.append(sentence)
+                budget -= len(sentence)
+    return units
+
+
+def _matches(
+    rule: Rule, sentence: str, present: dict[re.Pattern[str], bool]
+) -> Iterator[tuple[str, int, int]]:
+    for required in rule.requires:
+        if required not in present:
+            present[required] = required.search(sentence) is not None
+        if not present[required]:
+            return
+    allowed = FACT_FIELDS[rule.field]
+    for match in rule.pattern.finditer(sentence):
+        if rule.guarded and _negated(sentence, match.start(), match.end()):
+            continue
+        values = [rule.value] if isinstance(rule.value, str) else rule.value(match)
+        for value in values:
+            if allowed is None or value in allowed:
+                yield value, match.start(), match.end()
+
+
+def quote(sentence: str, start: int, end: int, limit: int = MAX_EVIDENCE) -> str:
+    """The sentence, or a window of it around ``[start, end)`` cut at word boundaries.
+
+    The result is always a verbatim substring of the sentence, at most ``limit`` long.
+    """
+    if len(sentence) <= limit:
+        return sentence
+    if end - start >= limit:
+        return sentence[start : start + limit].strip()
+    left = max(0, min(start - (limit - (end - start)) // 2, len(sentence) - limit))
+    right = left + limit
+    if left > 0 and sentence[left - 1] != " ":
+        next_space = sentence.find(" ", left, start)
+        left = next_space + 1 if next_space != -1 else left
+    if right < len(sentence) and sentence[right] != " ":
+        last_space = sentence.rfind(" ", end, right)
+        right = last_space if last_space != -1 else right
+    return sentence[left:right].strip()
+
+
+def _offer_facts(page: PageContent, source: str) -> list[Fact]:
+    """``price`` (and a free signal for price 0) from schema.org Offers."""
+    facts = []
+    for offer in page.offers:
+        named = f' "{offer.name}"' if offer.name else ""
+        evidence = f"schema.org Offer{named}: {offer.price} {offer.currency}".strip()
+        if offer.price == "0":
+            facts.append(Fact("pricing_model", "free", evidence, source))
+            continue
+        value = f"{offer.currency.lower()} {offer.price}".strip()
+        facts.append(Fact("price", value, evidence, source))
+    return facts
+
+
+def _reconcile_pricing(facts: list[Fact]) -> list[Fact]:
+    """Keep one pricing_model: free + a charge -> freemium; a price implies paid."""
+    models: dict[str, Fact] = {}
+    for fact in facts:
+        if fact.field == "pricing_model":
+            models.setdefault(fact.value, fact)
+    price = next((f for f in facts if f.field == "price"), None)
+    if price is not None and "paid" not in models:
+        models["paid"] = replace(price, field="pricing_model", value="paid")
+    rest = [f for f in facts if f.field != "pricing_model"]
+    chosen = _choose_model(models)
+    return rest + ([chosen] if chosen else [])
+
+
+def _choose_model(models: dict[str, Fact]) -> Fact | None:
+    if "freemium" in models:
+        return models["freemium"]
+    free = models.get("free")
+    charged = models.get("paid") or models.get("quote-only")
+    if free and charged:
+        joined = quote(f"{free.evidence} … {charged.evidence}", 0, 0)
+        return replace(free, value="freemium", evidence=joined)
+    return charged or free
+
+
+def _check_rules() -> None:
+    """Fail at import if a table names a field or closed value the vocabulary lacks."""
+    for rule in RULES:
+        allowed = FACT_FIELDS[rule.field]
+        if isinstance(rule.value, str) and allowed is not None and rule.value not in allowed:
+            raise ValueError(f"{rule.field}={rule.value!r} is not in the vocabulary")
+    unknown = (set(AI_PROVIDER) | set(AI_PROVIDER_AMBIGUOUS)) - set(AI_PROVIDERS)
+    if unknown:
+        raise ValueError(f"unknown AI providers {sorted(unknown)}")
+
+
+_check_rules()

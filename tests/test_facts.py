@@ -1,0 +1,418 @@
+"""crawler.facts: exact facts and evidence from hand-written pages, the negation and
+comparison guard, value formats, and sanity on the real saved pages."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from catalogue.vocabulary import FACT_FIELDS
+from crawler.extract import Offer, PageContent, extract_page
+from crawler.facts import RULES, Fact, extract_facts, quote
+
+HTML = Path(__file__).parent / "fixtures" / "html"
+URL = "https://lessonloop.example/page"
+YES_NO_FIELDS = [name for name, values in FACT_FIELDS.items() if values == ("yes", "no")]
+
+
+@cache
+def fixture_facts(relative: str) -> tuple[Fact, ...]:
+    page = extract_page((HTML / relative).read_bytes(), URL)
+    return tuple(extract_facts(page))
+
+
+def facts_of(text: str, description: str = "", offers: tuple[Offer, ...] = ()) -> list[Fact]:
+    page = PageContent(url=URL, main_text=text, meta_description=description, offers=list(offers))
+    return extract_facts(page)
+
+
+def values(facts, field: str) -> set[str]:
+    return {f.value for f in facts if f.field == field}
+
+
+def pairs(facts) -> set[tuple[str, str]]:
+    return {(f.field, f.value) for f in facts}
+
+
+# --------------------------------------------------------------------------- hand-written pages
+
+
+def test_pricing_page():
+    facts = fixture_facts("synthetic/pricing.html")
+    models = [f for f in facts if f.field == "pricing_model"]
+    assert [(f.value, f.evidence) for f in models] == [
+        ("freemium", "Free for teachers. … Pro $8/month.")
+    ]
+    prices = {f.value: f.evidence for f in facts if f.field == "price"}
+    assert prices == {
+        "usd 8/month": "Pro $8/month.",
+        "gbp 3/pupil/year": "Whole-school licences cost £3 per pupil per year.",
+        # only in JSON-LD; the $8 Offer duplicates the text price and is dropped
+        "gbp 1200": 'schema.org Offer "School": 1200 GBP',
+    }
+    # "$17 million in funding" and "save $20" are not prices
+    assert all(f.source_url == URL for f in facts)
+
+
+def test_privacy_page_exact_facts_and_evidence():
+    facts = fixture_facts("synthetic/privacy.html")
+    evidence = {(f.field, f.value): f.evidence for f in facts}
+    expected = {
+        ("gdpr", "yes"): "We are fully compliant with the UK GDPR.",
+        ("data_location", "uk"): "All customer data is stored in the UK.",
+        ("dpa_offered", "yes"): "A data processing agreement (DPA) is available on request.",
+        ("certification", "iso-27001"):
+            "LessonLoop is ISO 27001 certified and we hold Cyber Essentials Plus.",
+        ("certification", "cyber-essentials-plus"):
+            "LessonLoop is ISO 27001 certified and we hold Cyber Essentials Plus.",
+        ("ai_provider", "openai"): "Our lesson assistant is powered by OpenAI.",
+        ("minimum_age", "13"): "Users must be 13 or older to create an account.",
+        ("trains_on_user_data", "no"): "We never use student data to train AI models.",
+        ("retention", "30-days"):
+            "We retain pupil data for 30 days after a school closes its account.",
+        ("phase", "primary"):
+            "LessonLoop is a lesson planning service for primary and secondary schools.",
+        ("phase", "secondary"):
+            "LessonLoop is a lesson planning service for primary and secondary schools.",
+    }
+    assert evidence == expected
+
+
+def test_privacy_page_states_nothing_it_does_not_say():
+    facts = fixture_facts("synthetic/privacy.html")
+    fields = {f.field for f in facts}
+    # never mentioned: no fact at all, in particular no default "no"
+    assert not fields & {"coppa", "ferpa", "ai_generative", "ai_adaptive", "pricing_model"}
+    # "Cyber Essentials Plus" is not also plain "Cyber Essentials"
+    assert "cyber-essentials" not in values(facts, "certification")
+    # "never use student data to train" must not also read as "uses data to train"
+    assert values(facts, "trains_on_user_data") == {"no"}
+    # "student data" / "pupil data" describe data, not the audience
+    assert "students" not in values(facts, "audience")
+
+
+def test_comparison_page_yields_no_provider_and_no_gdpr():
+    facts = fixture_facts("synthetic/comparison.html")
+    assert values(facts, "ai_provider") == set()
+    assert not {f.field for f in facts} & {"gdpr", "ai_generative", "pricing_model"}
+
+
+# --------------------------------------------------------------------------- negation guard
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("Unlike ChatGPT, our tutor never gives the answer away.", "ai_provider"),
+        ("The safe ChatGPT alternative for schools, built with AI.", "ai_provider"),
+        ("An alternative to ChatGPT that uses AI safely.", "ai_provider"),
+        ("Our AI model is better than Gemini for homework help.", "ai_provider"),
+        ("Compared to Claude, our AI model is smaller.", "ai_provider"),
+        ("No ChatGPT needed: our model runs on your laptop.", "ai_provider"),
+        ("We do not use OpenAI models.", "ai_provider"),
+        ("We don't use OpenAI or Anthropic models.", "ai_provider"),
+        ("Instead of GPT-4, we use our own model.", "ai_provider"),
+        ("ChatGPT vs our AI model: a comparison.", "ai_provider"),
+        ("Teachers are worried about ChatGPT.", "ai_provider"),  # no use stated
+        ("Claude Monet painted water lilies in his garden.", "ai_provider"),
+        ("Our llama farm uses solar power.", "ai_provider"),
+        ("Powered by Azure OpenAI Service.", "ai_provider:openai"),
+        ("This demo is not GDPR compliant.", "gdpr"),
+        ("GDPR compliance is not something this free tool offers.", "gdpr"),
+        ("Under the GDPR you have the right to access your data.", "gdpr"),  # no claim
+        ("We are working towards ISO 27001 certification.", "certification"),
+        ("Your data is never stored in the US.", "data_location"),
+        ("Our office is based in the UK.", "data_location"),
+        ("We do not offer a DPA.", "dpa_offered:yes"),
+        ("We never use your data to train AI models.", "trains_on_user_data:yes"),
+        ("We do not use generative AI.", "ai_generative:yes"),
+        ("Start your 14-day free trial.", "pricing_model:free"),
+        ("Start your 14-day free trial.", "pricing_model:freemium"),
+        ("It is not free.", "pricing_model"),
+        ("Clever ideas for busy classrooms.", "integration"),
+        ("Start with a blank canvas and draw.", "integration"),
+        ("Use the interactive blackboard mode.", "integration"),
+        ("We raised $17 million in funding.", "price"),
+        ("Save $20 when you pay yearly.", "price"),
+        ("A state-of-the-art platform with our primary goal of saving time.", "subject"),
+        ("A state-of-the-art platform with our primary goal of saving time.", "phase"),
+        ("See your order history and browser history.", "subject"),
+        ("Computer science lessons for all.", "subject:science"),
+        ("Headteachers love it.", "audience:teachers"),
+        ("IT administrators can deploy it in minutes.", "audience:leaders"),
+        ("Our principal aim is simplicity.", "audience"),
+        ("Send us a message.", "subject"),
+    ],
+)
+def test_no_fact_without_a_positive_statement(text, field):
+    facts = facts_of(text)
+    name, _, value = field.partition(":")
+    found = values(facts, name)
+    assert (value not in found) if value else not found, facts
+
+
+def test_a_comparison_clause_does_not_hide_the_real_claim():
+    facts = facts_of("Unlike ChatGPT, our tutor is powered by Claude from Anthropic.")
+    assert values(facts, "ai_provider") == {"anthropic"}
+
+
+def test_stated_negatives_are_no_facts():
+    facts = facts_of(
+        "We are not GDPR compliant. We do not offer a DPA. "
+        "We never use your data to train AI models. We do not use generative AI."
+    )
+    assert pairs(facts) >= {
+        ("gdpr", "no"), ("dpa_offered", "no"), ("trains_on_user_data", "no"),
+        ("ai_generative", "no"),
+    }
+    assert not {f for f in facts if f.value == "yes"}
+
+
+def test_absent_evidence_means_no_fact():
+    assert facts_of("Welcome to our website. We hope you enjoy your visit.") == []
+    assert facts_of("") == []
+
+
+# --------------------------------------------------------------------------- positive rules
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "expected"),
+    [
+        # pricing model (one per page)
+        ("Free forever for every classroom.", "pricing_model", {"free"}),
+        ("Start your 14-day free trial.", "pricing_model", {"paid"}),
+        ("Contact sales for district pricing.", "pricing_model", {"quote-only"}),
+        ("Get a quote for your trust.", "pricing_model", {"quote-only"}),
+        ("Use the free plan, or upgrade to Pro for more.", "pricing_model", {"freemium"}),
+        ("Free for teachers. Contact us for school pricing.", "pricing_model", {"freemium"}),
+        ("Plans from $5 per month.", "pricing_model", {"paid"}),
+        ("Try it free for 30 days.", "pricing_model", {"paid"}),
+        # price formats
+        ("Only $12/month.", "price", {"usd 12/month"}),
+        ("Just £3 per pupil per year.", "price", {"gbp 3/pupil/year"}),
+        ("A one-off €99 licence.", "price", {"eur 99"}),
+        ("From 49 EUR per year.", "price", {"eur 49/year"}),
+        ("USD 1,500 per school.", "price", {"usd 1500/school"}),
+        ("$4.99 a month.", "price", {"usd 4.99/month"}),
+        ("A$10/mo for families.", "price", {"aud 10/month"}),
+        ("£2.50 per student, billed annually.", "price", {"gbp 2.50/student"}),
+        ("$8 per user per month or $80 per user per year.", "price",
+         {"usd 8/user/month", "usd 80/user/year"}),
+        # audience
+        ("Built for school leaders and SLT.", "audience", {"leaders"}),
+        ("Bursars and business managers save hours.", "audience", {"admin"}),
+        ("Headteachers love it.", "audience", {"leaders"}),
+        ("Keep parents and carers informed.", "audience", {"parents"}),
+        ("IT administrators can deploy it.", "audience", {"admin"}),
+        ("Teachers set work and pupils complete it.", "audience", {"teachers", "students"}),
+        ("District administrators see every school.", "audience", {"leaders"}),
+        # subjects
+        ("Maths and physics practice.", "subject", {"maths", "science"}),
+        ("Computer science lessons.", "subject", {"computing"}),
+        ("Phonics for early reading.", "subject", {"literacy"}),
+        ("Spanish lessons for beginners.", "subject", {"languages"}),
+        ("Support for pupils with dyslexia.", "subject", {"send"}),
+        ("Great for SEND pupils.", "subject", {"send"}),
+        ("Coding for kids.", "subject", {"computing"}),
+        ("PSHE and RSE resources.", "subject", {"pshe"}),
+        ("STEM activities.", "subject", {"science"}),
+        # integrations
+        ("Sync rosters with Clever and ClassLink.", "integration", {"clever", "classlink"}),
+        ("Works with Canvas, Schoology and Moodle via LTI 1.3.", "integration",
+         {"canvas", "schoology", "moodle", "lti"}),
+        ("Single sign-on with Google.", "integration", {"sso"}),
+        ("Sign in with Microsoft.", "integration", {"sso"}),
+        ("Assign straight to Google Classroom and Microsoft Teams.", "integration",
+         {"google-classroom", "microsoft-teams"}),
+        ("Export to Google Drive.", "integration", {"google-workspace"}),
+        ("Rosters sync nightly from Wonde.", "integration", {"wonde"}),
+        # privacy
+        ("We comply with COPPA and FERPA.", "coppa", {"yes"}),
+        ("We comply with COPPA and FERPA.", "ferpa", {"yes"}),
+        ("Data is hosted in the EU and the UK.", "data_location", {"eu", "uk"}),
+        ("Our servers are located in Canada.", "data_location", {"canada"}),
+        ("Amazon Web Services hosts our data in the United States.", "data_location", {"us"}),
+        ("Everything runs in UK data centres.", "data_location", {"uk"}),
+        ("Data may be transferred to and processed in the United States.", "data_location",
+         {"us"}),
+        ("We are SOC 2 Type II audited and ISO/IEC 27701 certified.", "certification",
+         {"soc-2", "iso-27701"}),
+        ("We signed the Student Privacy Pledge.", "certification", {"student-privacy-pledge"}),
+        ("We hold Cyber Essentials.", "certification", {"cyber-essentials"}),
+        ("You must be at least 16 years old to use the service.", "minimum_age", {"16"}),
+        ("The service is not intended for children under 13.", "minimum_age", {"13"}),
+        ("We keep backups for one year.", "retention", {"1-year"}),
+        ("Inactive accounts are deleted after 12 months.", "retention", {"12-months"}),
+        ("We retain your data until you delete your account.", "retention",
+         {"until-account-deleted"}),
+        ("Schools can sign our DPA.", "dpa_offered", {"yes"}),
+        ("We may use your content to train our AI models.", "trains_on_user_data", {"yes"}),
+        ("Your data is never used to train AI.", "trains_on_user_data", {"no"}),
+        # AI
+        ("Generate quizzes in seconds with AI.", "ai_generative", {"yes"}),
+        ("Built on large language models.", "ai_generative", {"yes"}),
+        ("AI-generated feedback on every essay.", "ai_generative", {"yes"}),
+        ("Chat with our AI tutor at any time.", "ai_chatbot", {"yes"}),
+        ("A friendly chatbot answers questions.", "ai_chatbot", {"yes"}),
+        ("Our adaptive learning engine adjusts difficulty.", "ai_adaptive", {"yes"}),
+        ("Questions adapt to each student's level.", "ai_adaptive", {"yes"}),
+        ("Personalised learning paths for every child.", "ai_adaptive", {"yes"}),
+        ("Powered by GPT-4o.", "ai_provider", {"openai"}),
+        ("Built on Azure OpenAI Service.", "ai_provider", {"microsoft"}),
+        ("Powered by Google Gemini.", "ai_provider", {"google"}),
+        ("Our assistant uses Claude, Anthropic's AI model.", "ai_provider", {"anthropic"}),
+        ("We use Llama 3 models hosted on Amazon Bedrock.", "ai_provider", {"meta", "amazon"}),
+        ("Sub-processors: OpenAI (AI model provider), Mistral AI.", "ai_provider",
+         {"openai", "mistral"}),
+    ],
+)
+def test_rules(text, field, expected):
+    assert values(facts_of(text), field) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "phases"),
+    [
+        ("For K-12 schools.", {"primary", "secondary"}),
+        ("Built for K12 districts.", {"primary", "secondary"}),
+        ("Designed for grades 3-8.", {"primary", "secondary"}),
+        ("For grades K-5.", {"primary"}),
+        ("Works for grades 1-5.", {"primary"}),
+        ("Made for grades 6 through 12.", {"secondary"}),
+        ("Great for K-8 classrooms.", {"primary", "secondary"}),
+        ("From PreK-12.", {"early-years", "primary", "secondary"}),
+        ("For 4th through 8th graders.", {"primary", "secondary"}),
+        ("A grade 10 unit.", {"secondary"}),
+        ("KS3 science.", {"secondary"}),
+        ("KS1 and KS2 reading.", {"primary"}),
+        ("GCSE revision.", {"secondary"}),
+        ("Sixth form students love it.", {"post-16"}),
+        ("Revise for your A-levels.", {"post-16"}),
+        ("FE colleges and universities.", {"post-16", "higher-education"}),
+        ("Supports the EYFS framework.", {"early-years"}),
+        ("For nurseries and preschools.", {"early-years"}),
+        ("Kindergarten readiness.", {"early-years"}),
+        ("Primary schools and middle schools.", {"primary", "secondary"}),
+        ("High school and college students.", {"secondary", "higher-education"}),
+        ("Years 7-11.", {"secondary"}),
+        ("From Year R to Year 2.", {"early-years", "primary"}),
+        ("Undergraduate courses.", {"higher-education"}),
+        ("Grades 5-14.", set()),  # not a US grade range
+        ("In 2023 we grew.", set()),
+    ],
+)
+def test_phase_mapping(text, phases):
+    assert values(facts_of(text), "phase") == phases
+
+
+# --------------------------------------------------------------------------- mechanics
+
+
+def test_deduplicated_keeping_first_evidence():
+    facts = facts_of("Teachers love it. Teachers save time.", description="Made for teachers.")
+    assert [(f.value, f.evidence) for f in facts if f.field == "audience"] == [
+        ("teachers", "Teachers love it.")
+    ]
+
+
+def test_meta_description_is_evidence_too():
+    facts = facts_of("", description="The AI tutor for GCSE maths.")
+    assert pairs(facts) == {
+        ("ai_chatbot", "yes"), ("phase", "secondary"), ("subject", "maths"),
+    }
+
+
+def test_offers_give_prices_and_free_signal():
+    facts = facts_of("", offers=(Offer("0", "USD", "Basic"), Offer("9.99", "GBP", "Plus")))
+    assert values(facts, "price") == {"gbp 9.99"}
+    assert values(facts, "pricing_model") == {"freemium"}
+
+
+def test_long_evidence_is_trimmed_around_the_match():
+    filler = "word " * 100
+    sentence = f"{filler}we are fully GDPR compliant and {filler}".strip()
+    (fact,) = facts_of(sentence)
+    assert fact.field == "gdpr"
+    assert len(fact.evidence) <= 300
+    assert "GDPR compliant" in fact.evidence
+    assert fact.evidence in sentence
+
+
+def test_quote_keeps_short_sentences_whole():
+    assert quote("Short one.", 0, 5) == "Short one."
+    long = "a" * 400
+    assert quote(long, 10, 20) == long[:300]
+
+
+def test_facts_are_sorted_by_field_order():
+    facts = facts_of("Powered by OpenAI. Free forever. For teachers.")
+    order = list(FACT_FIELDS)
+    indexes = [order.index(f.field) for f in facts]
+    assert indexes == sorted(indexes)
+
+
+def test_every_rule_is_valid_against_the_vocabulary():
+    for rule in RULES:
+        assert rule.field in FACT_FIELDS
+        allowed = FACT_FIELDS[rule.field]
+        if isinstance(rule.value, str) and allowed is not None:
+            assert rule.value in allowed
+
+
+# --------------------------------------------------------------------------- real pages
+
+REAL_PAGES = sorted(
+    str(p.relative_to(HTML)) for p in HTML.glob("*/*.html") if p.parent.name != "synthetic"
+)
+
+
+@pytest.mark.parametrize("relative", REAL_PAGES)
+def test_real_pages_give_well_formed_facts(relative):
+    page = extract_page((HTML / relative).read_bytes(), URL)
+    text = page.main_text + "\n" + page.meta_description
+    for fact in extract_facts(page):
+        allowed = FACT_FIELDS[fact.field]
+        assert allowed is None or fact.value in allowed
+        assert fact.value == fact.value.lower()
+        assert 0 < len(fact.evidence) <= 300
+        if not fact.evidence.startswith("schema.org") and " … " not in fact.evidence:
+            assert fact.evidence in text
+        if fact.field in YES_NO_FIELDS:
+            assert fact.value == "yes"  # no real page states a negative
+
+
+def test_real_page_facts():
+    remind = fixture_facts("homepages-2018/remind.com.html")
+    assert ("certification", "ikeepsafe") in pairs(remind)
+    # "Send quick, simple messages to any device—for free."
+    assert values(remind, "pricing_model") == {"free"}
+    assert values(remind, "audience") >= {"teachers", "students", "parents"}
+
+    tynker = fixture_facts("homepages-2018/tynker.com.html")
+    assert values(tynker, "phase") == {"primary", "secondary"}  # "4th through 8th graders"
+    assert "computing" in values(tynker, "subject")
+
+    desmos = fixture_facts("homepages-2018/desmos.com.html")
+    assert "maths" in values(desmos, "subject")
+
+    kahoot = fixture_facts("homepages-2018/kahoot.com.html")
+    assert values(kahoot, "price") == set()  # "$17 million in funding" is not a price
+
+    sugar = fixture_facts("sugarlabs_www/sugarizer.html")
+    assert ("audience", "admin") in pairs(sugar)  # "best for sysadmins of schools"
+
+    music = fixture_facts("sugarlabs_www/music-blocks.html")
+    assert "music" in values(music, "subject")
+
+
+def test_comparison_in_real_text_is_not_an_integration():
+    # sugarlabs school-administrators.html: "similar to the now commonplace Google Docs"
+    facts = fixture_facts("sugarlabs_www/school-administrators.html")
+    evidence = [f.evidence for f in facts if f.value == "google-workspace"]
+    assert evidence == [
+        "The Sugar Journal has extensions that allow for interoperability with a number of "
+        "cloud-based services, such as Dropbox and Google Drive."
+    ]
