@@ -7,11 +7,15 @@ from cli import (
     procurement,  # noqa: F401  (registers tools risk, review, compare)
 )
 from cli.app import app
+from cli.label import label_app
+from cli.model import model_app  # also registers `edcat classify`
 from cli.procurement import shortlist_app
 from cli.tools import tools_app
 
 app.add_typer(tools_app, name="tools")
 app.add_typer(shortlist_app, name="shortlist")
+app.add_typer(model_app, name="model")
+app.add_typer(label_app, name="label")
 
 __all__ = ["app"]
 

@@ -1,0 +1,114 @@
+"""Classifier benchmark: training time on the starter labels and prediction rate on 100,000 texts.
+
+    python -m bench.bench_classifier [--texts 100000] [--evidence 2000] [--repeat 3]
+
+Measures, in the same run and on the same data:
+- training (best of --repeat): edcat's chosen pipelines (document fields, word + char TF-IDF,
+  calibrated logistic regression) fitted on `data/labels/starter.csv`, both dimensions, against a
+  plain `TfidfVectorizer` (word 1-2 + char 3-5 grams) + `LogisticRegression` on the raw text;
+- prediction: both dimensions on generated texts (sentences of real starter texts sampled and
+  recombined, under real names) with the shipped model, against the baseline fitted above;
+- evidence: the rate of `classify`'s full path (probabilities + evidence) on a subset.
+Prints each figure and the ratio edcat / baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+from catalogue.vocabulary import DIMENSIONS
+from classifier.features import labelled_document, sentences
+from classifier.labels import STARTER_LABELS, read_label_file
+
+
+def generate_texts(rows, n: int, seed: int = 1) -> list[tuple[str, str]]:
+    """(name, text) pairs: 1-3 sentences from random real texts, under a random real name."""
+    rng = random.Random(seed)
+    pieces = [s for row in rows for s in sentences(row.document.description)] or ["empty"]
+    names = [row.name for row in rows]
+    return [
+        (rng.choice(names), " ".join(rng.choices(pieces, k=rng.randint(1, 3)))) for _ in range(n)
+    ]
+
+
+def baseline(dimension_labels, texts):
+    """The plain model: word 1-2 + char 3-5 TF-IDF + logistic regression, on raw text."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+
+    features = FeatureUnion(
+        [
+            ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)),
+        ]
+    )
+    return make_pipeline(features, LogisticRegression(max_iter=2000)).fit(texts, dimension_labels)
+
+
+def timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=100_000)
+    parser.add_argument("--evidence", type=int, default=2_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    from classifier.model_store import load_model
+    from classifier.pipelines import make_pipeline
+    from classifier.predict import predict_documents
+    from classifier.training import DEFAULT_CANDIDATES
+
+    rows = read_label_file(STARTER_LABELS)
+    docs = [row.document for row in rows]
+    raw = [f"{row.name}. {row.document.description}" for row in rows]
+    print(f"starter labels: {len(rows)} rows")
+
+    edcat_fit = baseline_fit = 0.0
+    baselines = {}
+    for dimension in DIMENSIONS:
+        y = [row.label(dimension) for row in rows]
+        edcat_fit += min(
+            timed(make_pipeline(DEFAULT_CANDIDATES[dimension]).fit, docs, y)[1]
+            for _ in range(args.repeat)
+        )
+        fits = [timed(baseline, y, raw) for _ in range(args.repeat)]
+        baselines[dimension] = fits[0][0]
+        baseline_fit += min(seconds for _, seconds in fits)
+    report("training, both dimensions (s)", edcat_fit, baseline_fit, lower_is_better=True)
+
+    generated = generate_texts(rows, args.texts, args.seed)
+    model = load_model()
+    print(f"model {model.version}; {len(generated):,} generated texts")
+    gen_docs = [labelled_document(name, text) for name, text in generated]
+    _, edcat_seconds = timed(predict_documents, model, gen_docs, evidence=False)
+    gen_raw = [f"{name}. {text}" for name, text in generated]
+    _, base_seconds = timed(lambda: [b.predict_proba(gen_raw) for b in baselines.values()])
+    report("predictions/s, both dimensions", len(generated) / edcat_seconds,
+           len(generated) / base_seconds)
+
+    subset = gen_docs[: args.evidence]
+    _, evidence_seconds = timed(predict_documents, model, subset, evidence=True)
+    _, plain_seconds = timed(predict_documents, model, subset, evidence=False)
+    report(f"with evidence, texts/s ({len(subset):,})", len(subset) / evidence_seconds,
+           len(subset) / plain_seconds, names=("evidence", "no evidence"))
+
+
+def report(what: str, edcat: float, base: float, lower_is_better: bool = False,
+           names: tuple[str, str] = ("edcat", "baseline")) -> None:
+    ratio = edcat / base if base else float("nan")
+    note = "(lower is better)" if lower_is_better else "(higher is better)"
+    print(f"{what:42s} {names[0]} {edcat:10,.2f}   {names[1]} {base:10,.2f}   "
+          f"ratio {ratio:5.2f} {note}")
+
+
+if __name__ == "__main__":
+    main()

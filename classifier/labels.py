@@ -1,0 +1,313 @@
+"""Label files and the labelling loop: read and validate, import, set, export, suggest.
+
+A label file is UTF-8 CSV in the format of `data/labels/starter.csv` (see
+`docs/labelling-guide.md` §6): name, url, text, purpose, pedagogy, note, source, annotator.
+Rows are numbered as a spreadsheet shows them (the header is row 1). A blank label leaves that
+dimension unlabelled for the row; a row must label at least one dimension.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from catalogue.errors import InvalidInput
+from catalogue.vocabulary import DIMENSIONS
+from classifier.features import Document, labelled_document
+
+STARTER_LABELS = Path(__file__).resolve().parent.parent / "data" / "labels" / "starter.csv"
+LABEL_COLUMNS = ("name", "url", "text", "purpose", "pedagogy", "note", "source", "annotator")
+
+
+@dataclass(frozen=True)
+class LabelRow:
+    row: int
+    name: str
+    text: str
+    purpose: str | None
+    pedagogy: str | None
+    url: str | None = None
+    note: str | None = None
+    source: str | None = None
+    annotator: str | None = None
+
+    @property
+    def document(self) -> Document:
+        return labelled_document(self.name, self.text)
+
+    def label(self, dimension: str) -> str | None:
+        return getattr(self, dimension)
+
+
+def read_label_file(
+    path: Path,
+    required: Sequence[str] = ("name", "text", "purpose", "pedagogy"),
+    require_text: bool = False,
+) -> list[LabelRow]:
+    """Read and validate a label file; raise InvalidInput listing every bad row."""
+    path = Path(path)
+    content = read_text(path)
+    reader = csv.DictReader(io.StringIO(content, newline=""), strict=True)
+    header = reader.fieldnames or []
+    missing = [c for c in required if c not in header]
+    if missing:
+        found = ", ".join(header) or "no header"
+        raise InvalidInput(
+            str(path), [f"header: missing column(s) {', '.join(missing)} (found: {found})"]
+        )
+    rows, problems = [], []
+    try:
+        for number, record in enumerate(reader, start=2):
+            row, row_problems = _validate(number, record, require_text)
+            problems += row_problems
+            if row is not None:
+                rows.append(row)
+    except csv.Error as exc:
+        problems.append(f"row {reader.line_num}: malformed CSV ({exc})")
+    if problems:
+        raise InvalidInput(str(path), problems)
+    if not rows:
+        raise InvalidInput(str(path), ["no labelled rows"])
+    return rows
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise InvalidInput(str(path), [f"cannot read file: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(str(path), [f"not UTF-8 text (byte {exc.start})"]) from None
+
+
+def _validate(number: int, record: dict[str, Any], require_text: bool):
+    if None in record:
+        return None, [f"row {number}: more fields than the header has"]
+    value = {k: (v or "").strip() for k, v in record.items()}
+    where = f"row {number}" + (f" ({value['name']})" if value.get("name") else "")
+    problems = []
+    if not value.get("name"):
+        problems.append(f"{where}, field 'name': missing")
+    if require_text and not value.get("text"):
+        problems.append(f"{where}, field 'text': empty")
+    labels = {}
+    for dimension, allowed in DIMENSIONS.items():
+        label = value.get(dimension, "").lower()
+        if label and label not in allowed:
+            problems.append(
+                f"{where}, field '{dimension}': unknown label {value[dimension]!r} "
+                f"(valid: {', '.join(allowed)})"
+            )
+        labels[dimension] = label or None
+    if not any(labels.values()):
+        problems.append(f"{where}: no label (purpose and pedagogy are both blank)")
+    if problems:
+        return None, problems
+    return (
+        LabelRow(
+            row=number,
+            name=value["name"],
+            text=value.get("text", ""),
+            url=value.get("url") or None,
+            note=value.get("note") or None,
+            source=value.get("source") or None,
+            annotator=value.get("annotator") or None,
+            **labels,
+        ),
+        [],
+    )
+
+
+# --- the catalogue side -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportedLabels:
+    rows: int
+    matched: int  # rows matched to a catalogue tool
+    free_text: int  # rows kept as free-text labels
+    labels: int  # label records added
+
+
+def import_labels(catalogue: Any, path: Path, annotator: str | None = None) -> ImportedLabels:
+    """Import a label file, all or nothing.
+
+    Rows are matched to tools by url, then by name. A row that matches no tool is kept as a
+    free-text label when it has text; without text it is a bad row. A row whose name matches
+    several tools and whose url matches none is a bad row too (add the url).
+    """
+    from catalogue.labels import match_tools
+    from catalogue.store import LabelRecord, add_labels
+
+    path = Path(path)
+    rows = read_label_file(path, required=("name", "purpose", "pedagogy"))
+    matches = match_tools(catalogue, [(row.url, row.name) for row in rows])
+    problems = []
+    for row, match in zip(rows, matches, strict=True):
+        if isinstance(match, list):
+            problems.append(
+                f"row {row.row} ({row.name}): the name matches {len(match)} tools "
+                f"(ids {', '.join(map(str, match))}); add the tool's url to pick one"
+            )
+        elif match is None and not row.text:
+            problems.append(
+                f"row {row.row} ({row.name}), field 'text': empty, and no catalogue tool has "
+                "this url or name, so there is nothing to label"
+            )
+    if problems:
+        raise InvalidInput(str(path), problems)
+    records = [
+        LabelRecord(
+            dimension=dimension,
+            label=row.label(dimension),
+            tool_id=match,
+            name=row.name,
+            text=row.text or None,
+            annotator=row.annotator or annotator or "unknown",
+            note=row.note,
+            source=row.source or f"{path.name}#row{row.row}",
+        )
+        for row, match in zip(rows, matches, strict=True)
+        for dimension in DIMENSIONS
+        if row.label(dimension)
+    ]
+    added = add_labels(catalogue, records, source=str(path))
+    matched = sum(1 for m in matches if m is not None)
+    return ImportedLabels(rows=len(rows), matched=matched, free_text=len(rows) - matched,
+                          labels=added)
+
+
+def set_label(
+    catalogue: Any,
+    tool: str,
+    purpose: str | None = None,
+    pedagogy: str | None = None,
+    note: str | None = None,
+    annotator: str | None = None,
+) -> tuple[Any, list[str]]:
+    """Label one catalogue tool (by id, slug or name). Returns the tool and what was set."""
+    from catalogue.cards import find_tool
+    from catalogue.store import LabelRecord, add_labels
+    from classifier.errors import ClassifierError
+
+    given = {"purpose": purpose, "pedagogy": pedagogy}
+    given = {d: v.strip().lower() for d, v in given.items() if v}
+    if not given:
+        raise ClassifierError("give --purpose and/or --pedagogy")
+    for dimension, value in given.items():
+        if value not in DIMENSIONS[dimension]:
+            raise ClassifierError(
+                f"unknown {dimension} label {value!r}; valid: {', '.join(DIMENSIONS[dimension])}"
+            )
+    found = find_tool(catalogue, tool)
+    records = [
+        LabelRecord(
+            dimension=d, label=v, tool_id=found.id, name=found.name,
+            annotator=annotator or "unknown", note=note, source="edcat label set",
+        )
+        for d, v in given.items()
+    ]
+    add_labels(catalogue, records, source="edcat label set")
+    return found, [f"{d}={v}" for d, v in given.items()]
+
+
+def export_labels(catalogue: Any, path: Path) -> int:
+    """Write the catalogue's current labels as a label file (the format of starter.csv).
+
+    One row per labelled tool (or free text). `text` is the text the label was judged on when
+    it was imported with one, else the tool's document text (name, description, page text).
+    """
+    from catalogue.documents import tool_documents
+    from catalogue.labels import current_labels
+
+    labels = current_labels(catalogue)
+    groups: dict[tuple, dict[str, Any]] = {}
+    for label in labels:
+        key = ("tool", label.tool_id) if label.tool_id is not None else (
+            "text", label.name, label.text
+        )
+        group = groups.setdefault(
+            key,
+            {"name": label.name or "", "url": label.url or "", "text": label.text or "",
+             "tool_id": label.tool_id, "note": [], "source": [], "annotator": []},
+        )
+        group[label.dimension] = label.label
+        group["text"] = group["text"] or label.text or ""
+        for column in ("note", "source", "annotator"):
+            value = getattr(label, column)
+            if value and value not in group[column]:
+                group[column].append(value)
+    missing_text = [g["tool_id"] for g in groups.values() if g["tool_id"] and not g["text"]]
+    if missing_text:
+        for doc in tool_documents(catalogue, missing_text):
+            group = groups[("tool", doc.tool_id)]
+            group["text"] = Document(doc.name, doc.description, tuple(doc.pages)).text
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=LABEL_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for group in groups.values():
+            writer.writerow(
+                {
+                    **{c: group.get(c) or "" for c in ("name", "url", "text")},
+                    **{d: group.get(d, "") for d in DIMENSIONS},
+                    **{c: "; ".join(group[c]) for c in ("note", "source", "annotator")},
+                }
+            )
+    return len(groups)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    tool_id: int
+    name: str
+    margin: float  # smallest gap between the two likeliest labels, over the dimensions
+    guesses: dict[str, tuple[str, float]]  # dimension -> (label, confidence)
+    snippet: str
+
+
+def suggest(
+    catalogue: Any, n: int = 20, model_ref: str | Path | None = None, snippet_chars: int = 160
+) -> tuple[str, list[Suggestion]]:
+    """The `n` unlabelled tools the model is least sure about (smallest probability margin).
+
+    The margin of a dimension is p(best) - p(second best); a tool's is the smaller of its two.
+    Returns the model version and the suggestions, least sure first.
+    """
+    from catalogue.documents import tool_documents
+    from classifier.model_store import load_model
+    from classifier.predict import predict_documents
+
+    model = load_model(model_ref, catalogue)
+    scored = []
+    batch: list[Any] = []
+
+    def flush() -> None:
+        predictions = predict_documents(model, batch, evidence=False)
+        for doc, prediction in zip(batch, predictions, strict=True):
+            margins = [p.margin for p in prediction.values()]
+            text = " ".join(doc.description.split()) or "(no description)"
+            scored.append(
+                Suggestion(
+                    tool_id=doc.tool_id,
+                    name=doc.name,
+                    margin=round(min(margins), 4),
+                    guesses={d: (p.label, p.confidence) for d, p in prediction.items()},
+                    snippet=text[:snippet_chars] + ("..." if len(text) > snippet_chars else ""),
+                )
+            )
+        batch.clear()
+
+    for doc in tool_documents(catalogue, unlabelled_only=True):
+        batch.append(doc)
+        if len(batch) >= 500:
+            flush()
+    if batch:
+        flush()
+    scored.sort(key=lambda s: (s.margin, s.tool_id))
+    return model.version, scored[:n]

@@ -1,0 +1,107 @@
+"""`edcat label ...`: people's labels in and out, and which tools to label next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.app import state
+from cli.output import console
+
+label_app = typer.Typer(
+    help="Label tools by hand: import, set, export, and get suggestions of what to label next.",
+    no_args_is_help=True,
+)
+
+
+@label_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV: name, url?, text?, purpose, pedagogy, "
+                                         "note?, annotator? (the format of starter.csv).")],
+    annotator: Annotated[
+        str | None, typer.Option(help="Annotator for rows that do not name one.")
+    ] = None,
+) -> None:
+    """Import labels from CSV, all or nothing. Rows are matched to catalogue tools by url, then
+    by name; a row matching no tool is kept as a free-text label when it has text.
+
+    An unknown label, a missing column or a row with neither text nor a matching tool names
+    the row and imports nothing.
+
+    Example: [bold]edcat label import data/labels/starter.csv --annotator jb[/bold]
+    """
+    from classifier.labels import import_labels
+
+    result = import_labels(state(ctx).open(), file, annotator)
+    console.print(
+        f"imported {result.labels} labels from {result.rows} rows of {file}: "
+        f"{result.matched} matched to catalogue tools, {result.free_text} kept as free text"
+    )
+
+
+@label_app.command("set")
+def set_command(
+    ctx: typer.Context,
+    tool: Annotated[str, typer.Argument(help="Tool name, slug or id.")],
+    purpose: Annotated[str | None, typer.Option(help="teaching-learning or "
+                                                "workflow-productivity.")] = None,
+    pedagogy: Annotated[str | None, typer.Option(help="behaviourist, individual-constructivist, "
+                                                 "social-constructivist or none.")] = None,
+    note: Annotated[str | None, typer.Option(help="e.g. thin-text; borderline: ...")] = None,
+    annotator: Annotated[str | None, typer.Option(help="Who is labelling.")] = None,
+) -> None:
+    """Label one tool by hand; the label replaces the tool's previous one and beats the
+    model's prediction.
+
+    Example: [bold]edcat label set padlet --purpose teaching-learning
+    --pedagogy social-constructivist --annotator jb[/bold]
+    """
+    from classifier.labels import set_label
+
+    found, given = set_label(state(ctx).open(), tool, purpose, pedagogy, note, annotator)
+    console.print(f"labelled {found.name} (id {found.id}): {', '.join(given)}")
+
+
+@label_app.command("suggest")
+def suggest_command(
+    ctx: typer.Context,
+    n: Annotated[int, typer.Option("--n", help="How many tools to suggest.")] = 20,
+    model: Annotated[str | None, typer.Option("--model", help="Model version.")] = None,
+) -> None:
+    """The unlabelled tools the model is least sure about (smallest gap between its two
+    likeliest labels): labelling these teaches it most.
+
+    Example: [bold]edcat label suggest --n 10[/bold]
+    """
+    from classifier.labels import suggest
+
+    version, suggestions = suggest(state(ctx).open(), n, model)
+    table = Table(title=f"{len(suggestions)} tools to label next (model {version})",
+                  header_style="bold")
+    for column in ("id", "name", "margin", "purpose", "pedagogy", "text"):
+        table.add_column(column, overflow="fold")
+    for s in suggestions:
+        guesses = [f"{label} {conf:.2f}" for label, conf in (s.guesses[d] for d in
+                                                              ("purpose", "pedagogy"))]
+        table.add_row(str(s.tool_id), s.name, f"{s.margin:.2f}", *guesses, s.snippet)
+    console.print(table)
+
+
+@label_app.command("export")
+def export_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV file to write.")],
+) -> None:
+    """Export the catalogue's current labels as CSV in the format of data/labels/starter.csv
+    (text: what the label was judged on, else the tool's document text).
+
+    Example: [bold]edcat label export my-labels.csv[/bold]
+    """
+    from classifier.labels import export_labels
+
+    rows = export_labels(state(ctx).open(), file)
+    console.print(f"wrote {rows} labelled rows to {file}")
