@@ -135,36 +135,61 @@ def record_page(
     page stated before but no longer does are retracted. The tool's `updated_at` moves only
     when something really changed.
     """
-    if page.kind not in PAGE_KINDS:
-        raise CatalogueError(f"unknown page kind {page.kind!r}")
+    return record_pages(catalogue, [(tool_id, page, facts)], crawl_run_id)[0]
+
+
+def record_pages(
+    catalogue: Catalogue,
+    pages: Sequence[tuple[int, PageRecord, Sequence[FactRecord]]],
+    crawl_run_id: int | None = None,
+) -> list[PageOutcome]:
+    """`record_page` for many (tool_id, page, facts) in one transaction, refreshing the
+    search index once per tool: what a crawl uses (one transaction per page is ~10x slower)."""
+    for _, page, _ in pages:
+        if page.kind not in PAGE_KINDS:
+            raise CatalogueError(f"unknown page kind {page.kind!r}")
+    with catalogue.session() as session:
+        outcomes = [
+            _store_page(session, tool_id, page, facts, crawl_run_id)
+            for tool_id, page, facts in pages
+        ]
+        session.flush()
+        refresh_search_index(session.connection(), {tool_id for tool_id, _, _ in pages})
+    return outcomes
+
+
+def _store_page(
+    session: Session,
+    tool_id: int,
+    page: PageRecord,
+    facts: Sequence[FactRecord],
+    crawl_run_id: int | None,
+) -> PageOutcome:
     now = page.fetched_at or utcnow()
     url = canonical_url(page.url)
-    with catalogue.session() as session:
-        existing = session.exec(select(Page).where(Page.url == url)).scalars().first()
-        new = existing is None
-        changed = new or existing.content_hash != page.content_hash
-        stored = existing or Page(tool_id=tool_id, url=url)
-        _fill_page(stored, page, now, crawl_run_id, changed)
-        session.add(stored)
-        session.flush()
-        session.add(
-            PageVersion(
-                page_id=stored.id,
-                crawl_run_id=crawl_run_id,
-                fetched_at=now,
-                http_status=page.http_status,
-                content_hash=page.content_hash,
-                changed=changed,
-            )
+    existing = session.exec(select(Page).where(Page.url == url)).scalars().first()
+    new = existing is None
+    changed = new or existing.content_hash != page.content_hash
+    stored = existing or Page(tool_id=tool_id, url=url)
+    _fill_page(stored, page, now, crawl_run_id, changed)
+    session.add(stored)
+    session.flush()
+    session.add(
+        PageVersion(
+            page_id=stored.id,
+            crawl_run_id=crawl_run_id,
+            fetched_at=now,
+            http_status=page.http_status,
+            content_hash=page.content_hash,
+            changed=changed,
         )
-        facts_changed = _sync_page_facts(session, tool_id, stored, facts, crawl_run_id, now)
-        tool = session.get(Tool, tool_id)
-        tool.last_crawled = now
-        if changed or facts_changed:
-            tool.updated_at = now
-        session.flush()
-        refresh_search_index(session.connection(), [tool_id])
-        return PageOutcome(page_id=stored.id, new=new, changed=changed)
+    )
+    facts_changed = _sync_page_facts(session, tool_id, stored, facts, crawl_run_id, now)
+    tool = session.get(Tool, tool_id)
+    tool.last_crawled = now
+    if changed or facts_changed:
+        tool.updated_at = now
+    return PageOutcome(page_id=stored.id, new=new, changed=changed)
 
 
 def _fill_page(stored: Page, page: PageRecord, now, crawl_run_id, changed: bool) -> None:
@@ -316,18 +341,17 @@ def register_model(
 ) -> None:
     """Record a trained model (idempotent by version)."""
     with catalogue.session() as session:
-        model = (
-            session.exec(select(ModelVersion).where(ModelVersion.version == version))
-            .scalars()
-            .first()
-        )
-        if model is None:
-            model = ModelVersion(version=version, path=path)
+        model = _model_version(session, version) or ModelVersion(version=version, path=path)
         model.path, model.metrics, model.data_hash = path, metrics, data_hash
         session.add(model)
         session.flush()
         if make_default or _no_default(session):
             _set_default(session, version)
+
+
+def _model_version(session: Session, version: str) -> ModelVersion | None:
+    stmt = select(ModelVersion).where(ModelVersion.version == version)
+    return session.exec(stmt).scalars().first()
 
 
 def _no_default(session: Session) -> bool:
@@ -346,11 +370,6 @@ def _set_default(session: Session, version: str) -> None:
 
 def set_default_model(catalogue: Catalogue, version: str) -> None:
     with catalogue.session() as session:
-        found = (
-            session.exec(select(ModelVersion).where(ModelVersion.version == version))
-            .scalars()
-            .first()
-        )
-        if found is None:
+        if _model_version(session, version) is None:
             raise CatalogueError(f"no model version {version!r} in this catalogue")
         _set_default(session, version)

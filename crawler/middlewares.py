@@ -1,0 +1,169 @@
+"""Downloader middlewares: the checks every request and response goes through.
+
+Each refuses by raising `PageRefused(reason)`, which reaches the spider's errback and ends
+as a failure with that reason in the crawl summary. Their order is set in
+`crawler.settings.DOWNLOADER_MIDDLEWARES`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from urllib.parse import urldefrag, urljoin
+
+from scrapy.http import Request, Response
+from scrapy.utils.httpobj import urlparse_cached
+
+from crawler.failures import PageRefused
+from crawler.frontier import Site
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Magic numbers of files that servers like to label text/html.
+BINARY_MAGIC = (
+    b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh",
+    b"7z\xbc\xaf", b"Rar!", b"\x00\x00\x01\x00", b"RIFF", b"OggS", b"ID3", b"\x7fELF", b"MZ",
+)
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+# --- refusing unsafe targets ------------------------------------------------------------------
+
+
+def is_private_address(address: str) -> bool:
+    """True for loopback, private, link-local, reserved, multicast or unspecified addresses
+    (and anything else that is not globally routable), IPv4-mapped IPv6 included."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+async def private_address_of(host: str, port: int) -> str | None:
+    """The first private address `host` resolves to, or None (also when it does not resolve:
+    the download then fails with reason `dns`)."""
+    try:
+        return host if is_private_address(host) else None
+    except ValueError:
+        pass  # a name, not an address literal
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return None
+    return next((info[4][0] for info in infos if is_private_address(info[4][0])), None)
+
+
+class SafeTargetMiddleware:
+    """Only http(s) URLs, and no loopback / private / link-local hosts unless
+    EDCAT_ALLOW_PRIVATE: a catalogue's URLs come from public lists and must not make the
+    crawler probe the network it runs in (SSRF). Names are resolved once per host.
+
+    Limitation: the address is checked when the request is made; a DNS answer that changes
+    between this check and the connection (DNS rebinding) is not caught.
+    """
+
+    def __init__(self, allow_private: bool):
+        self.allow_private = allow_private
+        self._verdicts: dict[tuple[str, int], str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        replaying = bool(crawler.settings.get("EDCAT_REPLAY"))  # no network, nothing to probe
+        return cls(crawler.settings.getbool("EDCAT_ALLOW_PRIVATE") or replaying)
+
+    async def process_request(self, request: Request) -> None:
+        parts = urlparse_cached(request)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise PageRefused("unsupported-scheme", request.url)
+        if self.allow_private:
+            return None
+        key = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        if key not in self._verdicts:
+            self._verdicts[key] = await private_address_of(*key)
+        if self._verdicts[key] is not None:
+            raise PageRefused("private-address", f"{parts.hostname} is {self._verdicts[key]}")
+        return None
+
+
+# --- keeping to the tool's site ---------------------------------------------------------------
+
+
+class SiteScopeMiddleware:
+    """Refuses a request (in practice: a redirect) that leaves the tool's site.
+
+    The spider puts the tool's sites in `meta["edcat_sites"]` on every request after the home
+    page; the home page itself may redirect anywhere (products move domain), and where it
+    lands becomes part of the tool's site.
+    """
+
+    def process_request(self, request: Request) -> None:
+        sites = request.meta.get("edcat_sites")
+        if not sites or any(Site(*site).contains(request.url) for site in sites):
+            return None
+        came_from = request.meta.get("redirect_urls")
+        if came_from:
+            raise PageRefused("off-site-redirect", f"{came_from[0]} -> {request.url}")
+        raise PageRefused("off-site-redirect", request.url)
+
+
+class RedirectLoopMiddleware:
+    """Refuses a redirect back to a URL already in its chain, naming it a loop.
+
+    Without this, Scrapy's duplicate filter silently drops the looping request and the page
+    vanishes from the crawl without a trace.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status not in REDIRECT_STATUSES or not location:
+            return response
+        target = urldefrag(urljoin(request.url, location.decode("latin-1").strip()))[0]
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target in {urldefrag(url)[0] for url in chain}:
+            raise PageRefused("redirect-loop", " -> ".join([*chain, target]))
+        return response
+
+
+# --- HTML only --------------------------------------------------------------------------------
+
+
+def html_verdict(content_type: str | None, body: bytes) -> str | None:
+    """None if this looks like an HTML page, else why not (for the failure detail)."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    head = body[:1024]
+    if media and media not in HTML_TYPES:
+        return f"content-type {media}"
+    if any(head.startswith(magic) for magic in BINARY_MAGIC):
+        return f"binary content ({head[:4]!r}) served as {media or 'no content-type'}"
+    if b"\x00" in head and not head.startswith(UTF16_BOMS):
+        return f"binary content served as {media or 'no content-type'}"
+    if not media and not head.lstrip().startswith(b"<"):
+        return "no content-type and no markup"
+    return None
+
+
+class HtmlOnlyMiddleware:
+    """Refuses successful answers to page requests that are not HTML (reason `not-html`).
+
+    Sits after HttpCompressionMiddleware, so it sniffs decompressed bodies; robots.txt and
+    other non-page requests pass untouched.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if "edcat_tool" not in request.meta or not 200 <= response.status < 300:
+            return response
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        problem = html_verdict(content_type, response.body)
+        if problem is not None:
+            raise PageRefused("not-html", problem)
+        return response

@@ -1,0 +1,299 @@
+"""Run one crawl in this process: `crawl(catalogue_path, CrawlOptions) -> CrawlSummary`.
+
+Twisted's reactor cannot be restarted, so a process runs at most one crawl; the `edcat crawl`
+command is that process (tests run it as a subprocess).
+
+Every crawl keeps Scrapy's job state in `<catalogue>.crawl-job/` (JOBDIR: the request queue,
+the seen-request fingerprints, the spider state and the crawl run id). A crawl stopped early
+(Ctrl-C once, CLOSESPIDER_* limits) leaves it there and `--resume` continues it without
+refetching anything; a crawl that finishes removes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from catalogue import EdcatError, open_catalogue
+from catalogue.cards import find_tool
+from catalogue.db import Catalogue
+from catalogue.models import CrawlRun, Tool
+from crawler.settings import EDCAT_MAX_PAGES, build_settings, user_agent
+
+OPTIONS_FILE = "edcat-options.json"  # in JOBDIR: what a resumed crawl continues
+LOCK_FILE = "edcat-crawl.pid"  # in JOBDIR while a crawl runs
+
+
+class CrawlError(EdcatError):
+    """A crawl that cannot start, or that fetched nothing."""
+
+
+@dataclass
+class CrawlOptions:
+    """What `edcat crawl` was asked to do. `settings` are Scrapy overrides (`--set`)."""
+
+    tools: list[str] = field(default_factory=list)
+    all_tools: bool = False
+    max_pages: int | None = None  # default EDCAT_MAX_PAGES
+    archive: Path | None = None
+    replay: Path | None = None
+    resume: bool = False
+    allow_private: bool = False
+    cache: bool = False
+    user_agent: str | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+
+    def recorded(self) -> dict[str, Any]:
+        """The options as saved in crawl_runs.options and in JOBDIR (JSON)."""
+        data = asdict(self)
+        for key in ("archive", "replay"):
+            data[key] = str(data[key]) if data[key] else None
+        return data
+
+    @classmethod
+    def from_recorded(cls, data: dict[str, Any]) -> CrawlOptions:
+        data = dict(data)
+        for key in ("archive", "replay"):
+            data[key] = Path(data[key]) if data.get(key) else None
+        return cls(**data)
+
+
+@dataclass
+class CrawlSummary:
+    """The outcome of a crawl run (for a resumed run: of all its parts)."""
+
+    run_id: int
+    status: str  # finished | interrupted | failed
+    tools_requested: int
+    tools_visited: int
+    pages: int
+    new: int
+    changed: int
+    unchanged: int
+    without_text: int
+    facts: int
+    failed: dict[str, int]
+    elapsed_seconds: float
+    resumable: bool
+    close_reason: str = ""
+
+    @property
+    def failed_total(self) -> int:
+        return sum(self.failed.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "failed_total": self.failed_total}
+
+
+@dataclass(frozen=True)
+class CrawlEvent:
+    """Sent to the observer for every page stored or failed."""
+
+    kind: str  # "page" | "failure"
+    tool_id: int | None
+    url: str
+    detail: str  # page kind, or failure reason
+
+
+def job_dir_for(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".crawl-job")
+
+
+def crawl(
+    db_path: str | Path,
+    options: CrawlOptions,
+    observer: Callable[[CrawlEvent], None] | None = None,
+    log_handler: logging.Handler | None = None,
+) -> CrawlSummary:
+    """Crawl the tools `options` names and store what is found in the catalogue at `db_path`.
+
+    Blocks until the crawl ends. Raises CrawlError for options that cannot work (no tools, a
+    missing replay file, nothing to resume); a crawl that fetched nothing still returns its
+    summary (status "failed"), for the caller to report.
+    """
+    db_path = Path(db_path).expanduser()
+    job_dir = job_dir_for(db_path)
+    _refuse_if_running(job_dir)
+    options = _effective_options(options, job_dir)
+    catalogue = open_catalogue(db_path)
+    try:
+        targets = resolve_targets(catalogue, options)
+    finally:
+        catalogue.close()
+    if not options.resume:
+        _new_job_dir(options, job_dir)
+    settings = crawl_settings(db_path, options, job_dir)
+    lock = job_dir / LOCK_FILE
+    lock.write_text(str(os.getpid()))
+    try:
+        run_id, elapsed = _run_scrapy(settings, targets, observer, log_handler)
+    finally:
+        lock.unlink(missing_ok=True)
+    summary = read_summary(db_path, run_id, len(targets), elapsed, job_dir)
+    if not summary.resumable:
+        shutil.rmtree(job_dir, ignore_errors=True)
+    return summary
+
+
+def _refuse_if_running(job_dir: Path) -> None:
+    """One crawl at a time per catalogue: they would share (and wreck) the job state."""
+    lock = job_dir / LOCK_FILE
+    try:
+        pid = int(lock.read_text())
+    except (OSError, ValueError):
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return  # left behind by a crawl that was killed
+    except PermissionError:
+        pass
+    raise CrawlError(f"another crawl (process {pid}) is running on this catalogue")
+
+
+def _effective_options(options: CrawlOptions, job_dir: Path) -> CrawlOptions:
+    """The options to run with: a resumed crawl takes the interrupted crawl's (its `--set`
+    overrides excepted)."""
+    saved = job_dir / OPTIONS_FILE
+    if options.resume:
+        if not saved.exists():
+            raise CrawlError(f"no interrupted crawl to resume for this catalogue ({job_dir})")
+        if (options.tools or options.all_tools or options.max_pages or options.archive
+                or options.replay):
+            raise CrawlError(
+                "--resume continues the interrupted crawl with its own tools, --max-pages, "
+                "--archive and --replay; leave those out"
+            )
+        recorded = CrawlOptions.from_recorded(json.loads(saved.read_text()))
+        recorded.resume, recorded.settings = True, dict(options.settings)
+        return recorded
+    if options.replay is not None and not Path(options.replay).is_file():
+        raise CrawlError(f"no archive to replay at {options.replay}")
+    if options.archive and options.replay and Path(options.archive) == Path(options.replay):
+        raise CrawlError("--archive and --replay must be different files")
+    if options.max_pages is not None and options.max_pages < 1:
+        raise CrawlError("--max-pages must be at least 1")
+    return options
+
+
+def _new_job_dir(options: CrawlOptions, job_dir: Path) -> None:
+    """A new crawl replaces any interrupted one's job state, and records its options."""
+    shutil.rmtree(job_dir, ignore_errors=True)
+    job_dir.mkdir(parents=True)
+    (job_dir / OPTIONS_FILE).write_text(json.dumps(options.recorded(), indent=2))
+
+
+def resolve_targets(catalogue: Catalogue, options: CrawlOptions):
+    """The tools to crawl, as ToolTargets; raises CrawlError when there are none."""
+    from crawler.spiders import ToolTarget
+
+    if options.all_tools:
+        with catalogue.session() as session:
+            tools = session.exec(
+                select(Tool).where(Tool.homepage.is_not(None)).order_by(Tool.id)
+            ).scalars().all()
+    elif options.tools:
+        tools = [find_tool(catalogue, ref) for ref in options.tools]
+        missing = [t.name for t in tools if not t.homepage]
+        if missing:
+            raise CrawlError(f"no home page to crawl for: {', '.join(missing)}")
+    else:
+        raise CrawlError("name the tools to crawl with --tool NAME (repeatable) or use --all")
+    if not tools:
+        raise CrawlError("no tool in the catalogue has a home page to crawl")
+    unique = {tool.id: tool for tool in tools}
+    return [ToolTarget(t.id, t.name, t.homepage) for t in unique.values()]
+
+
+def crawl_settings(db_path: Path, options: CrawlOptions, job_dir: Path):
+    """Scrapy settings for this crawl: crawler/settings.py, the options, then `--set`."""
+    return build_settings(
+        options.settings,
+        EDCAT_DB=str(db_path),
+        EDCAT_CRAWL_OPTIONS=options.recorded(),
+        EDCAT_MAX_PAGES=options.max_pages or EDCAT_MAX_PAGES,
+        EDCAT_ALLOW_PRIVATE=options.allow_private,
+        EDCAT_ARCHIVE=str(options.archive) if options.archive else None,
+        EDCAT_ARCHIVE_APPEND=options.resume,
+        EDCAT_REPLAY=str(options.replay) if options.replay else None,
+        JOBDIR=str(job_dir),
+        USER_AGENT=user_agent(options.user_agent),
+        HTTPCACHE_ENABLED=options.cache or None,
+        HTTPCACHE_DIR=str(db_path.with_name(db_path.name + ".httpcache")),
+    )
+
+
+class _Relay:
+    """Turns Scrapy's item_scraped signal into CrawlEvents (kept referenced: Scrapy's
+    signals hold receivers weakly)."""
+
+    def __init__(self, observer: Callable[[CrawlEvent], None]):
+        self.observer = observer
+
+    def item_scraped(self, item: Any) -> None:
+        from crawler.items import PageItem
+
+        if isinstance(item, PageItem):
+            self.observer(CrawlEvent("page", item.tool_id, item.url, item.kind))
+        else:
+            self.observer(CrawlEvent("failure", item.tool_id, item.url, item.reason))
+
+
+def _run_scrapy(settings, targets, observer, log_handler) -> tuple[int | None, float]:
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders import ToolSpider
+
+    if log_handler is not None:
+        log_handler.setLevel(settings.get("LOG_LEVEL"))
+        logging.getLogger().addHandler(log_handler)
+        logging.getLogger().setLevel(settings.get("LOG_LEVEL"))
+    settings.set("LOG_INSTALL_ROOT_HANDLER", log_handler is None, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(ToolSpider)
+    relay = _Relay(observer) if observer else None
+    if relay is not None:
+        crawler.signals.connect(relay.item_scraped, signal=signals.item_scraped)
+    process.crawl(crawler, targets=targets)
+    process.start()
+    elapsed = crawler.stats.get_value("elapsed_time_seconds") or 0.0
+    return crawler.stats.get_value("edcat/crawl_run_id"), float(elapsed)
+
+
+def read_summary(
+    db_path: Path, run_id: int | None, tools: int, elapsed: float, job_dir: Path
+) -> CrawlSummary:
+    if run_id is None:
+        raise CrawlError("the crawl did not start; see the log above")
+    catalogue = open_catalogue(db_path)
+    try:
+        with catalogue.session() as session:
+            run = session.get(CrawlRun, run_id)
+            status, stats = run.status, dict(run.stats or {})
+    finally:
+        catalogue.close()
+    return CrawlSummary(
+        run_id=run_id,
+        status=status,
+        tools_requested=tools,
+        tools_visited=len(stats.get("tools_visited", [])),
+        pages=stats.get("pages", 0),
+        new=stats.get("new", 0),
+        changed=stats.get("changed", 0),
+        unchanged=stats.get("unchanged", 0),
+        without_text=stats.get("without_text", 0),
+        facts=stats.get("facts", 0),
+        failed=dict(stats.get("failed", {})),
+        elapsed_seconds=round(elapsed, 2),
+        resumable=status == "interrupted" and job_dir.exists(),
+        close_reason=stats.get("close_reason", ""),
+    )

@@ -1,0 +1,5 @@
+"""edcat's Scrapy spiders."""
+
+from crawler.spiders.tools import ToolSpider, ToolTarget
+
+__all__ = ["ToolSpider", "ToolTarget"]
