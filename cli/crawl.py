@@ -38,6 +38,17 @@ def parse_settings(pairs: list[str]) -> dict[str, str]:
     return settings
 
 
+def parse_host_map(pairs: list[str]) -> dict[str, str]:
+    """`HOST=URL` pairs (from --map-host) as a dict; a malformed pair is a user error."""
+    host_map = {}
+    for pair in pairs:
+        host, sep, url = pair.partition("=")
+        if not sep or not host.strip() or not url.startswith(("http://", "https://")):
+            raise EdcatError(f"--map-host expects HOST=http(s)://ADDRESS, got {pair!r}")
+        host_map[host.strip().lower()] = url.strip()
+    return host_map
+
+
 @app.command("crawl")
 def crawl_command(
     ctx: typer.Context,
@@ -77,6 +88,13 @@ def crawl_command(
         list[str] | None,
         typer.Option("--set", help="Override a Scrapy setting, e.g. DOWNLOAD_DELAY=2; repeat."),
     ] = None,
+    map_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="HOST=URL: fetch HOST's pages from URL (a local copy or staging) while they "
+            "keep their real URLs; repeat. Used to record the demo archive."
+        ),
+    ] = None,
     output_format: Annotated[
         SummaryFormat, typer.Option("--format", help="Summary format.")
     ] = SummaryFormat.text,
@@ -103,6 +121,7 @@ def crawl_command(
         cache=cache,
         user_agent=user_agent,
         settings=parse_settings(set_ or []),
+        host_map=parse_host_map(map_host or []),
     )
     with CrawlProgress() as progress:
         summary = crawl(state(ctx).db, options, progress.update, progress.log_handler())
@@ -204,14 +223,19 @@ def print_changes(report: ChangeReport) -> None:
     from rich.table import Table
 
     console.print(
-        f"{len(report.tools)} tools changed since "
-        f"{report.since.strftime('%Y-%m-%d %H:%M:%S')} UTC"
+        f"{len(report.tools)} tools changed since {report.since.strftime('%Y-%m-%d %H:%M:%S')} UTC"
     )
     if not report.tools:
         return
     table = Table(header_style="bold")
-    for column in ("tool", "new pages", "changed pages", "facts added", "facts removed",
-                   "AI that appeared"):
+    for column in (
+        "tool",
+        "new pages",
+        "changed pages",
+        "facts added",
+        "facts removed",
+        "AI that appeared",
+    ):
         table.add_column(column, overflow="fold")
     for tool in report.tools:
         table.add_row(
@@ -220,11 +244,13 @@ def print_changes(report: ChangeReport) -> None:
             str(sum(p.change == "changed" for p in tool.pages)),
             str(len(tool.facts_added)),
             str(len(tool.facts_removed)),
-            ", ".join(f"[bold red]{f.field}={f.value}[/bold red]" for f in tool.ai_appeared)
-            or "-",
+            ", ".join(f"[bold red]{f.field}={f.value}[/bold red]" for f in tool.ai_appeared) or "-",
         )
     console.print(table)
     for tool in report.tools:
         for fact in tool.ai_appeared:
-            console.print(f"{tool.name}: {fact.field}={fact.value}: \"{fact.evidence}\" "
-                          f"({fact.source_url})", markup=False, highlight=False)
+            console.print(
+                f'{tool.name}: {fact.field}={fact.value}: "{fact.evidence}" ({fact.source_url})',
+                markup=False,
+                highlight=False,
+            )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -22,8 +23,21 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Magic numbers of files that servers like to label text/html.
 BINARY_MAGIC = (
-    b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh",
-    b"7z\xbc\xaf", b"Rar!", b"\x00\x00\x01\x00", b"RIFF", b"OggS", b"ID3", b"\x7fELF", b"MZ",
+    b"%PDF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"BZh",
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\x00\x00\x01\x00",
+    b"RIFF",
+    b"OggS",
+    b"ID3",
+    b"\x7fELF",
+    b"MZ",
 )
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -108,7 +122,8 @@ class SiteScopeMiddleware:
 
     def process_request(self, request: Request) -> None:
         sites = request.meta.get("edcat_sites")
-        if not sites or any(Site(*site).contains(request.url) for site in sites):
+        url = request.meta.get(MAPPED_FROM, request.url)  # a mapped request keeps its real URL
+        if not sites or any(Site(*site).contains(url) for site in sites):
             return None
         came_from = request.meta.get("redirect_urls")
         if came_from:
@@ -167,3 +182,53 @@ class HtmlOnlyMiddleware:
         if problem is not None:
             raise PageRefused("not-html", problem)
         return response
+
+
+# --- fetching a host's pages from elsewhere ---------------------------------------------------
+
+MAPPED_FROM = "edcat_mapped_from"
+
+
+class HostMapMiddleware:
+    """Fetches the pages of a mapped host from another address, keeping their real URLs.
+
+    EDCAT_HOST_MAP = {"www.sugarlabs.org": "http://127.0.0.1:8001"}: a request for
+    https://www.sugarlabs.org/about-us/ is sent to http://127.0.0.1:8001/about-us/, and the
+    response comes back as https://www.sugarlabs.org/about-us/ to everything above this
+    middleware (the spider, the pipeline, the WARC archive). It is how the demo's archive of
+    real pages is recorded from a local copy, and how a crawl can be tried against staging.
+    """
+
+    def __init__(self, host_map: dict[str, str]):
+        self.host_map = {host.lower(): base.rstrip("/") for host, base in host_map.items()}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        host_map = crawler.settings.getdict("EDCAT_HOST_MAP")
+        if not host_map:
+            raise NotConfigured
+        return cls(host_map)
+
+    def process_request(self, request: Request) -> Request | None:
+        if MAPPED_FROM in request.meta:
+            return None
+        parts = urlparse_cached(request)
+        base = self.host_map.get((parts.hostname or "").lower())
+        if base is None:
+            return None
+        target = base + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return request.replace(url=target, meta={**request.meta, MAPPED_FROM: request.url})
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        original = request.meta.get(MAPPED_FROM)
+        if original is None:
+            return response
+        headers = response.headers.copy()
+        location = headers.get(b"Location")
+        if location:  # a redirect on the copy points back into the real site
+            target = urljoin(original, location.decode("latin-1").strip())
+            base = self.host_map[(urlsplit(original).hostname or "").lower()]
+            if target.startswith(base):
+                target = urljoin(original, target[len(base) :] or "/")
+            headers[b"Location"] = target.encode("latin-1")
+        return response.replace(url=original, headers=headers)

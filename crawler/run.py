@@ -50,6 +50,7 @@ class CrawlOptions:
     cache: bool = False
     user_agent: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    host_map: dict[str, str] = field(default_factory=dict)  # host -> base URL of a copy
 
     def recorded(self) -> dict[str, Any]:
         """The options as saved in crawl_runs.options and in JOBDIR (JSON)."""
@@ -224,6 +225,7 @@ def crawl_settings(db_path: Path, options: CrawlOptions, job_dir: Path):
         EDCAT_ARCHIVE=str(options.archive) if options.archive else None,
         EDCAT_ARCHIVE_APPEND=options.resume,
         EDCAT_REPLAY=str(options.replay) if options.replay else None,
+        EDCAT_HOST_MAP=options.host_map or None,
         JOBDIR=str(job_dir),
         USER_AGENT=user_agent(options.user_agent),
         HTTPCACHE_ENABLED=options.cache or None,

@@ -81,6 +81,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 EDCAT_ALLOW_PRIVATE = False  # loopback / private / link-local targets are refused (SSRF)
 EDCAT_ARCHIVE = None  # path of a WARC file to write every response to
 EDCAT_REPLAY = None  # path of a WARC file to answer every request from
+EDCAT_HOST_MAP: dict[str, str] = {}  # host -> base URL to fetch its pages from (--map-host)
 EDCAT_ARCHIVE_APPEND = False  # a resumed crawl adds to its archive
 EDCAT_DB = None  # catalogue file the pipeline writes to
 EDCAT_CRAWL_OPTIONS: dict[str, Any] = {}  # recorded in crawl_runs.options
@@ -94,6 +95,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RedirectLoopMiddleware": 650,  # before RedirectMiddleware (600)
     "crawler.warc.WarcArchiveMiddleware": 950,  # raw responses, as the server sent them
     "crawler.warc.WarcReplayMiddleware": 960,  # answers instead of the network
+    "crawler.middlewares.HostMapMiddleware": 970,  # real URLs above, the copy's address below
 }
 ITEM_PIPELINES = {"crawler.pipelines.CataloguePipeline": 300}
 

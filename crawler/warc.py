@@ -170,7 +170,8 @@ class WarcArchiveMiddleware:
         return middleware
 
     def process_response(self, request: Request, response: Response) -> Response:
-        self.writer.write(request, response)
+        original = request.meta.get("edcat_mapped_from")  # see HostMapMiddleware
+        self.writer.write(request.replace(url=original) if original else request, response)
         return response
 
     def spider_closed(self) -> None:

@@ -22,8 +22,10 @@ LOCAL = ["--allow-private", *FAST]
 
 def import_sites(edcat, tmp_path: Path, db: Path | None = None, **sites) -> Path:
     """Import one tool per server (name -> server) into the catalogue; returns the CSV."""
-    csv = tools_csv(tmp_path / f"tools-{'-'.join(sites)}.csv",
-                    {name: server.url() for name, server in sites.items()})
+    csv = tools_csv(
+        tmp_path / f"tools-{'-'.join(sites)}.csv",
+        {name: server.url() for name, server in sites.items()},
+    )
     edcat("tools", "import", str(csv), db=db)
     return csv
 
@@ -44,13 +46,20 @@ def pages(db: Path) -> dict[str, tuple]:
 
 
 def facts(db: Path) -> set[tuple]:
-    return set(query(db, "SELECT source_url, field, value, evidence FROM facts "
-                         "WHERE retracted_at IS NULL AND origin = 'crawl'"))
+    return set(
+        query(
+            db,
+            "SELECT source_url, field, value, evidence FROM facts "
+            "WHERE retracted_at IS NULL AND origin = 'crawl'",
+        )
+    )
 
 
 def runs(db: Path) -> list[tuple[str, dict]]:
-    return [(status, json.loads(stats)) for status, stats in
-            query(db, "SELECT status, stats FROM crawl_runs ORDER BY id")]
+    return [
+        (status, json.loads(stats))
+        for status, stats in query(db, "SELECT status, stats FROM crawl_runs ORDER BY id")
+    ]
 
 
 def paths_of(server) -> list[str]:
@@ -68,16 +77,28 @@ def test_crawl_follows_buyer_links_within_budget(edcat, tmp_path, db_path):
 
     assert summary["status"] == "finished" and summary["tools_visited"] == 2
     stored = pages(db_path)
-    q = {url.removeprefix(quizzly.url("")): kind for url, (kind, *_) in stored.items()
-         if url.startswith(quizzly.url(""))}
-    assert q == {"/": "home", "/features": "features", "/pricing": "pricing",
-                 "/privacy": "privacy", "/terms": "terms", "/about": "about",
-                 "/for-teachers": "features"}
+    q = {
+        url.removeprefix(quizzly.url("")): kind
+        for url, (kind, *_) in stored.items()
+        if url.startswith(quizzly.url(""))
+    }
+    assert q == {
+        "/": "home",
+        "/features": "features",
+        "/pricing": "pricing",
+        "/privacy": "privacy",
+        "/terms": "terms",
+        "/about": "about",
+        "/for-teachers": "features",
+    }
     assert "/blog" not in quizzly.paths() and "/login" not in quizzly.paths()
     assert len(shown["pages"]) == 7
 
-    s = {url.removeprefix(sugar.url("")): kind for url, (kind, *_) in stored.items()
-         if url.startswith(sugar.url(""))}
+    s = {
+        url.removeprefix(sugar.url("")): kind
+        for url, (kind, *_) in stored.items()
+        if url.startswith(sugar.url(""))
+    }
     assert s["/"] == "home" and s["/about-us"] == "about" and s["/students"] == "features"
     assert len(paths_of(sugar)) == 8  # the page budget, home page included
     assert summary["failed"] == {"http-404": 2}  # /products and /turtle-blocks-js are missing
@@ -89,11 +110,16 @@ def test_crawl_follows_buyer_links_within_budget(edcat, tmp_path, db_path):
         assert all(hit.user_agent.startswith("edcat/") for hit in server.hits)
         assert all(count == 1 for count in Counter(server.paths()).values())
 
-    found = {(url.removeprefix(quizzly.url("")), field, value)
-             for url, field, value, _ in facts(db_path)}
-    assert {("/privacy", "gdpr", "yes"), ("/privacy", "data_location", "uk"),
-            ("/pricing", "price", "gbp 2/pupil/year"), ("/pricing", "pricing_model", "freemium"),
-            ("/features", "integration", "google-classroom")} <= found
+    found = {
+        (url.removeprefix(quizzly.url("")), field, value) for url, field, value, _ in facts(db_path)
+    }
+    assert {
+        ("/privacy", "gdpr", "yes"),
+        ("/privacy", "data_location", "uk"),
+        ("/pricing", "price", "gbp 2/pupil/year"),
+        ("/pricing", "pricing_model", "freemium"),
+        ("/features", "integration", "google-classroom"),
+    } <= found
 
 
 # --- a site that fights back ------------------------------------------------------------------
@@ -102,8 +128,17 @@ def test_crawl_follows_buyer_links_within_budget(edcat, tmp_path, db_path):
 def test_hostile_site_every_case_ends_in_a_recorded_outcome(edcat, tmp_path, db_path):
     with serve("hostile") as (site,):
         import_sites(edcat, tmp_path, Hostile=site)
-        summary = crawl(edcat, "--all", "--max-pages", "20", "--set", "DOWNLOAD_TIMEOUT=1",
-                        "--set", "RETRY_TIMES=1", *LOCAL)
+        summary = crawl(
+            edcat,
+            "--all",
+            "--max-pages",
+            "20",
+            "--set",
+            "DOWNLOAD_TIMEOUT=1",
+            "--set",
+            "RETRY_TIMES=1",
+            *LOCAL,
+        )
     assert summary["status"] == "finished"
     assert summary["failed"] == {
         "http-404": 1,  # /pricing
@@ -117,8 +152,15 @@ def test_hostile_site_every_case_ends_in_a_recorded_outcome(edcat, tmp_path, db_
         "robots-disallowed": 1,  # /plans, for edcat only
     }
     stored = {url.removeprefix(site.url("")): rest for url, rest in pages(db_path).items()}
-    assert set(stored) == {"/", "/security", "/for-teachers", "/ai", "/data-protection",
-                           "/features/page/1", "/features/page/2"}
+    assert set(stored) == {
+        "/",
+        "/security",
+        "/for-teachers",
+        "/ai",
+        "/data-protection",
+        "/features/page/1",
+        "/features/page/2",
+    }
     assert all(status == 200 for _, status, *_ in stored.values())
     assert not stored["/ai"][3] and summary["without_text"] == 1  # JS-only: stored, no text
     assert "Données hébergées en Europe" in stored["/security"][3]  # cp1252 read right
@@ -135,10 +177,14 @@ def test_hostile_site_every_case_ends_in_a_recorded_outcome(edcat, tmp_path, db_
     failures = runs(db_path)[0][1]["failures"]
     listed = {(f["url"].removeprefix(site.url("")), f["reason"]) for f in failures}
     assert ("/terms", "off-site-redirect") in listed and ("/about", "redirect-loop") in listed
-    found = {(url.removeprefix(site.url("")), field, value)
-             for url, field, value, _ in facts(db_path)}
-    assert {("/security", "gdpr", "yes"), ("/security", "certification", "iso-27001"),
-            ("/data-protection", "dpa_offered", "yes")} <= found
+    found = {
+        (url.removeprefix(site.url("")), field, value) for url, field, value, _ in facts(db_path)
+    }
+    assert {
+        ("/security", "gdpr", "yes"),
+        ("/security", "certification", "iso-27001"),
+        ("/data-protection", "dpa_offered", "yes"),
+    } <= found
 
 
 def test_default_politeness_is_in_force(edcat, tmp_path, db_path, monkeypatch):
@@ -164,7 +210,8 @@ def test_private_addresses_are_refused_without_allow_private(edcat, tmp_path):
         result = edcat("crawl", "--all", *FAST, check=False)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "error: nothing could be fetched (private-address 1)")
+        "error: nothing could be fetched (private-address 1)"
+    )
     assert json.loads(result.stdout)["failed"] == {"private-address": 1}
     assert site.hits == []  # not even robots.txt
 
@@ -188,8 +235,11 @@ def test_recrawl_shows_changed_pages_and_new_ai_feature(edcat, tmp_path):
     assert {("/ai", "new"), ("/features", "changed")} <= changed
     assert ("/pricing", "changed") not in changed
     appeared = {(f["field"], f["value"]): f for f in tool["ai_appeared"]}
-    assert set(appeared) == {("ai_chatbot", "yes"), ("ai_generative", "yes"),
-                             ("ai_provider", "openai")}
+    assert set(appeared) == {
+        ("ai_chatbot", "yes"),
+        ("ai_generative", "yes"),
+        ("ai_provider", "openai"),
+    }
     assert "AI tutor powered by OpenAI GPT-4o" in appeared["ai_provider", "openai"]["evidence"]
     assert ("trains_on_user_data", "no") in {(f["field"], f["value"]) for f in tool["facts_added"]}
 
@@ -211,11 +261,20 @@ def test_archive_then_replay_gives_the_same_pages_and_facts(edcat, tmp_path, db_
     # The servers are gone: the replay can only use the archive. No --allow-private needed,
     # and extraction runs in a worker process here, inline above: same results either way.
     edcat("tools", "import", str(tools), db=replayed_db)
-    replayed = crawl(edcat, "--all", "--replay", str(archive), *FAST,
-                     "--set", "EDCAT_EXTRACT_WORKERS=1", db=replayed_db)
+    replayed = crawl(
+        edcat,
+        "--all",
+        "--replay",
+        str(archive),
+        *FAST,
+        "--set",
+        "EDCAT_EXTRACT_WORKERS=1",
+        db=replayed_db,
+    )
 
     assert original["pages"] == replayed["pages"] == 14  # 6 Sugar Labs (+2 missing), 8 Quizzly
     assert replayed["failed"] == original["failed"]
+
     def strip(stored: dict) -> dict:
         return {url: (kind, status, digest) for url, (kind, status, digest, _) in stored.items()}
 
@@ -234,8 +293,15 @@ def test_interrupted_crawl_resumes_without_refetching_or_losing_pages(edcat, tmp
 
         # Stop after 5 responses; with CONCURRENT_REQUESTS=1 the rest waits in JOBDIR's queue
         # (a stop lets the requests already handed to the downloader finish).
-        stopped = crawl(edcat, "--all", *LOCAL, "--set", "CLOSESPIDER_PAGECOUNT=5",
-                        "--set", "CONCURRENT_REQUESTS=1")
+        stopped = crawl(
+            edcat,
+            "--all",
+            *LOCAL,
+            "--set",
+            "CLOSESPIDER_PAGECOUNT=5",
+            "--set",
+            "CONCURRENT_REQUESTS=1",
+        )
         job = db_path.with_name(db_path.name + ".crawl-job")
         assert stopped["status"] == "interrupted" and stopped["resumable"] and job.is_dir()
         assert 0 < stopped["pages"] < full["pages"]
@@ -245,6 +311,7 @@ def test_interrupted_crawl_resumes_without_refetching_or_losing_pages(edcat, tmp
     for server in (sugar, quizzly):  # robots.txt is read again by the second process
         twice = [p for p, n in Counter(paths_of(server)).items() if n > 1]
         assert twice == []
+
     def strip(stored: dict) -> dict:
         return {url: (kind, digest) for url, (kind, _, digest, _) in stored.items()}
 
@@ -274,3 +341,37 @@ def test_user_errors_are_one_line(edcat, small_catalogue):
         assert result.returncode == 1, args
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], args
+
+
+def test_mapped_host_keeps_real_urls_through_archive_and_replay(edcat, tmp_path, db_path):
+    """--map-host fetches www.sugarlabs.org from a local copy; pages, facts and the archive
+    keep the real URLs, so the archive replays for the real catalogue entry."""
+    tools = tmp_path / "real.csv"
+    tools.write_text("name,url\nSugar Labs,https://www.sugarlabs.org/\n")
+    archive = tmp_path / "sugar.warc.gz"
+    edcat("tools", "import", str(tools))
+    with serve("sugarlabs") as (sugar,):
+        recorded = crawl(
+            edcat,
+            "--all",
+            "--archive",
+            str(archive),
+            *LOCAL,
+            "--map-host",
+            f"www.sugarlabs.org=http://127.0.0.1:{sugar.port}",
+        )
+    stored = pages(db_path)
+    assert recorded["pages"] >= 5
+    assert all(url.startswith("https://www.sugarlabs.org/") for url in stored)
+    assert "https://www.sugarlabs.org/" in stored
+    replayed_db = tmp_path / "replayed.db"
+    edcat("tools", "import", str(tools), db=replayed_db)
+    replayed = crawl(edcat, "--all", "--replay", str(archive), *FAST, db=replayed_db)
+    assert replayed["pages"] == recorded["pages"]
+    assert pages(replayed_db).keys() == stored.keys()
+    assert facts(replayed_db) == facts(db_path)
+
+
+def test_map_host_rejects_malformed_pairs(edcat):
+    result = edcat("crawl", "--all", "--map-host", "nonsense", check=False)
+    assert result.returncode == 1 and "--map-host expects HOST=http(s)://ADDRESS" in result.stderr
