@@ -161,7 +161,7 @@ def show_command(
     """Show a model's card: data, cross-validated scores per dimension and class, confusion
     matrices, thresholds, LearnPlatform agreement and library versions.
 
-    Example: [bold]edcat model show 2026.11.23-dbe34054[/bold]
+    Example: [bold]edcat model show 2026.11.23-1e9f5c2f[/bold]
     """
     from classifier.model_store import CARD_MD, read_card, resolve_model
 
@@ -187,7 +187,7 @@ def promote_command(
     """Make a model the default: in the catalogue when one exists, else in the models
     directory's DEFAULT file.
 
-    Example: [bold]edcat model promote 2026.11.23-dbe34054[/bold]
+    Example: [bold]edcat model promote 2026.11.23-1e9f5c2f[/bold]
     """
     from classifier.model_store import promote
 
