@@ -120,13 +120,20 @@ def extract_page(
     )
 
 
+# Whitespace after . ! ? (or after one of them and a closing quote or bracket) and before
+# a capital or digit. The match starts with the whitespace (checked behind it, not before it)
+# so that re can skip to the next whitespace quickly.
 _SENTENCE_BREAK = re.compile(
-    r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9£$€])"
+    r"\s(?:(?<=[.!?]\s)|(?<=[.!?][\"'”’)\]]\s))\s*(?=[\"'“‘(\[]?[A-Z0-9£$€])"
 )
+_ABBREVIATIONS = ("e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "st", "inc", "ltd",
+                  "co", "no", "approx", "u.s", "u.k")
 _ABBREVIATION = re.compile(
-    r"(?:\b(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|prof|st|inc|ltd|co|no|approx|u\.s|u\.k)\.|\b[A-Z]\.)$",
-    re.IGNORECASE,
+    rf"(?:\b(?:{'|'.join(map(re.escape, _ABBREVIATIONS))})\.|\b[A-Z]\.)$", re.IGNORECASE
 )
+# An abbreviation ends a sentence's text, so only this many characters before a break (the
+# longest abbreviation, its dot and the character before it, for \b) need be searched.
+_ABBREVIATION_REACH = max(map(len, _ABBREVIATIONS)) + 2
 _BULLET = re.compile(r"^(?:[-*•·▪►]|\d{1,2}[.)])\s+")
 
 
@@ -143,7 +150,8 @@ def sentences(text: str) -> list[str]:
             continue
         start = 0
         for brk in _SENTENCE_BREAK.finditer(line):
-            if _ABBREVIATION.search(line[start : brk.start()]):
+            end = brk.start()
+            if _ABBREVIATION.search(line, max(start, end - _ABBREVIATION_REACH), end):
                 continue
             out.append(line[start : brk.start()].strip())
             start = brk.end()
@@ -309,18 +317,45 @@ def _links(root: lxml.html.HtmlElement, url: str) -> list[tuple[str, str]]:
     for base_href in root.xpath("//base/@href"):
         base = _join(url, base_href) or url
         break
+    try:
+        site = urlsplit(base)[:2]
+    except ValueError:
+        site = ("", "")
+    cached = site[0] in ("http", "https") and bool(site[1])
     found: dict[str, str] = {}
     for anchor in root.xpath("//a[@href]"):
         href = anchor.get("href", "").strip()
         # "#..." stays on this page; "/#" and "x#" are script toggles (menus, modals).
         if not href or href.startswith("#") or href.endswith("#"):
             continue
-        target = _join(base, href)
+        if cached and _SITE_WIDE_HREF.fullmatch(href):
+            target = _join_site_wide(base, site, href)
+        else:
+            target = _join(base, href)
         if target is None:
             continue
         if not found.get(target):
             found[target] = _anchor_text(anchor)
     return list(found.items())
+
+
+# Sites repeat their menus and footers on every page, and urljoin costs ~10 µs a link. An
+# href that is an absolute URL or path ("https://...", "/pricing": printable ASCII, no "//"
+# path) resolves to the same URL against any base of the same scheme and host, so its
+# resolution is kept per (scheme, host) and computed once per site, not once per page.
+_SITE_WIDE_HREF = re.compile(r"(?:https?://|/(?!/))[\x21-\x7e]*")
+_SITE_WIDE_JOINS: dict[tuple[str, str, str], str | None] = {}
+_MAX_SITE_WIDE_JOINS = 20_000
+
+
+def _join_site_wide(base: str, site: tuple[str, str], href: str) -> str | None:
+    """``_join(base, href)`` for a ``_SITE_WIDE_HREF``; ``site`` is the base's (scheme, host)."""
+    key = (*site, href)
+    if key not in _SITE_WIDE_JOINS:
+        if len(_SITE_WIDE_JOINS) >= _MAX_SITE_WIDE_JOINS:
+            _SITE_WIDE_JOINS.clear()
+        _SITE_WIDE_JOINS[key] = _join(base, href)
+    return _SITE_WIDE_JOINS[key]
 
 
 def _join(base: str, href: str) -> str | None:

@@ -45,11 +45,17 @@ Value formats (free-text fields; closed fields use the catalogue vocabulary):
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from catalogue.vocabulary import AI_PROVIDERS, FACT_FIELDS
 from crawler.extract import PageContent, normalise_amount, sentences
+
+try:
+    from re import _parser  # the parser behind re.compile, read by the rule pre-filter
+except ImportError:  # pragma: no cover - moved: no pre-filter, every rule tried everywhere
+    _parser = None
 
 
 def _set(words: str) -> frozenset[str]:
@@ -699,6 +705,265 @@ RULES: list[Rule] = [
     *_table("ai_provider", AI_PROVIDER_AMBIGUOUS, AI_USE, AI_CONTEXT),
 ]
 
+# --------------------------------------------------------------------------- pre-filter
+#
+# Trying every rule on every sentence costs ~2.7 ms per kB of text, yet nearly every rule can
+# only match where one of a few literal strings occurs: its *triggers* ("gdpr", "per month",
+# "google classroom", "27001"...). At import each rule's pattern is read with the parser behind
+# re.compile to derive them (strings one of which every match must contain); a page is then
+# scanned once for all triggers, and each rule is tried only on the sentences holding one of
+# its own. The output is exactly that of trying every rule everywhere: a rule is skipped only
+# where it cannot match. A rule without usable triggers (say, one matching "k5") is tried on
+# every sentence. tests/test_facts.py checks the triggers against every match on the fixtures.
+
+Literal = tuple[str, bool]  # (text, exact): exact text is case-sensitive, else lower-cased
+
+# The characters other than A-Z that re.IGNORECASE equates with an ASCII letter (İ ı ſ K).
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+_FOLD_CHARS = tuple(chr(code) for code in _FOLD)
+_EMPTY: Literal = ("", True)
+_MAX_STRINGS = 16  # the most strings one fragment may expand to ("[- ]?" is 3)
+
+
+def _fold(text: str) -> str:
+    """Lower-cased so that a match of a case-insensitive literal becomes that literal.
+
+    Keeps every character's position: İ, the only character str.lower() lengthens, is
+    translated first.
+    """
+    if any(char in text for char in _FOLD_CHARS):
+        text = text.translate(_FOLD)
+    return text.lower()
+
+
+def _char(code: int, ignore_case: bool) -> set[Literal] | None:
+    """A pattern character as a literal; None for one whose case re folds in other ways."""
+    char = chr(code)
+    if not char.isprintable() or (char.isspace() and char != " "):
+        return None  # "\n" joins the sentences scanned; they hold no other spacing
+    if not char.isascii() and not char.lower() == char == char.upper():
+        return None  # a non-ASCII letter with case
+    return {(char.lower(), False) if ignore_case else (char, True)}
+
+
+def _concat(a: Literal, b: Literal) -> Literal:
+    if not a[0] or not b[0]:
+        return a if a[0] else b
+    if a[1] and b[1]:
+        return a[0] + b[0], True
+    return (a[0].lower() if a[1] else a[0]) + (b[0].lower() if b[1] else b[0]), False
+
+
+def _product(a: set[Literal] | None, b: set[Literal] | None) -> set[Literal] | None:
+    if a is None or b is None or len(a) * len(b) > _MAX_STRINGS:
+        return None
+    return {_concat(x, y) for x in a for y in b}
+
+
+def _case(flags_on: int, flags_off: int, ignore_case: bool) -> bool:
+    return bool(flags_on & re.IGNORECASE) or (ignore_case and not flags_off & re.IGNORECASE)
+
+
+def _language(items, ignore_case: bool) -> set[Literal] | None:
+    """All the strings a sequence of parsed nodes can match, if few; else None."""
+    out: set[Literal] | None = {_EMPTY}
+    for item in items:
+        out = _product(out, _node_language(item, ignore_case))
+    return out
+
+
+def _node_language(node, ignore_case: bool) -> set[Literal] | None:
+    op, arg = node
+    if op is _parser.LITERAL:
+        return _char(arg, ignore_case)
+    if op is _parser.IN:
+        chars: set[Literal] = set()
+        for item_op, item in arg:
+            if item_op is _parser.LITERAL:
+                codes = [item]
+            elif item_op is _parser.RANGE and item[1] - item[0] < _MAX_STRINGS:
+                codes = range(item[0], item[1] + 1)
+            else:  # a negation or a category (\w, \d...)
+                return None
+            for code in codes:
+                char = _char(code, ignore_case)
+                if char is None:
+                    return None
+                chars |= char
+        return chars if len(chars) <= _MAX_STRINGS else None
+    if op in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT):  # zero-width
+        return {_EMPTY}
+    if op is _parser.SUBPATTERN:
+        _group, flags_on, flags_off, items = arg
+        return _language(items, _case(flags_on, flags_off, ignore_case))
+    if op is _parser.BRANCH:
+        out: set[Literal] = set()
+        for alternative in arg[1]:
+            strings = _language(alternative, ignore_case)
+            if strings is None:
+                return None
+            out |= strings
+        return out if len(out) <= _MAX_STRINGS else None
+    if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT) and arg[1] <= 3:
+        low, high, items = arg
+        unit, power, out = _language(items, ignore_case), {_EMPTY}, set()
+        for count in range(high + 1):
+            if power is None:
+                return None
+            if count >= low:
+                out |= power
+            power = _product(power, unit)
+        return out if len(out) <= _MAX_STRINGS else None
+    return None
+
+
+def _required(items, ignore_case: bool) -> set[Literal] | None:
+    """Strings one of which every match of the sequence contains; None if none is known.
+
+    Candidates: each run of consecutive nodes with few strings ("iso[ -]?27001": 3 strings),
+    each run of nodes with one string ("27001"), and what nested nodes require.
+    """
+    best, run, fixed = None, {_EMPTY}, _EMPTY
+    for item in [*items, None]:
+        strings = None if item is None else _node_language(item, ignore_case)
+        if strings is not None and len(strings) == 1:
+            fixed = _concat(fixed, next(iter(strings)))
+        else:
+            best, fixed = _better(best, {fixed}), _EMPTY
+        longer = _product(run, strings)
+        if longer is not None:
+            run = longer
+            continue
+        best = _better(best, run)  # a run of fixed fragments ends here
+        run = strings or {_EMPTY}
+        if item is not None and strings is None:
+            best = _better(best, _node_required(item, ignore_case))
+    return best
+
+
+def _node_required(node, ignore_case: bool) -> set[Literal] | None:
+    op, arg = node
+    if op is _parser.SUBPATTERN:
+        _group, flags_on, flags_off, items = arg
+        return _required(items, _case(flags_on, flags_off, ignore_case))
+    if op is _parser.BRANCH:
+        out: set[Literal] = set()
+        for alternative in arg[1]:
+            strings = _required(alternative, ignore_case)
+            if strings is None:
+                return None
+            out |= strings
+        return out
+    if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT, _parser.POSSESSIVE_REPEAT) and arg[0] >= 1:
+        return _required(arg[2], ignore_case)
+    if op is _parser.ATOMIC_GROUP:
+        return _required(arg, ignore_case)
+    return None
+
+
+def _better(a: set[Literal] | None, b: set[Literal] | None) -> set[Literal] | None:
+    """The set less likely to occur by chance: longer strings (case-sensitive ones count
+    double), then fewer of them."""
+    def rank(strings: set[Literal]) -> tuple[int, int]:
+        shortest = min(len(text) * (2 if exact else 1) for text, exact in strings)
+        return min(shortest, 8), -len(strings)
+
+    if b is None or _EMPTY in b:
+        return a
+    if a is None or _EMPTY in a:
+        return b
+    return b if rank(b) > rank(a) else a
+
+
+def triggers(rule: Rule) -> frozenset[Literal] | None:
+    """Strings one of which every match of ``rule.pattern`` contains (exact ones in the
+    sentence as written, the others in ``_fold(sentence)``); None: try it everywhere."""
+    try:
+        flags = rule.pattern.flags
+        strings = _required(_parser.parse(rule.pattern.pattern, flags), bool(flags & re.I))
+    except Exception:  # an unforeseen construct (or no parser): no pre-filter for this rule
+        return None
+    if not strings or any(len(text) == 1 and text.isalnum() for text, _exact in strings):
+        return None  # a single letter or digit occurs in nearly every sentence
+    # "math" also finds "mathematics": keep only the shortest of overlapping strings
+    return frozenset(
+        (text, exact) for text, exact in strings
+        if not any((other, other_exact) != (text, exact)
+                   and other in (text if other_exact == exact else text.lower())
+                   and (exact or not other_exact)
+                   for other, other_exact in strings)
+    )
+
+
+def _trie(strings: list[str]) -> re.Pattern[str] | None:
+    """One pattern matching any of ``strings``, the longest at each position, as a trie
+    ("ab(?:c|d)?") so that re checks each position in a few steps."""
+    if not strings:
+        return None
+    root: dict = {}
+    for text in strings:
+        node = root
+        for char in text:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        branches = [re.escape(char) + build(child) for char, child in node.items() if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+        return f"(?:{body})?" if "" in node else body
+
+    return re.compile(build(root))
+
+
+def _prefix_mask(masks: dict[str, int], text: str) -> int:
+    mask = 0
+    for end in range(1, len(text) + 1):
+        mask |= masks.get(text[:end], 0)
+    return mask
+
+
+class _Scanner:
+    """Finds, per sentence, the rules whose triggers occur in it (as a bit mask)."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.everywhere = 0  # the rules tried on every sentence
+        masks: tuple[dict[str, int], dict[str, int]] = ({}, {})  # folded, exact
+        for index, rule in enumerate(rules):
+            found = triggers(rule)
+            if found is None:
+                self.everywhere |= 1 << index
+            for text, exact in found or ():
+                masks[exact][text] = masks[exact].get(text, 0) | 1 << index
+        # A hit reports the longest trigger at a position; the shorter ones there are its
+        # prefixes, so each trigger's mask includes those of its prefixes.
+        self.masks = tuple({text: _prefix_mask(kind, text) for text in kind} for kind in masks)
+        self.patterns = tuple(_trie(sorted(kind)) for kind in masks)
+
+    def rules_per_sentence(self, units: list[str]) -> list[int]:
+        found = [self.everywhere] * len(units)
+        starts, offset = [], 0
+        for unit in units:
+            starts.append(offset)
+            offset += len(unit) + 1
+        text = "\n".join(units)
+        for scanned, pattern, masks in zip((_fold(text), text), self.patterns, self.masks,
+                                           strict=True):
+            if pattern is None:
+                continue
+            search, position = pattern.search, 0
+            while match := search(scanned, position):
+                position = match.start()
+                index = bisect_right(starts, position) - 1
+                found[index] |= masks[match.group()]
+                position += 1
+        return found
+
+
+_SCANNER = _Scanner(RULES)
+
+
 # --------------------------------------------------------------------------- negation
 
 CLAUSE_BREAK = re.compile(
@@ -738,9 +1003,13 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     """Facts stated on ``page``; ``url`` (default ``page.url``) is recorded as the source."""
     source = url or page.url
     found: dict[tuple[str, str], Fact] = {}
-    for sentence in _text_units(page):
+    units = _text_units(page)
+    for sentence, candidates in zip(units, _SCANNER.rules_per_sentence(units), strict=True):
         present: dict[re.Pattern[str], bool] = {}  # context cues, shared by many rules
-        for rule in RULES:
+        while candidates:  # the rules that can match here, in RULES order
+            lowest = candidates & -candidates
+            candidates ^= lowest
+            rule = RULES[lowest.bit_length() - 1]
             for value, start, end in _matches(rule, sentence, present):
                 key = (rule.field, value)
                 if key not in found:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from catalogue.vocabulary import FACT_FIELDS
-from crawler.extract import Offer, PageContent, extract_page
-from crawler.facts import RULES, Fact, extract_facts, quote
+from crawler.extract import Offer, PageContent, extract_page, sentences
+from crawler.facts import _SCANNER, RULES, Fact, extract_facts, quote, triggers
 
 HTML = Path(__file__).parent / "fixtures" / "html"
 URL = "https://lessonloop.example/page"
@@ -416,3 +416,94 @@ def test_comparison_in_real_text_is_not_an_integration():
         "The Sugar Journal has extensions that allow for interoperability with a number of "
         "cloud-based services, such as Dropbox and Google Drive."
     ]
+
+
+def test_long_real_page_full_output():
+    # 13.8 kB of text: every fact, in order, with its evidence (pins the rule pre-filter)
+    facts = fixture_facts("sugarlabs_www/school-administrators.html")
+    assert {f.source_url for f in facts} == {URL}
+    assert [(f.field, f.value, f.evidence) for f in facts] == [
+        ("pricing_model", "free",
+         "The Sugar parallels to the Free/Libre Software movement are tools of expression, "
+         "children creating content as well as consuming it, and a strong emphasis on "
+         "collaboration, co-creation, and helping one another."),
+        ("audience", "leaders", "Welcome to the Sugar school administrators site."),
+        ("audience", "students",
+         "Here you will find all you need to know on how Sugar can help your students and "
+         "teachers."),
+        ("audience", "teachers",
+         "Here you will find all you need to know on how Sugar can help your students and "
+         "teachers."),
+        ("audience", "parents",
+         "We developed a series of recommendations for innovation in evaluation at different "
+         "levels: at the level of individual students, teachers, and parents; at the level of a "
+         "classroom or school; and national and global indicators."),
+        ("subject", "computing",
+         "Sugar tries to accommodate a wide variety of users with different levels of skill in "
+         "terms of reading and language and different levels of experience with computing by "
+         "providing activities with a ‘‘low floor’’ and, where possible, ‘‘no ceiling.’’"),
+        ("subject", "maths",
+         "These include many programs such as Turtle Blocks, which is based on Logo and allows "
+         "children to make images while learning concepts of geometry and programming; "
+         "Scratch, a programming language that enables the creation of interactive stories, "
+         "games, music, and art; and Squeak Etoys, a multimedia"),
+        ("subject", "science",
+         "Scratch, a programming language that enables the creation of interactive stories, "
+         "games, music, and art; and Squeak Etoys, a multimedia authoring environment and "
+         "visual programming system that is meant as an educational tool to teach children "
+         "powerful ideas (primarily science and math) in new ways."),
+        ("subject", "music",
+         "while learning concepts of geometry and programming; Scratch, a programming language "
+         "that enables the creation of interactive stories, games, music, and art; and Squeak "
+         "Etoys, a multimedia authoring environment and visual programming system that is "
+         "meant as an educational tool to teach children"),
+        ("subject", "art", "It is also parallels practice common in the arts and sciences."),
+        ("integration", "google-workspace",
+         "The Sugar Journal has extensions that allow for interoperability with a number of "
+         "cloud-based services, such as Dropbox and Google Drive."),
+    ]
+
+
+# --------------------------------------------------------------------------- rule pre-filter
+
+
+def test_prefilter_never_skips_a_rule_that_could_match():
+    # every sentence of every saved page, as written and in upper case: each rule that
+    # matches a sentence must be among the rules the pre-filter tries on it
+    units = []
+    for path in sorted([*HTML.glob("*/*.html"), *(HTML.parent / "sites").glob("*/*.html")]):
+        page = extract_page(path.read_bytes(), URL)
+        units += sentences(page.main_text) + sentences(page.meta_description)
+    units += [unit.upper() for unit in units]
+    checked = 0
+    for unit, tried in zip(units, _SCANNER.rules_per_sentence(units), strict=True):
+        for index, rule in enumerate(RULES):
+            if rule.pattern.search(unit):
+                checked += 1
+                assert tried >> index & 1, (rule.field, rule.value, unit)
+    assert checked > 500
+
+
+def test_prefilter_triggers():
+    by_value = {rule.value: rule for rule in RULES if isinstance(rule.value, str)}
+    assert triggers(by_value["google-classroom"]) == {("google classroom", False)}
+    assert triggers(by_value["soc-2"]) == {("soc 2", False), ("soc-2", False), ("soc2", False),
+                                          ("soc ii", False)}
+    # case-sensitive names are looked for as written: "SEN", not every "sent"
+    assert ("SEN", True) in triggers(by_value["send"])
+    # only a rule with no selective literal (pre-k/k-12 grades: just "k") runs everywhere
+    assert bin(_SCANNER.everywhere).count("1") <= 2
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [  # characters re.IGNORECASE equates with ASCII letters: ſ (long s), K (kelvin), İ, ı
+        ("Works with Google Claſſroom.", ("integration", "google-classroom")),
+        ("We are \u212aidSAFE certified.", ("certification", "kidsafe")),
+        ("Our tutor is powered by OPENA\u0130.", ("ai_provider", "openai")),
+        ("Our tutor is powered by Anthropıc.", ("ai_provider", "anthropic")),
+        ("WE ARE FULLY COMPLIANT WITH THE UK GDPR.", ("gdpr", "yes")),
+    ],
+)
+def test_prefilter_matches_case_as_re_does(text, fact):
+    assert fact in pairs(facts_of(text))
