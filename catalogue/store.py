@@ -192,6 +192,36 @@ def _store_page(
     return PageOutcome(page_id=stored.id, new=new, changed=changed)
 
 
+def record_page_gone(
+    catalogue: Catalogue, url: str, http_status: int, crawl_run_id: int | None = None
+) -> bool:
+    """A page stored earlier now answers 404/410: record the fetch, and retract the facts it
+    stated (the vendor no longer says them there). Returns False for a page never stored."""
+    now = utcnow()
+    with catalogue.session() as session:
+        page = session.exec(select(Page).where(Page.url == canonical_url(url))).scalars().first()
+        if page is None:
+            return False
+        changed = page.http_status != http_status
+        page.http_status, page.fetched_at, page.crawl_run_id = http_status, now, crawl_run_id
+        if changed:
+            page.changed_at = now
+        session.add(
+            PageVersion(
+                page_id=page.id,
+                crawl_run_id=crawl_run_id,
+                fetched_at=now,
+                http_status=http_status,
+                content_hash=None,
+                changed=changed,
+            )
+        )
+        retracted = _sync_page_facts(session, page.tool_id, page, [], crawl_run_id, now)
+        if changed or retracted:
+            session.get(Tool, page.tool_id).updated_at = now
+        return True
+
+
 def _fill_page(stored: Page, page: PageRecord, now, crawl_run_id, changed: bool) -> None:
     stored.kind = page.kind
     stored.fetched_at = now

@@ -31,6 +31,7 @@ from catalogue.store import (
     PageOutcome,
     PageRecord,
     finish_crawl_run,
+    record_page_gone,
     record_pages,
     resume_crawl_run,
     start_crawl_run,
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 RUN_FILE = "edcat-run.json"  # in JOBDIR: the crawl run a resumed crawl carries on
 MAX_LISTED_FAILURES = 500
+GONE_REASONS = {"http-404": 404, "http-410": 410}  # failures that mean the page no longer exists
 
 
 @dataclass
@@ -73,8 +75,12 @@ class CrawlTally:
         self.failed[item.reason] += 1
         if len(self.failures) < MAX_LISTED_FAILURES:
             self.failures.append(
-                {"tool_id": item.tool_id, "url": item.url, "reason": item.reason,
-                 "detail": item.detail}
+                {
+                    "tool_id": item.tool_id,
+                    "url": item.url,
+                    "reason": item.reason,
+                    "detail": item.detail,
+                }
             )
 
     def as_dict(self) -> dict[str, Any]:
@@ -92,8 +98,10 @@ class CrawlTally:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CrawlTally:
-        counts = {k: data.get(k, 0) for k in ("pages", "new", "changed", "unchanged",
-                                               "without_text", "facts")}
+        counts = {
+            k: data.get(k, 0)
+            for k in ("pages", "new", "changed", "unchanged", "without_text", "facts")
+        }
         return cls(
             tools_visited=set(data.get("tools_visited", [])),
             failed=Counter(data.get("failed", {})),
@@ -120,8 +128,15 @@ class CataloguePipeline:
     """Stores items in batches (EDCAT_STORE_BATCH pages, or whatever arrived within
     EDCAT_STORE_SECONDS): one transaction per batch, as SQLite wants."""
 
-    def __init__(self, db_path: Path, options: dict[str, Any], jobdir: str | None, stats,
-                 batch_size: int = 50, batch_seconds: float = 1.0):
+    def __init__(
+        self,
+        db_path: Path,
+        options: dict[str, Any],
+        jobdir: str | None,
+        stats,
+        batch_size: int = 50,
+        batch_seconds: float = 1.0,
+    ):
         self.db_path = db_path
         self.options = options
         self.jobdir = Path(jobdir) if jobdir else None
@@ -173,12 +188,16 @@ class CataloguePipeline:
             if not self._batch:
                 self._batch_started = time.monotonic()
             self._batch.append(item)
-            if (len(self._batch) >= self.batch_size
-                    or time.monotonic() - self._batch_started >= self.batch_seconds):
+            if (
+                len(self._batch) >= self.batch_size
+                or time.monotonic() - self._batch_started >= self.batch_seconds
+            ):
                 self.flush()
         elif isinstance(item, FailureItem):
             self.tally.failure(item)
             self.stats.inc_value(f"edcat/failed/{item.reason}")
+            if item.reason in GONE_REASONS:  # a page we knew is gone: its facts go with it
+                record_page_gone(self.catalogue, item.url, GONE_REASONS[item.reason], self.run_id)
         return item
 
     def flush(self) -> None:
