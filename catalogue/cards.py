@@ -21,7 +21,7 @@ def find_tool(catalogue: Catalogue, ref: str | int) -> Tool:
     """
     text = str(ref).strip()
     with catalogue.session() as session:
-        if text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) < 19:
             tool = session.get(Tool, int(text))
             if tool is not None:
                 return tool

@@ -68,8 +68,9 @@ class ChangeReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "since": self.since,
-            "tools": [{**asdict(t), "ai_appeared": [asdict(f) for f in t.ai_appeared]}
-                      for t in self.tools],
+            "tools": [
+                {**asdict(t), "ai_appeared": [asdict(f) for f in t.ai_appeared]} for t in self.tools
+            ],
         }
 
 
@@ -93,10 +94,16 @@ def changes_since(catalogue: Catalogue, since: date | datetime | None = None) ->
             continue
         tool = tools[tool_id]
         report.append(
-            ToolChanges(tool.id, tool.slug, tool.name, tool.homepage,
-                        first_crawl=tool_id not in seen_before,
-                        pages=sorted(pages.get(tool_id, []), key=lambda p: p.url),
-                        facts_added=added, facts_removed=removed)
+            ToolChanges(
+                tool.id,
+                tool.slug,
+                tool.name,
+                tool.homepage,
+                first_crawl=tool_id not in seen_before,
+                pages=sorted(pages.get(tool_id, []), key=lambda p: p.url),
+                facts_added=added,
+                facts_removed=removed,
+            )
         )
     report.sort(key=lambda t: (not t.ai_appeared, t.name.lower()))
     return ChangeReport(since=start, tools=report)
@@ -104,9 +111,13 @@ def changes_since(catalogue: Catalogue, since: date | datetime | None = None) ->
 
 def last_crawl_start(catalogue: Catalogue) -> datetime:
     with catalogue.session() as session:
-        started = session.exec(
-            select(CrawlRun.started_at).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
-        ).scalars().first()
+        started = (
+            session.exec(
+                select(CrawlRun.started_at).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+            )
+            .scalars()
+            .first()
+        )
     if started is None:
         raise CatalogueError("no crawl has run on this catalogue yet; run `edcat crawl` first")
     return _as_utc(started)

@@ -27,7 +27,9 @@ def compare_tools(
     if len(refs) < 2:
         raise CatalogueError("compare needs at least two tools")
     days = stale_after_days(stale_days)
-    cards = [tool_card(catalogue, ref, stale_days=days) for ref in refs]
+    cards = list({c.tool["id"]: c for c in (tool_card(catalogue, r, days) for r in refs)}.values())
+    if len(cards) < 2:
+        raise CatalogueError("compare needs at least two different tools")
     rows: list[tuple[str, list[str]]] = [
         ("homepage", [c.tool.get("homepage") or UNKNOWN for c in cards])
     ]

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -22,6 +19,7 @@ from sqlalchemy import select
 
 from catalogue.db import SCHEMA_VERSION, Catalogue
 from catalogue.errors import CatalogueError
+from catalogue.files import atomic_path, check_output_path
 from catalogue.freshness import is_stale
 from catalogue.models import Classification, Fact, Label, Page, Tool
 from catalogue.query import ToolQuery, query_tools
@@ -135,17 +133,15 @@ def export_catalogue(
     """Write the export and its data dictionary; return (rows written, dictionary path)."""
     if fmt not in FORMATS:
         raise CatalogueError(f"unknown export format {fmt!r}; valid formats: {', '.join(FORMATS)}")
-    out = Path(out)
-    if not out.parent.exists():
-        raise CatalogueError(f"cannot write {out}: folder {out.parent} does not exist")
+    out = check_output_path(Path(out))
     query = query or ToolQuery()
     query.limit = None
     rows = list(export_rows(catalogue, query, stale_after_days(stale_days)))
     writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
-    with _atomic(out) as tmp:
+    with atomic_path(out) as tmp:
         writer(rows, tmp)
     dictionary = out.with_name(out.stem + ".dictionary.md")
-    with _atomic(dictionary) as tmp:
+    with atomic_path(dictionary) as tmp:
         tmp.write_text(data_dictionary(catalogue, out.name, len(rows)), encoding="utf-8")
     return len(rows), dictionary
 
@@ -255,19 +251,6 @@ def _dpia_values(facts: list[dict[str, Any]], reviews: dict[int, dict]) -> dict[
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
-
-
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; move it into place only if the block succeeds."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:

@@ -50,6 +50,8 @@ class ToolRecord:
     identity_key: str
     values: dict[str, str | None]
     facts: list[dict[str, str | None]]
+    # Fact fields this row speaks for: a re-import replaces the tool's import facts in them.
+    covered_fields: frozenset[str]
     provenance: list[dict[str, Any]]
 
 
@@ -158,6 +160,10 @@ def validate_record(
             identity_key=homepage or name_key(name),
             values={c: _text(record.get(c)) for c in TEXT_COLUMNS},
             facts=facts,
+            covered_fields=frozenset(
+                [f for column, (f, _) in FACET_COLUMNS.items() if column in record]
+                + (list(FACT_FIELDS) if "facts" in record else [])
+            ),
             provenance=_provenance(record),
         ),
         [],
@@ -250,11 +256,18 @@ def import_tools(
                 updates.append(values)
         if inserts:
             conn.execute(insert(Tool), inserts)
-        result.updated, result.unchanged = _apply_updates(conn, updates, now)
+        updated = _apply_updates(conn, updates, now)
         result.added = len(inserts)
         ids = {row.identity_key: row.id for row in conn.execute(select(Tool.id, Tool.identity_key))}
         result.tool_ids = [ids[r.identity_key] for r in records]
-        result.facts_added = _add_facet_facts(conn, records, ids, now)
+        result.facts_added, facts_changed = _sync_import_facts(conn, records, ids, now)
+        existing_changed = (facts_changed - {ids[r["identity_key"]] for r in inserts}) | updated
+        if existing_changed - updated:
+            conn.execute(
+                update(Tool).where(Tool.id.in_(existing_changed - updated)).values(updated_at=now)
+            )
+        result.updated = len(existing_changed)
+        result.unchanged = len(updates) - result.updated
         refresh_search_index(conn, None if len(records) > 5000 else result.tool_ids)
     return result
 
@@ -288,10 +301,11 @@ def _unique_slug(record: ToolRecord, taken: set[str]) -> str:
     return slug
 
 
-def _apply_updates(conn, updates: list[dict[str, Any]], now) -> tuple[int, int]:
-    """Update changed tools only, so `updated_at` (and --changed-since) means a real change."""
+def _apply_updates(conn, updates: list[dict[str, Any]], now) -> set[int]:
+    """Update changed tools only, so `updated_at` (and --changed-since) means a real change.
+    Returns the ids of the tools that changed."""
     if not updates:
-        return 0, 0
+        return set()
     columns = (
         Tool.id,
         Tool.name,
@@ -306,20 +320,27 @@ def _apply_updates(conn, updates: list[dict[str, Any]], now) -> tuple[int, int]:
         fields = {k: v for k, v in values.items() if k not in ("tool_id", "updated_at")}
         if any(stored.get(k) != v for k, v in fields.items() if k in stored):
             changed.append(values)
+    changed_ids = set()
     for values in changed:
         tool_id = values.pop("tool_id")
         values.pop("identity_key")
         conn.execute(update(Tool).where(Tool.id == tool_id).values(**values))
-    return len(changed), len(updates) - len(changed)
+        changed_ids.add(tool_id)
+    return changed_ids
 
 
-def _add_facet_facts(conn, records: list[ToolRecord], ids: dict[str, int], now) -> int:
+def _sync_import_facts(
+    conn, records: list[ToolRecord], ids: dict[str, int], now
+) -> tuple[int, set[int]]:
+    """Add the facts each row states and retract the tool's earlier import facts, in the
+    fields the row covers, that it no longer states. Returns (facts added, tools changed)."""
     present = {
         (row.tool_id, row.field, row.value)
         for row in conn.execute(
             select(Fact.tool_id, Fact.field, Fact.value).where(Fact.retracted_at.is_(None))
         )
     }
+    changed = _retract_dropped_import_facts(conn, records, ids, now)
     rows = []
     for record in records:
         tool_id = ids[record.identity_key]
@@ -344,7 +365,33 @@ def _add_facet_facts(conn, records: list[ToolRecord], ids: dict[str, int], now) 
             )
     if rows:
         conn.execute(insert(Fact), rows)
-    return len(rows)
+    return len(rows), changed | {row["tool_id"] for row in rows}
+
+
+def _retract_dropped_import_facts(conn, records: list[ToolRecord], ids: dict[str, int], now):
+    stated = {
+        ids[r.identity_key]: (r.covered_fields, {(f["field"], f["value"]) for f in r.facts})
+        for r in records
+        if r.covered_fields
+    }
+    if not stated:
+        return set()
+    active = conn.execute(
+        select(Fact.id, Fact.tool_id, Fact.field, Fact.value).where(
+            Fact.origin == "import", Fact.retracted_at.is_(None)
+        )
+    )
+    dropped = [
+        (row.id, row.tool_id)
+        for row in active
+        if row.tool_id in stated
+        and row.field in stated[row.tool_id][0]
+        and (row.field, row.value) not in stated[row.tool_id][1]
+    ]
+    for start in range(0, len(dropped), 500):
+        chunk = [fact_id for fact_id, _ in dropped[start : start + 500]]
+        conn.execute(update(Fact).where(Fact.id.in_(chunk)).values(retracted_at=now))
+    return {tool_id for _, tool_id in dropped}
 
 
 def _source_url(record: ToolRecord) -> str | None:

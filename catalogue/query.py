@@ -30,6 +30,7 @@ from catalogue.vocabulary import (
 TAG_STATES = ("uncertain", "unclassified")
 SORTS = ("name", "updated", "first-seen", "confidence", "relevance")
 DEFAULT_LIMIT = 50
+MAX_LIMIT = 2**62  # SQLite integers are 64-bit
 _FTS = table(FTS_TABLE, column("rowid"))
 
 
@@ -65,8 +66,8 @@ class ToolQuery:
             raise InvalidFilter(f"unknown sort {self.sort!r}; valid values: {', '.join(SORTS)}")
         if self.sort == "relevance" and not self.search:
             raise InvalidFilter("--sort relevance needs --search")
-        if self.limit is not None and self.limit < 1:
-            raise InvalidFilter("--limit must be at least 1")
+        if self.limit is not None and not 1 <= self.limit <= MAX_LIMIT:
+            raise InvalidFilter(f"--limit must be between 1 and {MAX_LIMIT}")
         return self
 
 
@@ -239,6 +240,11 @@ def _order(query: ToolQuery, rank, purpose_conf) -> list:
     if sort == "first-seen":
         return [Tool.first_seen.desc(), Tool.name]
     return [Tool.name.collate("NOCASE"), Tool.id]
+
+
+def result_columns() -> list[str]:
+    """The names of the columns `query_tools` returns, in order."""
+    return [column.name for column in build_select(ToolQuery(limit=None)).selected_columns]
 
 
 def query_tools(catalogue: Catalogue, query: ToolQuery) -> list[dict[str, Any]]:

@@ -216,7 +216,8 @@ def _date(value: Any) -> str:
     return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else str(value or "-")
 
 
-def _cell(text: Any) -> str:
+def markdown_cell(text: Any) -> str:
+    """Text safe inside a Markdown table cell."""
     return str(text or "").replace("|", "\\|").replace("\n", " ")
 
 
@@ -278,8 +279,8 @@ def risk_markdown(risk: RiskCard) -> str:
     ]
     for f in risk.card.facts:
         lines.append(
-            f"| {f['field']} | {f['value']} | {_cell(f['evidence'])} | "
-            f"{_cell(f['source_url'])} | {_date(f['observed_at'])} | "
+            f"| {f['field']} | {f['value']} | {markdown_cell(f['evidence'])} | "
+            f"{markdown_cell(f['source_url'])} | {_date(f['observed_at'])} | "
             f"{'yes' if f.get('stale') else ''} |"
         )
     open_questions = [a for a in risk.answers if a.status == NOT_FOUND]

@@ -24,6 +24,16 @@ DEFAULT_STALE_DAYS = 180
 
 def stale_after_days(override: int | None = None) -> int:
     """`override`, else `$EDCAT_STALE_DAYS`, else 180."""
-    if override is not None:
-        return override
-    return int(os.environ.get(STALE_ENV) or DEFAULT_STALE_DAYS)
+    from catalogue.errors import CatalogueError
+
+    if override is None:
+        raw = os.environ.get(STALE_ENV) or str(DEFAULT_STALE_DAYS)
+        try:
+            override = int(raw)
+        except ValueError:
+            raise CatalogueError(
+                f"${STALE_ENV} must be a whole number of days, got {raw!r}"
+            ) from None
+    if override < 0:
+        raise CatalogueError(f"the stale age must be 0 days or more, got {override}")
+    return override

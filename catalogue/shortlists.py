@@ -14,7 +14,7 @@ from catalogue.db import Catalogue
 from catalogue.errors import CatalogueError
 from catalogue.models import Shortlist, ShortlistTool
 from catalogue.query import ToolQuery, query_tools
-from catalogue.risk import QUESTIONS, risk_card, risk_markdown
+from catalogue.risk import QUESTIONS, markdown_cell, risk_card, risk_markdown
 
 
 @dataclass
@@ -113,17 +113,18 @@ def shortlist_markdown(catalogue: Catalogue, name: str) -> str:
     ]
     for tool, card in zip(view.tools, cards, strict=True):
         lines.append(
-            f"| {tool['name']} | {tool['purpose']} | {tool['pedagogy']} | "
+            f"| {markdown_cell(tool['name'])} | {tool['purpose']} | {tool['pedagogy']} | "
             + " | ".join(a.status for a in card.answers)
             + " |"
         )
     lines.append("")
     for card in cards:
-        lines += ["---", "", risk_markdown(card).replace("\n# ", "\n## ", 1)]
+        lines += ["---", "", "#" + risk_markdown(card)]  # each card one level below the pack
     return "\n".join(lines)
 
 
 def _find(session, name: str, required: bool = True) -> Shortlist | None:
+    name = name.strip()
     shortlist = session.exec(select(Shortlist).where(Shortlist.name == name)).scalars().first()
     if shortlist is None and required:
         raise CatalogueError(f"no shortlist {name!r}; create it with `edcat shortlist create`")

@@ -304,6 +304,7 @@ def record_classifications(catalogue: Catalogue, records: Iterable[Classificatio
             if record.label not in DIMENSIONS.get(record.dimension, ()):
                 raise CatalogueError(f"unknown {record.dimension} label {record.label!r}")
         for chunk in _chunks(records, 500):
+            _touch_changed_tags(session, chunk, now)
             for dimension in {r.dimension for r in chunk}:
                 ids = [r.tool_id for r in chunk if r.dimension == dimension]
                 session.exec(
@@ -320,6 +321,25 @@ def record_classifications(catalogue: Catalogue, records: Iterable[Classificatio
                 for record in chunk
             )
     return len(records)
+
+
+def _touch_changed_tags(session: Session, chunk: list[ClassificationRecord], now) -> None:
+    """Move `updated_at` of tools whose current tag (label or uncertain flag) changes, so
+    --changed-since and exports' `updated_at` notice a new prediction, not a re-run."""
+    current = {
+        (c.tool_id, c.dimension): (c.label, c.uncertain)
+        for c in session.exec(
+            select(Classification).where(
+                Classification.tool_id.in_({r.tool_id for r in chunk}),
+                Classification.is_current.is_(True),
+            )
+        ).scalars()
+    }
+    changed = {
+        r.tool_id for r in chunk if current.get((r.tool_id, r.dimension)) != (r.label, r.uncertain)
+    }
+    if changed:
+        session.exec(update(Tool).where(Tool.id.in_(changed)).values(updated_at=now))
 
 
 def _chunks(items: list, size: int):

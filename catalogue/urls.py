@@ -12,6 +12,7 @@ TRACKING_PARAMS = re.compile(r"^(utm_\w+|gclid|fbclid|mc_cid|mc_eid|ref)$", re.I
 def is_http_url(url: str) -> bool:
     try:
         parts = urlsplit(url.strip())
+        parts.port  # noqa: B018  (raises ValueError for a port that is not 0-65535)
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)

@@ -73,6 +73,7 @@ def state(ctx: typer.Context) -> State:
 StaleDays = Annotated[
     int | None,
     typer.Option(
-        help="Flag facts not re-observed for this many days (default: $EDCAT_STALE_DAYS or 180)."
+        min=0,
+        help="Flag facts not re-observed for this many days (default: $EDCAT_STALE_DAYS or 180).",
     ),
 ]

@@ -40,8 +40,10 @@ def print_rows(
     fmt: ListFormat,
     table_columns: Sequence[str],
     title: str | None = None,
+    empty_columns: Sequence[str] | None = None,
 ) -> None:
-    """Print rows: every field for csv/json/jsonl, `table_columns` for the table."""
+    """Print rows: every field for csv/json/jsonl, `table_columns` for the table.
+    `empty_columns` is the CSV header when there are no rows."""
     if fmt is ListFormat.json:
         json.dump([{k: plain(v) for k, v in r.items()} for r in rows], sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -49,7 +51,7 @@ def print_rows(
         for row in rows:
             sys.stdout.write(json.dumps({k: plain(v) for k, v in row.items()}) + "\n")
     elif fmt is ListFormat.csv:
-        fields = list(rows[0].keys()) if rows else list(table_columns)
+        fields = list(rows[0].keys()) if rows else list(empty_columns or table_columns)
         writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: plain(v) for k, v in r.items()} for r in rows)

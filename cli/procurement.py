@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from catalogue.compare import compare_tools
+from catalogue.files import write_text_atomically
 from catalogue.risk import NOT_FOUND, REVIEWED, review_answer, risk_card, risk_markdown
 from catalogue.shortlists import (
     add_to_shortlist,
@@ -147,7 +148,7 @@ def shortlist_create(ctx: typer.Context, name: Annotated[str, typer.Argument()])
     Example: [bold]edcat shortlist create "KS2 writing 2027"[/bold]
     """
     create_shortlist(state(ctx).open(), name)
-    console.print(f"created shortlist {name!r}")
+    console.print(f"created shortlist {name.strip()!r}")
 
 
 @shortlist_app.command("add")
@@ -161,7 +162,7 @@ def shortlist_add(
     Example: [bold]edcat shortlist add "KS2 writing 2027" padlet khanmigo[/bold]
     """
     added = add_to_shortlist(state(ctx).open(), name, tools)
-    console.print(f"added {added} tool(s) to {name!r}")
+    console.print(f"added {added} tool(s) to {name.strip()!r}")
 
 
 @shortlist_app.command("remove")
@@ -175,7 +176,7 @@ def shortlist_remove(
     Example: [bold]edcat shortlist remove "KS2 writing 2027" khanmigo[/bold]
     """
     removed = remove_from_shortlist(state(ctx).open(), name, tools)
-    console.print(f"removed {removed} tool(s) from {name!r}")
+    console.print(f"removed {removed} tool(s) from {name.strip()!r}")
 
 
 @shortlist_app.command("show")
@@ -220,5 +221,5 @@ def shortlist_export(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        write_text_atomically(out, text)
         console.print(f"wrote {out}")

@@ -14,7 +14,7 @@ from rich.panel import Panel
 from catalogue import ToolQuery, count_tools, import_tools, query_tools
 from catalogue.cards import ToolCard, tool_card
 from catalogue.importer import validate_file
-from catalogue.query import SORTS, TAG_STATES
+from catalogue.query import SORTS, TAG_STATES, result_columns
 from catalogue.vocabulary import AUDIENCES, PEDAGOGIES, PHASES, PRICING_MODELS, PURPOSES
 from cli.app import StaleDays, state
 from cli.output import ListFormat, console, err_console, format_cell, plain, print_rows
@@ -142,7 +142,7 @@ def list_command(
     title = None
     if output_format is ListFormat.table:
         title = f"{len(rows)} of {count_tools(catalogue, query)} matching tools"
-    print_rows(rows, output_format, LIST_COLUMNS, title=title)
+    print_rows(rows, output_format, LIST_COLUMNS, title=title, empty_columns=result_columns())
 
 
 class CardFormat(StrEnum):

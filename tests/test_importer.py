@@ -93,7 +93,7 @@ def test_a_failing_write_rolls_back_every_row(catalogue, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importer, "_add_facet_facts", explode)
+    monkeypatch.setattr(importer, "_sync_import_facts", explode)
     with pytest.raises(RuntimeError):
         import_tools(catalogue, TOOLS / "small.csv")
     assert count(catalogue, Tool) == 0
@@ -116,3 +116,27 @@ def test_bundled_seed_catalogue_imports_cleanly(catalogue):
         catalogue, "SELECT count(*) FROM tools WHERE provenance != '[]'"
     )
     assert with_provenance == result.added
+
+
+def test_reimport_replaces_the_facets_a_row_states(catalogue, tmp_path):
+    first = tmp_path / "first.csv"
+    first.write_text("name,url,pricing,audience\nAlpha,https://alpha.example/,free,teachers\n")
+    second = tmp_path / "second.csv"
+    second.write_text("name,url,pricing\nAlpha,https://alpha.example/,paid\n")
+    import_tools(catalogue, first)
+    result = import_tools(catalogue, second)
+    assert (result.updated, result.unchanged, result.facts_added) == (1, 0, 1)
+    current = execute_sql(
+        catalogue, "SELECT field, value FROM facts WHERE retracted_at IS NULL ORDER BY field"
+    )
+    # pricing is restated (free -> paid); audience is not in the second file, so it stays
+    assert current == [("audience", "teachers"), ("pricing_model", "paid")]
+    assert import_tools(catalogue, second).unchanged == 1
+
+
+def test_url_with_a_bad_port_is_a_bad_row(catalogue, tmp_path):
+    path = tmp_path / "port.csv"
+    path.write_text("name,url\nA,http://example.com:99999/\nB,http://example.com:abc/\n")
+    with pytest.raises(InvalidInput) as error:
+        import_tools(catalogue, path)
+    assert "row 2, field 'url'" in str(error.value) and "row 3, field 'url'" in str(error.value)

@@ -179,12 +179,29 @@ def test_procurement_commands_end_to_end(crawled, edcat, tmp_path):
     db = ["--db", str(crawled.path)]
     risk = json.loads(edcat(*db, "tools", "risk", "padlet", "--format", "json").stdout)
     assert [a["status"] for a in risk["answers"]][:2] == [VENDOR_STATED, VENDOR_STATED]
-    edcat(*db, "tools", "review", "padlet", "--question", "5", "--answer", "Letter to parents",
-          "--source", "https://trust.example/letter", "--reviewer", "lead")
+    edcat(
+        *db,
+        "tools",
+        "review",
+        "padlet",
+        "--question",
+        "5",
+        "--answer",
+        "Letter to parents",
+        "--source",
+        "https://trust.example/letter",
+        "--reviewer",
+        "lead",
+    )
     markdown = edcat(*db, "tools", "risk", "padlet", "--format", "markdown").stdout
     assert "Letter to parents" in markdown and "Status: **reviewed**" in markdown
-    rows = list(csv.reader(io.StringIO(
-        edcat(*db, "tools", "compare", "padlet", "kahoot", "--format", "csv").stdout)))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                edcat(*db, "tools", "compare", "padlet", "kahoot", "--format", "csv").stdout
+            )
+        )
+    )
     assert rows[0] == ["", "Padlet", "Kahoot!"]
     assert ["ai_provider", "openai", "unknown"] in rows
     edcat(*db, "shortlist", "create", "S")
@@ -194,3 +211,29 @@ def test_procurement_commands_end_to_end(crawled, edcat, tmp_path):
     assert pack.read_text().count("DPIA starter:") == 2
     bad = edcat(*db, "tools", "review", "padlet", "--question", "9", "--answer", "x", check=False)
     assert bad.returncode == 1 and "question must be 1 to 7" in bad.stderr
+
+
+def test_review_findings_edge_cases(crawled, tmp_path, monkeypatch):
+    from catalogue import InvalidFilter, ToolQuery, query_tools
+    from catalogue.settings import stale_after_days
+
+    with pytest.raises(InvalidFilter, match="--limit must be between"):
+        query_tools(crawled, ToolQuery(limit=10**20))
+    with pytest.raises(ToolNotFound):
+        find_tool(crawled, "99999999999999999999")
+    with pytest.raises(ToolNotFound):
+        find_tool(crawled, "²")
+    monkeypatch.setenv("EDCAT_STALE_DAYS", "abc")
+    with pytest.raises(CatalogueError, match="whole number of days"):
+        stale_after_days()
+    with pytest.raises(CatalogueError, match="0 days or more"):
+        stale_after_days(-5)
+    monkeypatch.delenv("EDCAT_STALE_DAYS")
+    with pytest.raises(CatalogueError, match="two different tools"):
+        compare_tools(crawled, ["padlet", "Padlet"])
+    create_shortlist(crawled, "  Spaced  ")
+    assert add_to_shortlist(crawled, " Spaced ", ["padlet"]) == 1
+    pack = shortlist_markdown(crawled, "Spaced")
+    assert "\n## DPIA starter: Padlet" in pack and "\n# DPIA starter" not in pack
+    with pytest.raises(CatalogueError, match="is a directory"):
+        export_catalogue(crawled, tmp_path, "csv")

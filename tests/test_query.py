@@ -163,3 +163,22 @@ def test_changed_since_and_sort(small_catalogue):
 def test_unknown_filter_values_list_the_valid_ones(small_catalogue, filters, message):
     with pytest.raises(InvalidFilter, match=message):
         query_tools(small_catalogue, ToolQuery(**filters))
+
+
+def test_a_changed_prediction_moves_updated_at_a_rerun_does_not(small_catalogue):
+    kahoot = tool_id(small_catalogue, "Kahoot!")
+
+    def updated():
+        [row] = [r for r in query_tools(small_catalogue, ToolQuery()) if r["id"] == kahoot]
+        return row["updated_at"]
+
+    before = updated()
+    record_classifications(
+        small_catalogue, [ClassificationRecord(kahoot, "purpose", "teaching-learning", 0.9, "m1")]
+    )
+    first = updated()
+    assert first > before
+    record_classifications(
+        small_catalogue, [ClassificationRecord(kahoot, "purpose", "teaching-learning", 0.8, "m2")]
+    )
+    assert updated() == first
