@@ -117,8 +117,10 @@ def crawl(
     """Crawl the tools `options` names and store what is found in the catalogue at `db_path`.
 
     Blocks until the crawl ends. Raises CrawlError for options that cannot work (no tools, a
-    missing replay file, nothing to resume); a crawl that fetched nothing still returns its
-    summary (status "failed"), for the caller to report.
+    replay file that is missing or not a WARC archive, an archive path that cannot be written,
+    a `--set` value Scrapy cannot read, nothing to resume), all checked before any job state
+    is written; a crawl that fetched nothing still returns its summary (status "failed"), for
+    the caller to report.
     """
     db_path = Path(db_path).expanduser()
     job_dir = job_dir_for(db_path)
@@ -129,15 +131,21 @@ def crawl(
         targets = resolve_targets(catalogue, options)
     finally:
         catalogue.close()
+    check_overrides(options.settings)
+    settings = crawl_settings(db_path, options, job_dir)
+    check_archive_files(settings)
     if not options.resume:
         _new_job_dir(options, job_dir)
-    settings = crawl_settings(db_path, options, job_dir)
     lock = job_dir / LOCK_FILE
     lock.write_text(str(os.getpid()))
     try:
         run_id, elapsed = _run_scrapy(settings, targets, observer, log_handler)
     finally:
         lock.unlink(missing_ok=True)
+    if run_id is None and not options.resume:
+        # Nothing was crawled: leave no job state for `--resume` to fail on again. (A resumed
+        # crawl's state is the interrupted crawl's, and stays.)
+        shutil.rmtree(job_dir, ignore_errors=True)
     summary = read_summary(db_path, run_id, len(targets), elapsed, job_dir)
     if not summary.resumable:
         shutil.rmtree(job_dir, ignore_errors=True)
@@ -183,6 +191,103 @@ def _effective_options(options: CrawlOptions, job_dir: Path) -> CrawlOptions:
     if options.max_pages is not None and options.max_pages < 1:
         raise CrawlError("--max-pages must be at least 1")
     return options
+
+
+# Settings Scrapy reads as numbers with a decimal point although their default is whole.
+READ_AS_FLOAT = {"DOWNLOAD_TIMEOUT", "DNS_TIMEOUT"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def check_overrides(overrides: dict[str, str]) -> None:
+    """Raise CrawlError naming the first `--set NAME=VALUE` whose value Scrapy (or edcat)
+    could not read, instead of a traceback once the crawl starts. The reading follows the
+    setting's default (crawler/settings.py, else Scrapy's): a bool, int, float or dict
+    default is read with getbool / getint / getfloat / getdict, as Scrapy reads it. Settings
+    without a default, or with a string or list one, take any value (LOG_LEVEL and
+    EDCAT_EXTRACT_WORKERS excepted)."""
+    if not overrides:
+        return
+    from scrapy.settings import Settings, default_settings
+
+    from crawler import settings as edcat_settings
+
+    settings = Settings()
+    settings.setmodule(edcat_settings, priority="project")
+    for name, value in overrides.items():
+        if name == "LOG_LEVEL":
+            if value not in logging.getLevelNamesMapping():
+                raise CrawlError(
+                    f"--set {name}={value}: {name} must be one of {', '.join(LOG_LEVELS)}"
+                )
+            continue
+        if name == "EDCAT_EXTRACT_WORKERS" and value.strip() in ("", "auto"):
+            continue
+        default = getattr(edcat_settings, name, getattr(default_settings, name, None))
+        reader = _reader(name, default)
+        if reader is None:
+            continue
+        getter, expected = reader
+        try:
+            settings.set(name, value, priority="cmdline")  # a dict setting parses JSON here
+            getattr(settings, getter)(name)
+        except (ValueError, TypeError):
+            raise CrawlError(f"--set {name}={value}: {name} must be {expected}") from None
+
+
+def _reader(name: str, default: Any) -> tuple[str, str] | None:
+    """(the Settings getter that reads `name`, what its value must be), or None when any
+    value will do."""
+    if name == "EDCAT_EXTRACT_WORKERS":
+        return "getint", "a whole number of worker processes, or auto"
+    if isinstance(default, bool):
+        return "getbool", "True or False (or 1 / 0)"
+    if name in READ_AS_FLOAT or isinstance(default, float):
+        return "getfloat", "a number"
+    if isinstance(default, int):
+        return "getint", "a whole number"
+    if isinstance(default, dict):
+        return "getdict", "a JSON object"
+    return None
+
+
+def check_archive_files(settings) -> None:
+    """Raise CrawlError unless the replay file (EDCAT_REPLAY) is a readable WARC archive and
+    the archive file (EDCAT_ARCHIVE) can be written: checked from the final settings, so a
+    `--set EDCAT_REPLAY=...` is checked too."""
+    from crawler.warc import NotWarcError, check_warc
+
+    replay = settings.get("EDCAT_REPLAY")
+    if replay:
+        replay = Path(replay)
+        if not replay.is_file():
+            raise CrawlError(f"no archive to replay at {replay}")
+        try:
+            check_warc(replay)
+        except NotWarcError as error:
+            raise CrawlError(f"{replay} is not a WARC archive ({error})") from None
+        except OSError as error:
+            reason = error.strerror or error
+            raise CrawlError(f"cannot read the archive to replay {replay}: {reason}") from None
+    archive = settings.get("EDCAT_ARCHIVE")
+    if archive:
+        _check_writable(Path(archive))
+
+
+def _check_writable(archive: Path) -> None:
+    """The archive is a file (or can be one) in a folder that exists or can be created."""
+    if archive.is_dir():
+        raise CrawlError(f"--archive {archive} is a folder; name a file such as crawl.warc.gz")
+    if archive.exists():
+        if not os.access(archive, os.W_OK):
+            raise CrawlError(f"--archive {archive} cannot be written (permission denied)")
+        return
+    folder = archive.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # WarcWriter creates the missing folders
+    if not folder.is_dir():
+        raise CrawlError(f"--archive {archive} cannot be created: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CrawlError(f"--archive {archive} cannot be created in {folder} (permission denied)")
 
 
 def _new_job_dir(options: CrawlOptions, job_dir: Path) -> None:

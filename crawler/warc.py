@@ -26,6 +26,7 @@ from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -112,6 +113,33 @@ class ArchivedResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+
+
+class NotWarcError(ValueError):
+    """A file given as a WARC archive that is not one; the message says why, on one line."""
+
+
+def check_warc(path: Path) -> None:
+    """Raise NotWarcError unless the first record of `path` reads as a WARC record, so a
+    wrong `--replay` file is a user error before the crawl starts, not a failure inside
+    Scrapy. OSError (a missing or unreadable file) is left to the caller."""
+    with path.open("rb") as handle:
+        try:
+            record = next(iter(ArchiveIterator(handle)), None)
+        except ArchiveLoadFailed as error:
+            raise NotWarcError(_one_line(str(error))) from None
+        except Exception as error:  # gzip, zlib, header parsing: any of them means "not WARC"
+            raise NotWarcError(_one_line(f"{type(error).__name__}: {error}")) from None
+    if record is None:
+        raise NotWarcError("it is empty")
+    if record.format != "warc":
+        raise NotWarcError(f"it is in the older {record.format.upper()} format")
+
+
+def _one_line(text: str, limit: int = 120) -> str:
+    """`text` as one printable line of at most `limit` characters (it may quote binary)."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class WarcIndex:

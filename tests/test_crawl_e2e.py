@@ -343,6 +343,62 @@ def test_user_errors_are_one_line(edcat, small_catalogue):
         assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], args
 
 
+def test_bad_replay_archive_or_set_value_is_one_line_and_leaves_nothing_to_resume(
+    edcat, small_catalogue, tmp_path
+):
+    """A --replay file that is not a WARC, an --archive path that cannot be a file and a
+    --set value Scrapy cannot read are each one line naming the culprit, before any job
+    state is written: no traceback, and `--resume` has nothing to repeat."""
+    from crawler.warc import WarcWriter
+
+    readme = Path(__file__).parent.parent / "README.md"
+    empty = tmp_path / "empty.warc.gz"
+    empty.write_bytes(b"")
+    offline = tmp_path / "offline.warc.gz"  # a valid archive: no case can reach the network
+    WarcWriter(offline).close()
+    replay = ["--replay", str(offline)]
+    cases = [
+        (["--replay", str(readme)], f"{readme} is not a WARC archive (Unknown archive format"),
+        (["--replay", str(empty)], f"{empty} is not a WARC archive (it is empty)"),
+        (["--archive", str(tmp_path), *replay], f"--archive {tmp_path} is a folder"),
+        (["--archive", f"{readme}/crawl.warc.gz", *replay], f"{readme} is not a folder"),
+        (["--set", "DOWNLOAD_DELAY=abc", *replay], "DOWNLOAD_DELAY must be a number"),
+        (["--set", "AUTOTHROTTLE_ENABLED=maybe", *replay], "AUTOTHROTTLE_ENABLED must be True"),
+        (["--set", "EDCAT_MAX_DEPTH=two", *replay], "EDCAT_MAX_DEPTH must be a whole number"),
+        (["--set", "DOWNLOADER_MIDDLEWARES=x", *replay], "DOWNLOADER_MIDDLEWARES must be a JSON"),
+        (["--set", f"EDCAT_REPLAY={readme}"], f"{readme} is not a WARC archive"),
+    ]
+    job_dir = small_catalogue.path.with_name(small_catalogue.path.name + ".crawl-job")
+    for args, message in cases:
+        result = edcat("crawl", "--all", *args, check=False, db=small_catalogue.path)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1, args
+        assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], (
+            args, result.stderr)
+        assert "Traceback" not in result.stderr and not job_dir.exists(), args
+    resumed = edcat("crawl", "--resume", check=False, db=small_catalogue.path)
+    assert resumed.returncode == 1 and "no interrupted crawl to resume" in resumed.stderr
+
+
+def test_crawl_that_fails_to_start_leaves_nothing_to_resume(edcat, small_catalogue, tmp_path):
+    """A failure inside Scrapy's start-up (here a middleware that does not exist) is still
+    reported, and the new crawl's job state goes, so `--resume` does not repeat it."""
+    from crawler.warc import WarcWriter
+
+    offline = tmp_path / "offline.warc.gz"
+    WarcWriter(offline).close()
+    result = edcat(
+        "crawl", "--all", "--replay", str(offline),
+        "--set", 'DOWNLOADER_MIDDLEWARES={"no_such_module.Middleware": 100}',
+        check=False, db=small_catalogue.path,
+    )
+    assert result.returncode == 1
+    assert "error: the crawl did not start; see the log above" in result.stderr.splitlines()
+    assert not small_catalogue.path.with_name(small_catalogue.path.name + ".crawl-job").exists()
+    resumed = edcat("crawl", "--resume", check=False, db=small_catalogue.path)
+    assert resumed.returncode == 1 and "no interrupted crawl to resume" in resumed.stderr
+
+
 def test_mapped_host_keeps_real_urls_through_archive_and_replay(edcat, tmp_path, db_path):
     """--map-host fetches www.sugarlabs.org from a local copy; pages, facts and the archive
     keep the real URLs, so the archive replays for the real catalogue entry."""

@@ -398,3 +398,131 @@ def test_one_crawl_at_a_time_per_catalogue(tmp_path):
         _refuse_if_running(tmp_path)
     (tmp_path / LOCK_FILE).write_text("999999999")  # a crawl that was killed
     _refuse_if_running(tmp_path)
+
+
+# --- checks before a crawl starts: nothing to fail inside Scrapy ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DOWNLOAD_DELAY", "abc", "a number"),
+        ("DOWNLOAD_TIMEOUT", "soon", "a number"),
+        ("AUTOTHROTTLE_ENABLED", "maybe", "True or False"),
+        ("CONCURRENT_REQUESTS", "2.5", "a whole number"),
+        ("EDCAT_MAX_DEPTH", "abc", "a whole number"),  # build_settings reads it itself
+        ("EDCAT_EXTRACT_WORKERS", "lots", "or auto"),
+        ("DOWNLOADER_MIDDLEWARES", "nope", "a JSON object"),
+        ("DOWNLOADER_MIDDLEWARES", "[1, 2]", "a JSON object"),
+        ("LOG_LEVEL", "loud", "one of DEBUG, INFO"),
+    ],
+)
+def test_set_value_scrapy_cannot_read_is_named(name, value, expected):
+    from crawler.run import CrawlError, check_overrides
+
+    with pytest.raises(CrawlError) as error:
+        check_overrides({"DOWNLOAD_DELAY": "0", name: value})
+    message = str(error.value)
+    assert message.startswith(f"--set {name}={value}: {name} must be") and expected in message
+    assert "\n" not in message
+
+
+def test_set_values_scrapy_can_read_pass():
+    from crawler.run import check_overrides
+
+    check_overrides({
+        "DOWNLOAD_DELAY": "0",
+        "DOWNLOAD_TIMEOUT": "2.5",  # whole by default, read as a float
+        "AUTOTHROTTLE_ENABLED": "False",
+        "ROBOTSTXT_OBEY": "1",
+        "CONCURRENT_REQUESTS": "4",
+        "CLOSESPIDER_PAGECOUNT": "3",
+        "EDCAT_EXTRACT_WORKERS": "auto",
+        "LOG_LEVEL": "INFO",
+        "DOWNLOADER_MIDDLEWARES": '{"crawler.middlewares.HtmlOnlyMiddleware": null}',
+        "USER_AGENT": "anything at all",
+        "SOME_SPIDER_SETTING": "not Scrapy's to check",
+    })
+
+
+def test_check_warc_accepts_an_archive_and_names_what_else_it_got(tmp_path):
+    from crawler.warc import NotWarcError, check_warc
+
+    archive = tmp_path / "ok.warc.gz"
+    WarcWriter(archive).close()  # just the warcinfo record: still an archive
+    check_warc(archive)
+    readme = Path(__file__).parent.parent / "README.md"
+    empty = tmp_path / "empty.warc.gz"
+    empty.write_bytes(b"")
+    zipped = tmp_path / "notes.gz"
+    zipped.write_bytes(gzip.compress(b"just some text\n"))
+    binary = tmp_path / "noise.bin"
+    binary.write_bytes(bytes(range(256)) * 8)
+    for path, reason in [(readme, "Unknown archive format"), (empty, "empty"),
+                         (zipped, "Unknown archive format"),
+                         (binary, "Unknown archive format")]:
+        with pytest.raises(NotWarcError, match=reason) as error:
+            check_warc(path)
+        assert str(error.value).isprintable() and len(str(error.value)) <= 120
+
+
+def test_replay_and_archive_files_are_checked_before_the_crawl(tmp_path):
+    from crawler.run import CrawlError, check_archive_files
+
+    good = tmp_path / "ok.warc.gz"
+    WarcWriter(good).close()
+    check_archive_files({"EDCAT_REPLAY": str(good), "EDCAT_ARCHIVE": str(tmp_path / "a/b.warc.gz")})
+    check_archive_files({"EDCAT_ARCHIVE": str(good)})  # an existing file is overwritten
+    text = tmp_path / "notes.txt"
+    text.write_text("not an archive\n")
+    cases = [
+        ({"EDCAT_REPLAY": str(text)}, f"{text} is not a WARC archive (Unknown archive format"),
+        ({"EDCAT_REPLAY": str(tmp_path / "gone.warc.gz")}, "no archive to replay at"),
+        ({"EDCAT_ARCHIVE": str(tmp_path)}, f"--archive {tmp_path} is a folder"),
+        ({"EDCAT_ARCHIVE": str(text / "x.warc.gz")}, f"{text} is not a folder"),
+    ]
+    for settings, message in cases:
+        with pytest.raises(CrawlError) as error:
+            check_archive_files(settings)
+        assert message in str(error.value), settings
+    assert not (tmp_path / "a").exists()  # checking creates nothing
+
+
+def test_crawl_that_does_not_start_leaves_no_job_state(small_catalogue, monkeypatch):
+    import json
+
+    from crawler import run
+
+    monkeypatch.setattr(run, "_run_scrapy", lambda *args: (None, 0.0))
+    job_dir = run.job_dir_for(small_catalogue.path)
+    with pytest.raises(run.CrawlError, match="the crawl did not start"):
+        run.crawl(small_catalogue.path, run.CrawlOptions(all_tools=True))
+    assert not job_dir.exists()  # so `--resume` has nothing to repeat
+
+    # A resumed crawl's job state is the interrupted crawl's: it stays.
+    job_dir.mkdir()
+    recorded = run.CrawlOptions(all_tools=True).recorded()
+    (job_dir / run.OPTIONS_FILE).write_text(json.dumps(recorded))
+    with pytest.raises(run.CrawlError, match="the crawl did not start"):
+        run.crawl(small_catalogue.path, run.CrawlOptions(resume=True))
+    assert (job_dir / run.OPTIONS_FILE).exists()
+
+
+def test_bad_options_fail_before_job_state_is_written(small_catalogue, tmp_path, monkeypatch):
+    from crawler import run
+
+    def started(*args):
+        raise AssertionError("the crawl started")
+
+    monkeypatch.setattr(run, "_run_scrapy", started)
+    text = tmp_path / "notes.txt"
+    text.write_text("not an archive\n")
+    for options in [
+        run.CrawlOptions(all_tools=True, replay=text),
+        run.CrawlOptions(all_tools=True, archive=tmp_path),
+        run.CrawlOptions(all_tools=True, settings={"DOWNLOAD_DELAY": "abc"}),
+        run.CrawlOptions(all_tools=True, settings={"EDCAT_REPLAY": str(text)}),
+    ]:
+        with pytest.raises(run.CrawlError):
+            run.crawl(small_catalogue.path, options)
+        assert not run.job_dir_for(small_catalogue.path).exists(), options
