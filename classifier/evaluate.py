@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from catalogue.errors import InvalidInput
 from catalogue.vocabulary import DIMENSIONS
+
+# the scores of a dimension the file has no label for: reported, not scored
+ABSENT: dict[str, Any] = {
+    "n": 0, "absent": True, "accuracy": None, "macro_f1": None, "uncertain": 0
+}
 
 
 def classification_scores(
@@ -60,8 +66,10 @@ def evaluate_file(
     """Score the model `model_ref` (default: the default model) on a CSV of labelled texts.
 
     The file has columns name, text, purpose, pedagogy; a blank label is skipped for that
-    dimension. Each dimension's scores also count the predictions below the threshold
-    ("uncertain"); they are scored on their best guess all the same.
+    dimension, and a dimension with no label at all is reported as ABSENT (n 0, not scored);
+    a file with no label for any of the model's dimensions is InvalidInput. Each dimension's
+    scores also count the predictions below the threshold ("uncertain"); they are scored on
+    their best guess all the same.
     """
     from classifier.labels import read_label_file
     from classifier.model_store import load_model
@@ -73,13 +81,21 @@ def evaluate_file(
     results: dict[str, Any] = {}
     for dimension in model.pipelines:
         pairs = [
-            (getattr(row, dimension), pred[dimension])
+            (row.label(dimension), pred[dimension])
             for row, pred in zip(rows, predictions, strict=True)
-            if getattr(row, dimension)
+            if row.label(dimension)
         ]
+        if not pairs:
+            results[dimension] = dict(ABSENT)
+            continue
         scores = classification_scores(
             [t for t, _ in pairs], [p.label for _, p in pairs], DIMENSIONS[dimension]
         )
         scores["uncertain"] = sum(p.uncertain for _, p in pairs)
         results[dimension] = scores
+    if all(scores.get("absent") for scores in results.values()):
+        raise InvalidInput(
+            str(path), [f"no labels for {' or '.join(model.pipelines) or 'any dimension'}: "
+                        "nothing to evaluate"]
+        )
     return Evaluation(model=model.version, file=str(path), scores=results)

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from catalogue.errors import InvalidInput
+from catalogue.files import atomic_path, check_output_path
 from catalogue.vocabulary import DIMENSIONS
+from classifier.errors import ClassifierError
 from classifier.features import Document, labelled_document
 
 STARTER_LABELS = Path(__file__).resolve().parent.parent / "data" / "labels" / "starter.csv"
@@ -60,6 +62,7 @@ def read_label_file(
             str(path), [f"header: missing column(s) {', '.join(missing)} (found: {found})"]
         )
     rows, problems = [], []
+    number = 1  # the header
     try:
         for number, record in enumerate(reader, start=2):
             row, row_problems = _validate(number, record, require_text)
@@ -67,7 +70,8 @@ def read_label_file(
             if row is not None:
                 rows.append(row)
     except csv.Error as exc:
-        problems.append(f"row {reader.line_num}: malformed CSV ({exc})")
+        # the row being read (csv's line_num lags behind on an error within a line)
+        problems.append(f"row {number + 1}: malformed CSV ({exc})")
     if problems:
         raise InvalidInput(str(path), problems)
     if not rows:
@@ -138,7 +142,8 @@ def import_labels(catalogue: Any, path: Path, annotator: str | None = None) -> I
 
     Rows are matched to tools by url, then by name. A row that matches no tool is kept as a
     free-text label when it has text; without text it is a bad row. A row whose name matches
-    several tools and whose url matches none is a bad row too (add the url).
+    several tools and whose url matches none is a bad row too (add the url), and so are rows
+    that give the same tool (or the same free text) different labels for one dimension.
     """
     from catalogue.labels import match_tools
     from catalogue.store import LabelRecord, add_labels
@@ -158,6 +163,7 @@ def import_labels(catalogue: Any, path: Path, annotator: str | None = None) -> I
                 f"row {row.row} ({row.name}), field 'text': empty, and no catalogue tool has "
                 "this url or name, so there is nothing to label"
             )
+    problems += _conflicts(rows, matches)
     if problems:
         raise InvalidInput(str(path), problems)
     records = [
@@ -181,6 +187,46 @@ def import_labels(catalogue: Any, path: Path, annotator: str | None = None) -> I
                           labels=added)
 
 
+def _conflicts(rows: Sequence[LabelRow], matches: Sequence[Any]) -> list[str]:
+    """Rows that give one tool (or one free text) different labels for the same dimension.
+
+    Importing them would silently keep whichever came last, so each conflict is a problem that
+    names all the rows involved. Rows that agree, or label different dimensions, are fine.
+    """
+    seen: dict[tuple, list[tuple[LabelRow, str]]] = {}
+    for row, match in zip(rows, matches, strict=True):
+        if isinstance(match, list):
+            continue  # already a problem: ambiguous name
+        if match is not None:
+            key: tuple = ("tool", match)
+        else:
+            key = ("text", row.name.strip().casefold(), " ".join(row.text.split()))
+        for dimension in DIMENSIONS:
+            label = row.label(dimension)
+            if label:
+                seen.setdefault((dimension, key), []).append((row, label))
+    problems = []
+    for (dimension, key), found in seen.items():
+        labels = list(dict.fromkeys(label for _, label in found))
+        if len(labels) < 2:
+            continue
+        names = ", ".join(dict.fromkeys(row.name for row, _ in found))
+        what = "the same catalogue tool" if key[0] == "tool" else "the same name and text"
+        problems.append(
+            (
+                found[0][0].row,
+                f"rows {_and([str(row.row) for row, _ in found])} ({names}): conflicting "
+                f"{dimension} labels {_and([repr(label) for label in labels])} for {what}; "
+                "keep one",
+            )
+        )
+    return [message for _, message in sorted(problems)]
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def set_label(
     catalogue: Any,
     tool: str,
@@ -192,7 +238,6 @@ def set_label(
     """Label one catalogue tool (by id, slug or name). Returns the tool and what was set."""
     from catalogue.cards import find_tool
     from catalogue.store import LabelRecord, add_labels
-    from classifier.errors import ClassifierError
 
     given = {"purpose": purpose, "pedagogy": pedagogy}
     given = {d: v.strip().lower() for d, v in given.items() if v}
@@ -224,6 +269,7 @@ def export_labels(catalogue: Any, path: Path) -> int:
     from catalogue.documents import tool_documents
     from catalogue.labels import current_labels
 
+    check_output_path(path)  # before any work
     labels = current_labels(catalogue)
     groups: dict[tuple, dict[str, Any]] = {}
     for label in labels:
@@ -246,9 +292,7 @@ def export_labels(catalogue: Any, path: Path) -> int:
         for doc in tool_documents(catalogue, missing_text):
             group = groups[("tool", doc.tool_id)]
             group["text"] = Document(doc.name, doc.description, tuple(doc.pages)).text
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=LABEL_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for group in groups.values():
@@ -283,6 +327,8 @@ def suggest(
     from classifier.model_store import load_model
     from classifier.predict import predict_documents
 
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ClassifierError(f"the number of suggestions must be at least 1, got {n!r}")
     model = load_model(model_ref, catalogue)
     scored = []
     batch: list[Any] = []

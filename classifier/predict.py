@@ -167,27 +167,51 @@ def predict_file(
     input_path: Path, output_path: Path, model_ref: str | Path | None = None, catalogue: Any = None
 ) -> tuple[str, int]:
     """Read CSV `name,text` (other columns kept), write it back with each dimension's label and
-    confidence added (`purpose`, `purpose_confidence`, ...). Returns (model version, rows)."""
+    confidence added (`purpose`, `purpose_confidence`, ...). Returns (model version, rows).
+
+    The input is read strictly (malformed CSV, rows longer than the header and rows with
+    neither name nor text are InvalidInput naming the row). The output's folder must exist;
+    the file is written atomically.
+    """
     from catalogue.errors import InvalidInput
+    from catalogue.files import atomic_path, check_output_path
     from classifier.labels import read_text
     from classifier.model_store import load_model
 
-    content = read_text(Path(input_path))
-    reader = csv.DictReader(io.StringIO(content, newline=""))
-    header = list(reader.fieldnames or [])
+    input_path = Path(input_path)
+    check_output_path(output_path)  # before any work
+    content = read_text(input_path)
+    reader = csv.DictReader(io.StringIO(content, newline=""), strict=True)
+    try:
+        header = list(reader.fieldnames or [])
+    except csv.Error as exc:
+        raise InvalidInput(str(input_path), [f"row 1: malformed CSV ({exc})"]) from None
     missing = [c for c in ("name", "text") if c not in header]
     if missing:
-        raise InvalidInput(str(input_path), [f"header: missing column(s) {', '.join(missing)}"])
-    records = list(reader)
-    empty = [f"row {n}: name and text are both empty" for n, r in enumerate(records, start=2)
-             if not (r.get("name") or "").strip() and not (r.get("text") or "").strip()]
-    if empty:
-        raise InvalidInput(str(input_path), empty)
+        found = ", ".join(header) or "no header"
+        raise InvalidInput(
+            str(input_path), [f"header: missing column(s) {', '.join(missing)} (found: {found})"]
+        )
+    records, problems = [], []
+    number = 1  # the header; rows are numbered as a spreadsheet shows them
+    try:
+        for number, record in enumerate(reader, start=2):
+            if None in record:
+                problems.append(f"row {number}: more fields than the header has")
+            elif not (record.get("name") or "").strip() and not (record.get("text") or "").strip():
+                problems.append(f"row {number}: name and text are both empty")
+            records.append(record)
+    except csv.Error as exc:
+        problems.append(f"row {number + 1}: malformed CSV ({exc})")  # the row being read
+    if problems:
+        raise InvalidInput(str(input_path), problems)
     model = load_model(model_ref, catalogue)
     added = [c for d in model.pipelines for c in (d, f"{d}_confidence")]
     fields = [c for c in header if c not in added] + added
-    Path(output_path).parent.mkdir(parents=True, exist_ok=True)
-    with Path(output_path).open("w", encoding="utf-8", newline="") as handle:
+    with (
+        atomic_path(output_path) as tmp,
+        tmp.open("w", encoding="utf-8", newline="") as handle,
+    ):
         writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n",
                                 extrasaction="ignore")
         writer.writeheader()

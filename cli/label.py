@@ -29,8 +29,8 @@ def import_command(
     """Import labels from CSV, all or nothing. Rows are matched to catalogue tools by url, then
     by name; a row matching no tool is kept as a free-text label when it has text.
 
-    An unknown label, a missing column or a row with neither text nor a matching tool names
-    the row and imports nothing.
+    An unknown label, a missing column, a row with neither text nor a matching tool, or two
+    rows giving one tool different labels names the rows and imports nothing.
 
     Example: [bold]edcat label import data/labels/starter.csv --annotator jb[/bold]
     """
@@ -69,7 +69,7 @@ def set_command(
 @label_app.command("suggest")
 def suggest_command(
     ctx: typer.Context,
-    n: Annotated[int, typer.Option("--n", help="How many tools to suggest.")] = 20,
+    n: Annotated[int, typer.Option("--n", min=1, help="How many tools to suggest.")] = 20,
     model: Annotated[str | None, typer.Option("--model", help="Model version.")] = None,
 ) -> None:
     """The unlabelled tools the model is least sure about (smallest gap between its two
@@ -97,7 +97,8 @@ def export_command(
     file: Annotated[Path, typer.Argument(help="CSV file to write.")],
 ) -> None:
     """Export the catalogue's current labels as CSV in the format of data/labels/starter.csv
-    (text: what the label was judged on, else the tool's document text).
+    (text: what the label was judged on, else the tool's document text). The file's folder
+    must exist; the file is replaced only once it is complete.
 
     Example: [bold]edcat label export my-labels.csv[/bold]
     """

@@ -207,6 +207,8 @@ def evaluate_command(
     """Score a model on a labelled CSV (columns name, text, purpose, pedagogy; a blank label is
     skipped): accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix.
 
+    A dimension with no label in the file is reported as absent (n 0) and not scored.
+
     Example: [bold]edcat model evaluate --labels my-labels.csv --format json[/bold]
     """
     from classifier.evaluate import evaluate_file
@@ -217,6 +219,9 @@ def evaluate_command(
         return
     console.print(f"model {result.model} on {result.file}")
     for dimension, scores in result.scores.items():
+        if scores.get("absent"):
+            console.print(f"[bold]{dimension}[/bold]: no labels in the file (not scored)")
+            continue
         console.print(
             f"[bold]{dimension}[/bold]: {scores['n']} labelled, accuracy {scores['accuracy']:.3f}, "
             f"macro-F1 {scores['macro_f1']:.3f}, {scores['uncertain']} below the threshold"
@@ -247,6 +252,8 @@ def predict_command(
 ) -> None:
     """Classify the texts of a CSV file (columns name, text) without a catalogue; writes it back
     with purpose, purpose_confidence, pedagogy and pedagogy_confidence added.
+
+    The output's folder must exist; the file is replaced only once it is complete.
 
     Example: [bold]edcat model predict --input texts.csv --output tagged.csv[/bold]
     """

@@ -157,3 +157,30 @@ def test_every_classifier_command_has_help_with_an_example():
     assert len(commands) == 11
     for name, command in commands.items():
         assert command.help and "Example:" in command.help, f"edcat {name} lacks an example"
+
+
+def test_review_fixes_end_to_end(small_catalogue, edcat, toy_dir, tmp_path):
+    blank = LABELS / "eval_no_pedagogy.csv"
+    text = edcat("model", "evaluate", "--labels", str(blank), "--model", str(toy_dir)).stdout
+    assert "purpose: 3 labelled" in text and "pedagogy: no labels in the file" in text
+    scores = json.loads(edcat("model", "evaluate", "--labels", str(blank), "--model",
+                              str(toy_dir), "--format", "json").stdout)
+    assert scores["pedagogy"]["n"] == 0 and scores["pedagogy"]["absent"] is True
+    negative = edcat("label", "suggest", "--n", "-2", "--model", str(toy_dir), check=False)
+    assert negative.returncode == 2 and "Traceback" not in negative.stderr
+    conflict = edcat("label", "import", str(LABELS / "bad_conflict.csv"), check=False)
+    assert conflict.returncode == 1 and "rows 2 and 4" in conflict.stderr
+    source = tmp_path / "in.csv"
+    source.write_text("name,text\nA,quiz points\n")
+    for args in (("label", "export", str(tmp_path / "nope" / "x.csv")),
+                 ("label", "export", str(tmp_path)),
+                 ("model", "predict", "--input", str(source), "--output",
+                  str(tmp_path / "nope" / "x.csv"), "--model", str(toy_dir)),
+                 ("model", "predict", "--input", str(source), "--output", str(tmp_path),
+                  "--model", str(toy_dir))):
+        result = edcat(*args, check=False)
+        assert result.returncode == 1, args
+        assert result.stderr.startswith("error: cannot write") or "is a directory" in (
+            result.stderr), args
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "nope").exists()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from catalogue import InvalidInput
+from catalogue.errors import EdcatError
 from catalogue.labels import count_labels, current_labels
 from classifier.errors import ClassifierError
 from classifier.labels import (
@@ -111,3 +112,75 @@ def test_suggest_ranks_unlabelled_tools_by_margin(small_catalogue, toy_dir):
     margins = [s.margin for s in suggestions]
     assert margins == sorted(margins) and all(0 <= m <= 1 for m in margins)
     assert all(s.snippet and set(s.guesses) == {"purpose", "pedagogy"} for s in suggestions)
+
+
+def test_conflicting_rows_for_the_same_tool_or_text_import_nothing(small_catalogue):
+    path = LABELS / "bad_conflict.csv"
+    with pytest.raises(InvalidInput) as error:
+        import_labels(small_catalogue, path)
+    message = str(error.value)
+    assert str(path) in message and "nothing imported" in message
+    assert "rows 2 and 4" in message and "'behaviourist'" in message
+    assert "'social-constructivist'" in message and "pedagogy" in message
+    assert "rows 5 and 6" in message and "'workflow-productivity'" in message
+    assert len(error.value.problems) == 2  # agreeing purposes of rows 2 and 4 are fine
+    assert count_labels(small_catalogue) == 0
+
+
+def test_agreeing_and_complementary_rows_for_one_tool_import(small_catalogue, tmp_path):
+    path = tmp_path / "split.csv"
+    path.write_text(
+        "name,url,text,purpose,pedagogy\n"
+        "Kahoot!,https://kahoot.com/,,teaching-learning,\n"
+        "kahoot!,,,teaching-learning,behaviourist\n"
+    )
+    assert import_labels(small_catalogue, path).labels == 3
+
+
+@pytest.mark.parametrize("n", [0, -2])
+def test_suggest_needs_at_least_one(small_catalogue, toy_dir, n):
+    with pytest.raises(ClassifierError, match="at least 1"):
+        suggest(small_catalogue, n=n, model_ref=toy_dir)
+
+
+def test_export_refuses_a_missing_folder_or_a_directory(small_catalogue, tmp_path):
+    import_labels(small_catalogue, LABELS / "good.csv")
+    missing = tmp_path / "nope" / "labels.csv"
+    with pytest.raises(EdcatError) as error:
+        export_labels(small_catalogue, missing)
+    assert str(error.value) == (
+        f"cannot write {missing}: folder {missing.parent} does not exist"
+    )
+    assert not missing.parent.exists()
+    with pytest.raises(EdcatError, match="is a directory"):
+        export_labels(small_catalogue, tmp_path)
+
+
+def test_a_failed_export_leaves_the_old_file(small_catalogue, tmp_path, monkeypatch):
+    import csv
+
+    import_labels(small_catalogue, LABELS / "good.csv")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "labels.csv"
+    out.write_text("old\n")
+
+    def fail(self, row):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(csv.DictWriter, "writerow", fail)
+    with pytest.raises(RuntimeError):
+        export_labels(small_catalogue, out)
+    assert out.read_text() == "old\n"
+    assert [p.name for p in folder.iterdir()] == ["labels.csv"]  # no temporary file left
+
+
+def test_malformed_csv_names_the_row_being_read(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "name,text,purpose,pedagogy\n"
+        "A,quiz,teaching-learning,behaviourist\n"
+        'B,"quiz "points" drill",teaching-learning,behaviourist\n'
+    )
+    with pytest.raises(InvalidInput, match="row 3: malformed CSV"):
+        read_label_file(path)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
+from catalogue import EdcatError, InvalidInput
 from classifier.evaluate import classification_scores, evaluate_file
 from classifier.features import (
     Document,
@@ -233,3 +234,70 @@ def test_evaluate_file_numbers(toy):
     assert pedagogy["confusion"]["matrix"] == [
         [1, 0, 0, 0], [0, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 1]
     ]
+
+
+def test_evaluate_skips_a_dimension_nobody_labelled(toy):
+    result = evaluate_file(LABELS / "eval_no_pedagogy.csv", toy.path)
+    assert result.scores["purpose"]["n"] == 3 and result.scores["purpose"]["accuracy"] == 1.0
+    assert result.scores["pedagogy"] == {
+        "n": 0, "absent": True, "accuracy": None, "macro_f1": None, "uncertain": 0
+    }
+
+
+def test_evaluate_with_no_label_for_any_dimension_of_the_model(toy, monkeypatch):
+    import classifier.model_store as store
+
+    model = load_model(toy.path)
+    del model.pipelines["purpose"]  # a pedagogy-only model against purpose-only labels
+    monkeypatch.setattr(store, "load_model", lambda *args: model)
+    path = LABELS / "eval_no_pedagogy.csv"
+    with pytest.raises(InvalidInput) as error:
+        evaluate_file(path, toy.path)
+    assert str(path) in str(error.value) and "no labels for pedagogy" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('name,text\nA,"quiz "points" drill"\nB,payroll\n', "row 2: malformed CSV"),
+        ('name,text\nA,quiz\nB,payroll,extra\n', "row 3: more fields than the header has"),
+        ("name,notes\nA,quiz\n", "missing column(s) text (found: name, notes)"),
+        ('name,text\nA,"quiz\n', "malformed CSV"),
+    ],
+)
+def test_predict_file_reads_csv_strictly(toy, tmp_path, content, message):
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(content)
+    with pytest.raises(InvalidInput) as error:
+        predict_file(source, out, toy.path)
+    assert str(source) in str(error.value) and message in str(error.value)
+    assert not out.exists()
+
+
+def test_predict_file_output_path_errors(toy, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("name,text\nA,quiz points\n")
+    missing = tmp_path / "nope" / "out.csv"
+    with pytest.raises(EdcatError) as error:
+        predict_file(source, missing, toy.path)
+    assert str(error.value) == f"cannot write {missing}: folder {missing.parent} does not exist"
+    assert not missing.parent.exists()
+    with pytest.raises(EdcatError, match="is a directory"):
+        predict_file(source, tmp_path, toy.path)
+
+
+def test_a_failed_predict_file_leaves_the_old_output(toy, tmp_path, monkeypatch):
+    import classifier.predict as predict
+
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("name,text\nA,quiz points\n")
+    out.write_text("old\n")
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(predict, "predict_documents", fail)
+    with pytest.raises(RuntimeError):
+        predict_file(source, out, toy.path)
+    assert out.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
