@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel
 from catalogue import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from catalogue.errors import CatalogueNotFound, NotACatalogue, SchemaVersionError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # MIGRATIONS[n] upgrades a catalogue from version n - 1 to n. Each runs inside the upgrade's
 # single transaction; add one here (and bump SCHEMA_VERSION) for every schema change.
@@ -38,9 +38,28 @@ def _add_tables(*names: str) -> Migration:
     return migrate
 
 
+def _pages_keyed_by_tool(conn: Connection) -> None:
+    """v3: pages unique by (tool_id, url) instead of url alone.
+
+    SQLite cannot drop a UNIQUE constraint, so the table is rebuilt inside the upgrade's
+    transaction: rows copied aside, the table dropped and re-created from the model, rows put
+    back with their ids. Foreign keys from page_versions and facts are deferred meanwhile, and
+    hold again at commit because every page id comes back.
+    """
+    columns = ", ".join(c.name for c in SQLModel.metadata.tables["pages"].columns)
+    conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE pages_v2 AS SELECT {columns} FROM pages")
+    conn.exec_driver_sql("DROP TABLE pages")
+    SQLModel.metadata.tables["pages"].create(conn)
+    conn.exec_driver_sql(f"INSERT INTO pages ({columns}) SELECT {columns} FROM temp.pages_v2")
+    conn.exec_driver_sql("DROP TABLE temp.pages_v2")
+
+
 MIGRATIONS: dict[int, Migration] = {
     # v2 (edcat 0.2): people's answers to the DPIA questions, and shortlists.
     2: _add_tables("reviews", "shortlists", "shortlist_tools"),
+    # v3: pages keyed by (tool, url), so tools sharing a host each keep their own pages.
+    3: _pages_keyed_by_tool,
 }
 
 # Sorting by name walks this index and stops at --limit instead of sorting every match.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -40,11 +40,15 @@ class Tool(SQLModel, table=True):
 
 
 class Page(SQLModel, table=True):
+    """One page of one tool's site. Keyed by (tool, url): a vendor-wide privacy policy on a
+    shared host is a page of every tool whose crawl reached it (schema v3)."""
+
     __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("tool_id", "url", name="uq_pages_tool_url"),)
 
     id: int | None = Field(default=None, primary_key=True)
     tool_id: int = Field(foreign_key="tools.id", index=True)
-    url: str = Field(unique=True)
+    url: str = Field(index=True)
     kind: str = Field(default="other", index=True)
     fetched_at: datetime = Field(default_factory=utcnow)
     http_status: int | None = None

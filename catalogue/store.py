@@ -167,7 +167,9 @@ def _store_page(
 ) -> PageOutcome:
     now = page.fetched_at or utcnow()
     url = canonical_url(page.url)
-    existing = session.exec(select(Page).where(Page.url == url)).scalars().first()
+    existing = (
+        session.exec(select(Page).where(Page.tool_id == tool_id, Page.url == url)).scalars().first()
+    )
     new = existing is None
     changed = new or existing.content_hash != page.content_hash
     stored = existing or Page(tool_id=tool_id, url=url)
@@ -193,13 +195,23 @@ def _store_page(
 
 
 def record_page_gone(
-    catalogue: Catalogue, url: str, http_status: int, crawl_run_id: int | None = None
+    catalogue: Catalogue,
+    tool_id: int,
+    url: str,
+    http_status: int,
+    crawl_run_id: int | None = None,
 ) -> bool:
     """A page stored earlier now answers 404/410: record the fetch, and retract the facts it
     stated (the vendor no longer says them there). Returns False for a page never stored."""
     now = utcnow()
     with catalogue.session() as session:
-        page = session.exec(select(Page).where(Page.url == canonical_url(url))).scalars().first()
+        page = (
+            session.exec(
+                select(Page).where(Page.tool_id == tool_id, Page.url == canonical_url(url))
+            )
+            .scalars()
+            .first()
+        )
         if page is None:
             return False
         changed = page.http_status != http_status

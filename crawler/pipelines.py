@@ -196,8 +196,10 @@ class CataloguePipeline:
         elif isinstance(item, FailureItem):
             self.tally.failure(item)
             self.stats.inc_value(f"edcat/failed/{item.reason}")
-            if item.reason in GONE_REASONS:  # a page we knew is gone: its facts go with it
-                record_page_gone(self.catalogue, item.url, GONE_REASONS[item.reason], self.run_id)
+            if item.reason in GONE_REASONS and item.tool_id is not None:  # its facts go with it
+                record_page_gone(
+                    self.catalogue, item.tool_id, item.url, GONE_REASONS[item.reason], self.run_id
+                )
         return item
 
     def flush(self) -> None:

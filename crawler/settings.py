@@ -98,6 +98,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.HostMapMiddleware": 970,  # real URLs above, the copy's address below
 }
 ITEM_PIPELINES = {"crawler.pipelines.CataloguePipeline": 300}
+# URL + tool: tools sharing a host each fetch a page they share (a vendor-wide privacy policy).
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ToolRequestFingerprinter"
 
 
 def user_agent(override: str | None = None) -> str:

@@ -204,8 +204,10 @@ def test_a_page_that_now_404s_is_recorded_gone_and_its_facts_retracted(crawled):
 
     catalogue, kahoot, _ = crawled
     run1 = start_crawl_run(catalogue, {})
-    assert record_page_gone(catalogue, "https://kahoot.com/privacy/", 404, run1)  # any spelling
-    assert not record_page_gone(catalogue, "https://kahoot.com/never-seen", 404, run1)
+    assert record_page_gone(
+        catalogue, kahoot, "https://kahoot.com/privacy/", 404, run1
+    )  # any spelling
+    assert not record_page_gone(catalogue, kahoot, "https://kahoot.com/never-seen", 404, run1)
     finish_crawl_run(catalogue, run1, "finished", {})
     report = changes_since(catalogue, T0 + timedelta(days=1))  # after the first crawl
     kahoot_changes = next(t for t in report.tools if t.tool_id == kahoot)

@@ -136,3 +136,36 @@ def test_real_v1_catalogue_upgrades_to_current(tmp_path, edcat):
     catalogue = open_catalogue(path)
     assert catalogue.schema_version() == db.SCHEMA_VERSION
     assert execute_sql(catalogue, "SELECT count(*) FROM reviews") == [(0,)]
+
+
+def test_real_v2_catalogue_upgrades_to_v3_keeping_pages_facts_and_history(tmp_path, edcat):
+    """tests/fixtures/catalogues/v2.db was made by the schema-2 edcat, with a crawled page,
+    a fact, page history and a review; v3 re-keys pages by (tool, url)."""
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    path = tmp_path / "v2.db"
+    shutil.copy(FIXTURES / "catalogues" / "v2.db", path)
+    with sqlite3.connect(path) as conn:
+        before = {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("tools", "pages", "page_versions", "facts", "reviews")
+        }
+    assert "upgraded" in edcat("upgrade", db=path).stdout
+    catalogue = open_catalogue(path)
+    for table, count in before.items():
+        assert execute_sql(catalogue, f"SELECT count(*) FROM {table}") == [(count,)], table
+    assert execute_sql(catalogue, "PRAGMA foreign_key_check") == []
+    risk = edcat("tools", "risk", "padlet", "--format", "json", db=path).stdout
+    assert '"We comply with UK GDPR."' in risk and '"INSET done"' in risk
+    # the same URL can now be a page of two tools
+    from catalogue.cards import find_tool
+    from catalogue.store import FactRecord, PageRecord, record_page
+
+    kahoot = find_tool(catalogue, "kahoot").id
+    page = PageRecord("https://padlet.com/privacy", kind="privacy", text="We comply with UK GDPR.")
+    record_page(catalogue, kahoot, page, [FactRecord("gdpr", "yes", "We comply with UK GDPR.")])
+    assert execute_sql(
+        catalogue, "SELECT count(*) FROM pages WHERE url = 'https://padlet.com/privacy'"
+    ) == [(2,)]

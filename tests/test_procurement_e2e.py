@@ -90,3 +90,21 @@ def test_reviewed_answer_overrides_and_is_exported(crawled, tmp_path):
     assert "# DPIA starter: TrustedTutor" in markdown
     assert '"All customer data is hosted in the UK."' in markdown
     assert tutor.url("/privacy") in markdown
+
+
+def test_two_tools_sharing_a_privacy_page_both_get_its_answers(edcat, tmp_path):
+    """Two products on one host (like Khan Academy and Khanmigo) link to one privacy policy:
+    each tool's crawl fetches it and each risk card quotes it."""
+    with serve("trusted-tutor") as (tutor,):
+        tools = tools_csv(
+            tmp_path / "tools.csv",
+            {"TrustedTutor": tutor.url(), "TrustedTutor Features": tutor.url("/features")},
+        )
+        edcat("tools", "import", str(tools))
+        edcat("crawl", "--all", *FAST)
+        privacy_requests = [hit for hit in tutor.hits if hit.path == "/privacy"]
+    assert len(privacy_requests) == 2  # once per tool, not deduplicated away
+    for name in ("TrustedTutor", "TrustedTutor Features"):
+        card = risk(edcat, name)
+        assert card["answers"][0]["status"] == "vendor-stated", name
+        assert card["answers"][6]["facts"][0]["value"] == "openai", name
