@@ -1,6 +1,9 @@
 """The edcat catalogue: SQLModel tables over SQLite and the functions that read and write them.
 
-Other packages use only what this module exports.
+The common entry points are exported here. Other packages also use the public functions of
+its modules: `store` (what the crawler and classifier write), `documents` (tool text for the
+classifier), `cards`, `labels`, `risk`, `compare`, `shortlists`, `export`, `stats`, `changes`,
+`files`, `vocabulary`. Nothing outside this package uses a name starting with `_`.
 """
 
 from catalogue.db import Catalogue, open_catalogue, upgrade_catalogue
