@@ -1,4 +1,4 @@
-"""Output files: checked before any work is done, written atomically.
+"""Files in and out: strict CSV and UTF-8 reading; output checked first, written atomically.
 
 Every command that writes a file (export, shortlist export, label export, model predict) goes
 through here: an output path must be in an existing folder (no folder is created) and must not
@@ -8,13 +8,59 @@ into place only when writing succeeded, so a failure never leaves a half-written
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from catalogue.errors import CatalogueError
+from catalogue.errors import CatalogueError, InvalidInput
+
+CsvRow = tuple[int, dict[str, str]]  # (row number as a spreadsheet shows it, record)
+
+
+def read_utf8(path: Path) -> str:
+    """A file's text; InvalidInput naming the file when it cannot be read or is not UTF-8."""
+    try:
+        return Path(path).read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise InvalidInput(str(path), [f"cannot read file: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(str(path), [f"not UTF-8 text (byte {exc.start})"]) from None
+
+
+def read_csv(path: Path, content: str) -> tuple[list[str], list[CsvRow], list[str]]:
+    """Read CSV strictly: (header, rows, problems). Rows are numbered as a spreadsheet shows
+    them (the header is row 1); a row with more fields than the header is a problem, and
+    malformed CSV is a problem naming the row being read, after which reading stops."""
+    reader = csv.DictReader(io.StringIO(content, newline=""), strict=True)
+    try:
+        header = list(reader.fieldnames or [])
+    except csv.Error as exc:
+        raise InvalidInput(str(path), [f"row 1: malformed CSV ({exc})"]) from None
+    rows: list[CsvRow] = []
+    problems: list[str] = []
+    number = 1
+    try:
+        for number, record in enumerate(reader, start=2):
+            if None in record:
+                problems.append(f"row {number}: more fields than the header has")
+            else:
+                rows.append((number, record))
+    except csv.Error as exc:  # csv's line_num lags behind on an error within a line
+        problems.append(f"row {number + 1}: malformed CSV ({exc})")
+    return header, rows, problems
+
+
+def require_columns(path: Path, header: list[str], required: Sequence[str]) -> None:
+    missing = [c for c in required if c not in header]
+    if missing:
+        found = ", ".join(header) or "no header"
+        raise InvalidInput(
+            str(path), [f"header: missing column(s) {', '.join(missing)} (found: {found})"]
+        )
 
 
 def check_output_path(path: str | Path) -> Path:

@@ -7,8 +7,6 @@ homepage) updates it instead of adding a duplicate.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from sqlalchemy import insert, select, update
 
 from catalogue.db import Catalogue, refresh_search_index
 from catalogue.errors import InvalidInput
+from catalogue.files import read_csv, read_utf8
 from catalogue.models import Fact, Tool, utcnow
 from catalogue.urls import canonical_url, domain_of, is_http_url, name_key, slugify
 from catalogue.vocabulary import AUDIENCES, FACT_FIELDS, PHASES, PRICING_MODELS, SUBJECTS
@@ -66,14 +65,7 @@ class ImportResult:
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (row number, record) from CSV (row 1 is the header) or JSON Lines."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(str(path), [f"cannot read file: {exc.strerror}"]) from None
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(str(path), [f"not UTF-8 text (byte {exc.start})"]) from None
+    content = read_utf8(path)
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         yield from _json_lines(path, content)
     else:
@@ -94,20 +86,13 @@ def _json_lines(path: Path, content: str) -> Iterator[tuple[int, dict[str, Any]]
 
 
 def _csv_rows(path: Path, content: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(content, newline=""), strict=True)
-    try:
-        header = reader.fieldnames or []
-        if "name" not in header:
-            found = ", ".join(header) or "no header"
-            raise InvalidInput(str(path), [f"header: missing column 'name' (found: {found})"])
-        for record in reader:
-            if None in record:
-                raise InvalidInput(
-                    str(path), [f"row {reader.line_num}: more fields than the header has"]
-                )
-            yield reader.line_num, record
-    except csv.Error as exc:
-        raise InvalidInput(str(path), [f"row {reader.line_num}: malformed CSV ({exc})"]) from None
+    header, rows, problems = read_csv(path, content)
+    if "name" not in header:
+        found = ", ".join(header) or "no header"
+        raise InvalidInput(str(path), [f"header: missing column 'name' (found: {found})"])
+    if problems:
+        raise InvalidInput(str(path), problems)
+    yield from rows
 
 
 def _text(value: Any) -> str | None:

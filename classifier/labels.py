@@ -9,14 +9,13 @@ dimension unlabelled for the row; a row must label at least one dimension.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from catalogue.errors import InvalidInput
-from catalogue.files import atomic_path, check_output_path
+from catalogue.files import atomic_path, check_output_path, read_csv, read_utf8, require_columns
 from catalogue.vocabulary import DIMENSIONS
 from classifier.errors import ClassifierError
 from classifier.features import Document, labelled_document
@@ -52,40 +51,19 @@ def read_label_file(
 ) -> list[LabelRow]:
     """Read and validate a label file; raise InvalidInput listing every bad row."""
     path = Path(path)
-    content = read_text(path)
-    reader = csv.DictReader(io.StringIO(content, newline=""), strict=True)
-    header = reader.fieldnames or []
-    missing = [c for c in required if c not in header]
-    if missing:
-        found = ", ".join(header) or "no header"
-        raise InvalidInput(
-            str(path), [f"header: missing column(s) {', '.join(missing)} (found: {found})"]
-        )
-    rows, problems = [], []
-    number = 1  # the header
-    try:
-        for number, record in enumerate(reader, start=2):
-            row, row_problems = _validate(number, record, require_text)
-            problems += row_problems
-            if row is not None:
-                rows.append(row)
-    except csv.Error as exc:
-        # the row being read (csv's line_num lags behind on an error within a line)
-        problems.append(f"row {number + 1}: malformed CSV ({exc})")
+    header, records, problems = read_csv(path, read_utf8(path))
+    require_columns(path, header, required)
+    rows = []
+    for number, record in records:
+        row, row_problems = _validate(number, record, require_text)
+        problems += row_problems
+        if row is not None:
+            rows.append(row)
     if problems:
         raise InvalidInput(str(path), problems)
     if not rows:
         raise InvalidInput(str(path), ["no labelled rows"])
     return rows
-
-
-def read_text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise InvalidInput(str(path), [f"cannot read file: {exc.strerror}"]) from None
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(str(path), [f"not UTF-8 text (byte {exc.start})"]) from None
 
 
 def _validate(number: int, record: dict[str, Any], require_text: bool):
@@ -183,8 +161,9 @@ def import_labels(catalogue: Any, path: Path, annotator: str | None = None) -> I
     ]
     added = add_labels(catalogue, records, source=str(path))
     matched = sum(1 for m in matches if m is not None)
-    return ImportedLabels(rows=len(rows), matched=matched, free_text=len(rows) - matched,
-                          labels=added)
+    return ImportedLabels(
+        rows=len(rows), matched=matched, free_text=len(rows) - matched, labels=added
+    )
 
 
 def _conflicts(rows: Sequence[LabelRow], matches: Sequence[Any]) -> list[str]:
@@ -251,8 +230,13 @@ def set_label(
     found = find_tool(catalogue, tool)
     records = [
         LabelRecord(
-            dimension=d, label=v, tool_id=found.id, name=found.name,
-            annotator=annotator or "unknown", note=note, source="edcat label set",
+            dimension=d,
+            label=v,
+            tool_id=found.id,
+            name=found.name,
+            annotator=annotator or "unknown",
+            note=note,
+            source="edcat label set",
         )
         for d, v in given.items()
     ]
@@ -273,13 +257,22 @@ def export_labels(catalogue: Any, path: Path) -> int:
     labels = current_labels(catalogue)
     groups: dict[tuple, dict[str, Any]] = {}
     for label in labels:
-        key = ("tool", label.tool_id) if label.tool_id is not None else (
-            "text", label.name, label.text
+        key = (
+            ("tool", label.tool_id)
+            if label.tool_id is not None
+            else ("text", label.name, label.text)
         )
         group = groups.setdefault(
             key,
-            {"name": label.name or "", "url": label.url or "", "text": label.text or "",
-             "tool_id": label.tool_id, "note": [], "source": [], "annotator": []},
+            {
+                "name": label.name or "",
+                "url": label.url or "",
+                "text": label.text or "",
+                "tool_id": label.tool_id,
+                "note": [],
+                "source": [],
+                "annotator": [],
+            },
         )
         group[label.dimension] = label.label
         group["text"] = group["text"] or label.text or ""

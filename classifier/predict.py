@@ -14,7 +14,6 @@ the tool's text that contains it.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -174,35 +173,25 @@ def predict_file(
     the file is written atomically.
     """
     from catalogue.errors import InvalidInput
-    from catalogue.files import atomic_path, check_output_path
-    from classifier.labels import read_text
+    from catalogue.files import (
+        atomic_path,
+        check_output_path,
+        read_csv,
+        read_utf8,
+        require_columns,
+    )
     from classifier.model_store import load_model
 
     input_path = Path(input_path)
     check_output_path(output_path)  # before any work
-    content = read_text(input_path)
-    reader = csv.DictReader(io.StringIO(content, newline=""), strict=True)
-    try:
-        header = list(reader.fieldnames or [])
-    except csv.Error as exc:
-        raise InvalidInput(str(input_path), [f"row 1: malformed CSV ({exc})"]) from None
-    missing = [c for c in ("name", "text") if c not in header]
-    if missing:
-        found = ", ".join(header) or "no header"
-        raise InvalidInput(
-            str(input_path), [f"header: missing column(s) {', '.join(missing)} (found: {found})"]
-        )
-    records, problems = [], []
-    number = 1  # the header; rows are numbered as a spreadsheet shows them
-    try:
-        for number, record in enumerate(reader, start=2):
-            if None in record:
-                problems.append(f"row {number}: more fields than the header has")
-            elif not (record.get("name") or "").strip() and not (record.get("text") or "").strip():
-                problems.append(f"row {number}: name and text are both empty")
-            records.append(record)
-    except csv.Error as exc:
-        problems.append(f"row {number + 1}: malformed CSV ({exc})")  # the row being read
+    header, rows, problems = read_csv(input_path, read_utf8(input_path))
+    require_columns(input_path, header, ("name", "text"))
+    records = [record for _, record in rows]
+    problems += [
+        f"row {number}: name and text are both empty"
+        for number, record in rows
+        if not (record.get("name") or "").strip() and not (record.get("text") or "").strip()
+    ]
     if problems:
         raise InvalidInput(str(input_path), problems)
     model = load_model(model_ref, catalogue)
@@ -212,14 +201,16 @@ def predict_file(
         atomic_path(output_path) as tmp,
         tmp.open("w", encoding="utf-8", newline="") as handle,
     ):
-        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n",
-                                extrasaction="ignore")
+        writer = csv.DictWriter(
+            handle, fieldnames=fields, lineterminator="\n", extrasaction="ignore"
+        )
         writer.writeheader()
         for start in range(0, len(records), 5000):
             chunk = records[start : start + 5000]
             docs = [labelled_document(r.get("name") or "", r.get("text") or "") for r in chunk]
-            for record, prediction in zip(chunk, predict_documents(model, docs, evidence=False),
-                                          strict=True):
+            for record, prediction in zip(
+                chunk, predict_documents(model, docs, evidence=False), strict=True
+            ):
                 for dimension, p in prediction.items():
                     record[dimension] = p.label
                     record[f"{dimension}_confidence"] = f"{p.confidence:.4f}"
@@ -256,8 +247,12 @@ def classify_catalogue(
     ids = sorted({find_tool(catalogue, ref).id for ref in tools}) if tools else None
     docs = list(tool_documents(catalogue, ids))
     register(catalogue, model)
-    summary = ClassifySummary(model.version, len(docs), {d: Counter() for d in model.pipelines},
-                              {d: 0 for d in model.pipelines})
+    summary = ClassifySummary(
+        model.version,
+        len(docs),
+        {d: Counter() for d in model.pipelines},
+        {d: 0 for d in model.pipelines},
+    )
     records = []
     for start in range(0, len(docs), batch_size):
         batch = docs[start : start + batch_size]
@@ -265,9 +260,13 @@ def classify_catalogue(
             for dimension, p in prediction.items():
                 records.append(
                     ClassificationRecord(
-                        tool_id=doc.tool_id, dimension=dimension, label=p.label,
-                        confidence=p.confidence, model_version=model.version,
-                        uncertain=p.uncertain, probabilities=p.probabilities,
+                        tool_id=doc.tool_id,
+                        dimension=dimension,
+                        label=p.label,
+                        confidence=p.confidence,
+                        model_version=model.version,
+                        uncertain=p.uncertain,
+                        probabilities=p.probabilities,
                         evidence=p.evidence,
                     )
                 )
