@@ -7,19 +7,30 @@ every migration in one transaction, so a failed upgrade leaves the catalogue as 
 
 from __future__ import annotations
 
+import random
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, SQLModel
 
 from catalogue import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from catalogue.errors import CatalogueNotFound, NotACatalogue, SchemaVersionError
+from catalogue.errors import (
+    CatalogueBusy,
+    CatalogueDamaged,
+    CatalogueNotFound,
+    CatalogueReadOnly,
+    NotACatalogue,
+    SchemaVersionError,
+)
+from catalogue.settings import LIMITS
 
 SCHEMA_VERSION = 3
 
@@ -72,26 +83,117 @@ FTS_DDL = (
 )
 
 
+# Connections opened for writing carry this execution option; `_begin` reads it.
+WRITE_OPTION = "edcat_write"
+
+
 def _configure_connection(dbapi_connection: sqlite3.Connection, _record) -> None:
     # Autocommit at the driver level; SQLAlchemy issues BEGIN itself (see _begin), so DDL and
     # DML share one real transaction.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute(f"PRAGMA busy_timeout = {LIMITS.busy_timeout_ms}")
     cursor.execute("PRAGMA journal_mode = WAL")  # a reader can query while a crawl writes
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
 
 
 def _begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    """Start a transaction: a writer's as `BEGIN IMMEDIATE`, a reader's as a query-only one.
+
+    A deferred `BEGIN` that reads and then writes fails with "database is locked" when another
+    process committed in between (its snapshot is stale), and `busy_timeout` cannot wait that
+    out. Taking the write lock first means nothing is read until this writer holds it. Readers
+    are query-only, so a write that forgot `Catalogue.writing()` fails at once in the tests
+    instead of racing other processes in production.
+    """
+    raw = conn.connection.driver_connection
+    if conn.get_execution_options().get(WRITE_OPTION):
+        raw.execute("PRAGMA query_only = 0")
+        _begin_immediate(raw, conn.engine.url.database or "the catalogue")
+    else:
+        raw.execute("PRAGMA query_only = 1")
+        raw.execute("BEGIN")
+
+
+def _begin_immediate(raw: sqlite3.Connection, path: str) -> None:
+    """`BEGIN IMMEDIATE`, retried with jittered exponential backoff while another writer holds
+    the lock (each attempt already waits `busy_timeout`). Raises CatalogueBusy when exhausted:
+    nothing of this transaction has run, and what earlier transactions committed stays."""
+    attempts = LIMITS.write_attempts
+    for attempt in range(1, attempts + 1):
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.Error as exc:
+            if not _is_busy(exc):
+                raise _catalogue_error(exc, path, writing=True) or exc from None
+        if attempt < attempts:
+            delay = LIMITS.write_backoff_s * 2 ** (attempt - 1)
+            time.sleep(delay * random.uniform(0.5, 1.5))
+    waited = attempts * LIMITS.busy_timeout_ms / 1000
+    raise CatalogueBusy(
+        f"{path} stayed locked by another edcat process ({attempts} tries over at least "
+        f"{waited:g} s); this step wrote nothing, earlier steps are saved: try again"
+    )
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(exc)
+
+
+def _catalogue_error(exc: sqlite3.Error, path: str, writing: bool) -> Exception | None:
+    """The one-line CatalogueError for a damaged, locked or read-only file; None for anything
+    else (a bug, such as SQL the schema no longer matches), which keeps its traceback."""
+    message = str(exc)
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if _is_busy(exc):
+        return CatalogueBusy(f"{path} is locked by another edcat process; try again")
+    if name.startswith("SQLITE_READONLY") or "readonly database" in message:
+        if not writing:
+            return None  # a write inside a read session: a bug in edcat
+        return CatalogueReadOnly(
+            f"{path} is read-only (check the permissions of the file and its folder); "
+            "nothing was changed"
+        )
+    if name.startswith("SQLITE_NOTADB") or "file is not a database" in message:
+        return NotACatalogue(f"{path} is not an edcat catalogue ({message})")
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in message:
+        return CatalogueDamaged(
+            f"{path} is damaged ({message}); restore it from a backup "
+            "(`edcat upgrade` keeps one as <name>.v<N>.bak)"
+        )
+    if message.startswith("no such table"):
+        return CatalogueDamaged(
+            f"{path} is not a complete edcat catalogue ({message}); restore it from a backup"
+        )
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open database" in message:
+        return CatalogueReadOnly(
+            f"cannot open {path} ({message}); check the permissions of the file and its folder"
+        )
+    return None
+
+
+def _one_line_error(context: ExceptionContext) -> None:
+    """SQLAlchemy's handle_error hook: raise the one-line CatalogueError, if there is one."""
+    original = context.original_exception
+    if not isinstance(original, sqlite3.Error):
+        return
+    path = (context.engine.url.database if context.engine else None) or "the catalogue"
+    conn = context.connection
+    writing = bool(conn is not None and conn.get_execution_options().get(WRITE_OPTION))
+    error = _catalogue_error(original, path, writing)
+    if error is not None:
+        raise error from None
 
 
 def make_engine(path: Path) -> Engine:
     engine = create_engine(f"sqlite:///{path}")
     event.listen(engine, "connect", _configure_connection)
     event.listen(engine, "begin", _begin)
+    event.listen(engine, "handle_error", _one_line_error)
     return engine
 
 
@@ -104,8 +206,18 @@ class Catalogue:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session whose work is committed together at the end, or not at all."""
+        """A read-only session (one consistent snapshot). Write with `writing()` instead: a
+        write here fails ("attempt to write a readonly database")."""
         with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+            session.commit()  # ends the snapshot without expiring the objects read
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """The one way to write: a session in a `BEGIN IMMEDIATE` transaction (see `_begin`),
+        committed together at the end or not at all. Raises CatalogueBusy if another process
+        keeps the write lock past the retries."""
+        with Session(writer(self.engine), expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
@@ -113,12 +225,23 @@ class Catalogue:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """Like `writing()`, for SQLAlchemy Core statements (bulk inserts)."""
+        with writer(self.engine).begin() as conn:
+            yield conn
+
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
             return conn.exec_driver_sql("PRAGMA user_version").scalar_one()
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine with its transactions started as writers (`BEGIN IMMEDIATE`, retried)."""
+    return engine.execution_options(**{WRITE_OPTION: True})
 
 
 def open_catalogue(path: str | Path, *, create: bool = False) -> Catalogue:
@@ -174,7 +297,7 @@ def _table_names(conn: Connection) -> set[str]:
 
 
 def _create_schema(engine: Engine) -> None:
-    with engine.begin() as conn:
+    with writer(engine).begin() as conn:
         SQLModel.metadata.create_all(conn)
         for ddl in (*EXTRA_DDL, FTS_DDL):
             conn.exec_driver_sql(ddl)
@@ -200,7 +323,7 @@ def upgrade_catalogue(path: str | Path) -> tuple[int, int, Path | None]:
             raise SchemaVersionError(f"{path}: cannot upgrade from schema version {version}")
         backup = path.with_name(f"{path.name}.v{version}.bak")
         _backup(path, backup)
-        with engine.begin() as conn:
+        with writer(engine).begin() as conn:
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[target](conn)
             conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")

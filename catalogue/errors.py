@@ -27,6 +27,18 @@ class SchemaVersionError(CatalogueError):
     pass
 
 
+class CatalogueBusy(CatalogueError):
+    """Another process held the write lock past every retry; this write did nothing."""
+
+
+class CatalogueReadOnly(CatalogueError):
+    pass
+
+
+class CatalogueDamaged(CatalogueError):
+    """A corrupted file, or one missing a table edcat needs."""
+
+
 class InvalidInput(CatalogueError):
     """Bad rows in an input file; `problems` lists every one (file, row, field, message)."""
 

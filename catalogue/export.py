@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from catalogue.db import SCHEMA_VERSION, Catalogue
 from catalogue.errors import CatalogueError
+from catalogue.escaping import csv_row
 from catalogue.files import atomic_path, check_output_path
 from catalogue.freshness import is_stale
 from catalogue.models import Classification, Fact, Label, Page, Tool
@@ -257,7 +258,7 @@ def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=[c[0] for c in COLUMNS])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(csv_row(row) for row in rows)
 
 
 def _write_jsonl(rows: list[dict[str, Any]], path: Path) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, update
 from catalogue.db import Catalogue, refresh_search_index
 from catalogue.errors import InvalidInput
 from catalogue.files import read_csv, read_utf8
+from catalogue.input_limits import check_record_limits, check_row_count
 from catalogue.models import Fact, Tool, utcnow
 from catalogue.urls import canonical_url, domain_of, is_http_url, name_key, slugify
 from catalogue.vocabulary import AUDIENCES, FACT_FIELDS, PHASES, PRICING_MODELS, SUBJECTS
@@ -115,7 +116,9 @@ def validate_record(
 ) -> tuple[ToolRecord | None, list[str]]:
     """Check one row; return the record or the problems, each naming the row and field."""
     where = f"{label} {number}"
-    problems = []
+    problems = check_record_limits(record, where)
+    if problems:  # an oversized or binary row is not looked at any further
+        return None, problems
     name = _text(record.get("name"))
     if not name:
         problems.append(f"{where}, field 'name': missing")
@@ -192,7 +195,8 @@ def validate_file(path: Path) -> list[ToolRecord]:
     """Every row checked; raises InvalidInput listing every problem, or returns all records."""
     label = "line" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "row"
     records, problems, seen = [], [], {}
-    for number, raw in read_rows(path):
+    for count, (number, raw) in enumerate(read_rows(path), start=1):
+        check_row_count(path, count)
         record, row_problems = validate_record(number, raw, label)
         problems.extend(row_problems)
         if record is None:
@@ -220,7 +224,7 @@ def import_tools(
     path = Path(path)
     records = records if records is not None else validate_file(path)
     result = ImportResult()
-    with catalogue.engine.begin() as conn:
+    with catalogue.write_connection() as conn:
         existing = {
             row.identity_key: row
             for row in conn.execute(select(Tool.id, Tool.identity_key, Tool.slug))

@@ -12,9 +12,10 @@ from sqlalchemy import delete, select
 from catalogue.cards import find_tool
 from catalogue.db import Catalogue
 from catalogue.errors import CatalogueError
+from catalogue.escaping import csv_row, markdown_text
 from catalogue.models import Shortlist, ShortlistTool
 from catalogue.query import ToolQuery, query_tools
-from catalogue.risk import QUESTIONS, markdown_cell, risk_card, risk_markdown
+from catalogue.risk import QUESTIONS, risk_card, risk_markdown
 
 
 @dataclass
@@ -28,7 +29,7 @@ def create_shortlist(catalogue: Catalogue, name: str) -> None:
     name = name.strip()
     if not name:
         raise CatalogueError("a shortlist needs a name")
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         if _find(session, name, required=False) is not None:
             raise CatalogueError(f"shortlist {name!r} already exists")
         session.add(Shortlist(name=name))
@@ -37,7 +38,7 @@ def create_shortlist(catalogue: Catalogue, name: str) -> None:
 def add_to_shortlist(catalogue: Catalogue, name: str, refs: list[str]) -> int:
     """Add tools (by name, slug or id); all are resolved first, so one unknown adds none."""
     tool_ids = [find_tool(catalogue, ref).id for ref in refs]
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         shortlist = _find(session, name)
         present = set(
             session.exec(
@@ -51,7 +52,7 @@ def add_to_shortlist(catalogue: Catalogue, name: str, refs: list[str]) -> int:
 
 def remove_from_shortlist(catalogue: Catalogue, name: str, refs: list[str]) -> int:
     tool_ids = [find_tool(catalogue, ref).id for ref in refs]
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         shortlist = _find(session, name)
         result = session.exec(
             delete(ShortlistTool).where(
@@ -92,7 +93,7 @@ def shortlist_csv(catalogue: Catalogue, name: str) -> str:
         risk = risk_card(catalogue, tool["id"])
         row = {k: tool.get(k) for k in fields[:7]}
         row.update({f"q{a.question.number}": a.status for a in risk.answers})
-        writer.writerow(row)
+        writer.writerow(csv_row(row))
     return out.getvalue()
 
 
@@ -102,7 +103,7 @@ def shortlist_markdown(catalogue: Catalogue, name: str) -> str:
     cards = [risk_card(catalogue, tool["id"]) for tool in view.tools]
     header = "| tool | purpose | pedagogy | " + " | ".join(f"Q{q.number}" for q in QUESTIONS) + " |"
     lines = [
-        f"# Shortlist: {view.name}",
+        f"# Shortlist: {markdown_text(view.name)}",
         "",
         f"{len(cards)} tools; prepared with edcat on "
         f"{datetime.now(UTC).strftime('%Y-%m-%d')}. Status per key risk question: "
@@ -113,7 +114,8 @@ def shortlist_markdown(catalogue: Catalogue, name: str) -> str:
     ]
     for tool, card in zip(view.tools, cards, strict=True):
         lines.append(
-            f"| {markdown_cell(tool['name'])} | {tool['purpose']} | {tool['pedagogy']} | "
+            f"| {markdown_text(tool['name'])} | {markdown_text(tool['purpose'])} | "
+            f"{markdown_text(tool['pedagogy'])} | "
             + " | ".join(a.status for a in card.answers)
             + " |"
         )

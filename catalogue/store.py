@@ -92,7 +92,7 @@ class LabelRecord:
 
 
 def start_crawl_run(catalogue: Catalogue, options: dict[str, Any]) -> int:
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         run = CrawlRun(options=options)
         session.add(run)
         session.flush()
@@ -100,7 +100,7 @@ def start_crawl_run(catalogue: Catalogue, options: dict[str, Any]) -> int:
 
 
 def finish_crawl_run(catalogue: Catalogue, run_id: int, status: str, stats: dict[str, Any]) -> None:
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
             raise CatalogueError(f"no crawl run {run_id}")
@@ -110,7 +110,7 @@ def finish_crawl_run(catalogue: Catalogue, run_id: int, status: str, stats: dict
 def resume_crawl_run(catalogue: Catalogue, run_id: int) -> dict[str, Any] | None:
     """Mark an interrupted run running again (`edcat crawl --resume`); its stats so far, or
     None if there is no such run."""
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
             return None
@@ -148,7 +148,7 @@ def record_pages(
     for _, page, _ in pages:
         if page.kind not in PAGE_KINDS:
             raise CatalogueError(f"unknown page kind {page.kind!r}")
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         outcomes = [
             _store_page(session, tool_id, page, facts, crawl_run_id)
             for tool_id, page, facts in pages
@@ -204,7 +204,7 @@ def record_page_gone(
     """A page stored earlier now answers 404/410: record the fetch, and retract the facts it
     stated (the vendor no longer says them there). Returns False for a page never stored."""
     now = utcnow()
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         page = (
             session.exec(
                 select(Page).where(Page.tool_id == tool_id, Page.url == canonical_url(url))
@@ -311,7 +311,7 @@ def record_classifications(catalogue: Catalogue, records: Iterable[Classificatio
     """Store predictions; each becomes the tool's current one for its dimension."""
     records = list(records)
     now = utcnow()
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         for record in records:
             if record.label not in DIMENSIONS.get(record.dimension, ()):
                 raise CatalogueError(f"unknown {record.dimension} label {record.label!r}")
@@ -370,7 +370,7 @@ def add_labels(catalogue: Catalogue, records: Sequence[LabelRecord], source: str
     if problems:
         raise InvalidInput(source or "labels", problems)
     now = utcnow()
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         for record in records:
             if record.tool_id is not None:
                 session.exec(
@@ -402,7 +402,7 @@ def register_model(
     make_default: bool = False,
 ) -> None:
     """Record a trained model (idempotent by version)."""
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         model = _model_version(session, version) or ModelVersion(version=version, path=path)
         model.path, model.metrics, model.data_hash = path, metrics, data_hash
         session.add(model)
@@ -431,7 +431,7 @@ def _set_default(session: Session, version: str) -> None:
 
 
 def set_default_model(catalogue: Catalogue, version: str) -> None:
-    with catalogue.session() as session:
+    with catalogue.writing() as session:
         if _model_version(session, version) is None:
             raise CatalogueError(f"no model version {version!r} in this catalogue")
         _set_default(session, version)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from catalogue.errors import InvalidInput
+from catalogue.escaping import csv_row
 from catalogue.files import atomic_path, check_output_path, read_csv, read_utf8, require_columns
 from catalogue.vocabulary import DIMENSIONS
 from classifier.errors import ClassifierError
@@ -289,13 +290,12 @@ def export_labels(catalogue: Any, path: Path) -> int:
         writer = csv.DictWriter(handle, fieldnames=LABEL_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for group in groups.values():
-            writer.writerow(
-                {
-                    **{c: group.get(c) or "" for c in ("name", "url", "text")},
-                    **{d: group.get(d, "") for d in DIMENSIONS},
-                    **{c: "; ".join(group[c]) for c in ("note", "source", "annotator")},
-                }
-            )
+            row = {
+                **{c: group.get(c) or "" for c in ("name", "url", "text")},
+                **{d: group.get(d, "") for d in DIMENSIONS},
+                **{c: "; ".join(group[c]) for c in ("note", "source", "annotator")},
+            }
+            writer.writerow(csv_row(row))
     return len(groups)
 
 

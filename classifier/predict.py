@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from catalogue.escaping import csv_row
 from classifier.features import Document, as_document, labelled_document, sentences
 
 EVIDENCE_TERMS = 8
@@ -214,7 +215,7 @@ def predict_file(
                 for dimension, p in prediction.items():
                     record[dimension] = p.label
                     record[f"{dimension}_confidence"] = f"{p.confidence:.4f}"
-                writer.writerow(record)
+                writer.writerow(csv_row(record))
     return model.version, len(records)
 
 

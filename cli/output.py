@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from catalogue.escaping import csv_row, rich_markup_text
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -54,7 +56,7 @@ def print_rows(
         fields = list(rows[0].keys()) if rows else list(empty_columns or table_columns)
         writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: plain(v) for k, v in r.items()} for r in rows)
+        writer.writerows(csv_row({k: plain(v) for k, v in r.items()}) for r in rows)
     else:
         console.print(make_table(rows, table_columns, title))
 
@@ -69,10 +71,12 @@ def make_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: st
 
 
 def format_cell(value: Any) -> str:
+    """A value for a rich table cell or a rich markup line: untrusted text cannot inject
+    markup, escape sequences or control characters."""
     if value is None:
         return "-"
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d")
-    return str(value)
+    return rich_markup_text(value)

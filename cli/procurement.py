@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from catalogue.compare import compare_tools
+from catalogue.escaping import csv_cell, markdown_text
 from catalogue.files import write_text_atomically
 from catalogue.risk import NOT_FOUND, REVIEWED, review_answer, risk_card, risk_markdown
 from catalogue.shortlists import (
@@ -58,7 +59,8 @@ def risk_command(
 
 
 def _print_risk(risk) -> None:
-    console.print(f"[bold]{risk.card.tool['name']}[/bold]  {risk.card.tool.get('homepage') or ''}")
+    tool = risk.card.tool
+    console.print(f"[bold]{format_cell(tool['name'])}[/bold]  {format_cell(tool.get('homepage'))}")
     colours = {NOT_FOUND: "yellow", REVIEWED: "cyan"}
     for answer in risk.answers:
         colour = colours.get(answer.status, "green")
@@ -68,14 +70,16 @@ def _print_risk(risk) -> None:
         )
         if answer.review:
             console.print(
-                f"   {answer.review['answer']} (reviewed by {answer.review['reviewer']}, "
+                f"   {format_cell(answer.review['answer'])} "
+                f"(reviewed by {format_cell(answer.review['reviewer'])}, "
                 f"{format_cell(answer.review['created_at'])})"
             )
         for fact in answer.facts:
             stale = " [red](stale)[/red]" if fact["stale"] else ""
             console.print(
-                f'   {fact["field"]}={fact["value"]}: "{fact["evidence"]}" '
-                f"({fact['source_url']}, {format_cell(fact['observed_at'])}){stale}"
+                f'   {format_cell(fact["field"])}={format_cell(fact["value"])}: '
+                f'"{format_cell(fact["evidence"])}" '
+                f"({format_cell(fact['source_url'])}, {format_cell(fact['observed_at'])}){stale}"
             )
         if answer.status == NOT_FOUND:
             console.print(f"   ask the supplier: {answer.question.ask_supplier}")
@@ -122,17 +126,17 @@ def compare_command(
     header = ["", *comparison.tools]
     if output_format is CompareFormat.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows([name, *cells] for name, cells in comparison.rows)
+        writer.writerow([csv_cell(c) for c in header])
+        writer.writerows([csv_cell(c) for c in [name, *cells]] for name, cells in comparison.rows)
     elif output_format is CompareFormat.markdown:
-        typer.echo("| " + " | ".join(header) + " |")
+        typer.echo("| " + " | ".join(map(markdown_text, header)) + " |")
         typer.echo("|" + "---|" * len(header))
         for name, cells in comparison.rows:
-            typer.echo("| " + " | ".join([name, *cells]) + " |")
+            typer.echo("| " + " | ".join(map(markdown_text, [name, *cells])) + " |")
     else:
-        table = Table(*header, header_style="bold", show_lines=True)
+        table = Table(*map(format_cell, header), header_style="bold", show_lines=True)
         for name, cells in comparison.rows:
-            table.add_row(name, *cells)
+            table.add_row(name, *map(format_cell, cells))
         console.print(table)
 
 

@@ -175,8 +175,9 @@ def print_card(card: ToolCard) -> None:
     tool = card.tool
     console.print(
         Panel.fit(
-            f"[bold]{tool['name']}[/bold]  (id {tool['id']}, slug {tool['slug']})\n"
-            f"{tool.get('homepage') or 'no homepage'}\n\n{tool.get('description') or ''}\n\n"
+            f"[bold]{format_cell(tool['name'])}[/bold]  (id {tool['id']}, slug {tool['slug']})\n"
+            f"{format_cell(tool.get('homepage') or 'no homepage')}\n\n"
+            f"{format_cell(tool.get('description') or '')}\n\n"
             f"category: {format_cell(tool.get('category'))}   "
             f"first seen: {format_cell(tool.get('first_seen'))}   "
             f"last crawled: {format_cell(tool.get('last_crawled'))}",
@@ -187,12 +188,12 @@ def print_card(card: ToolCard) -> None:
         for item in card.labels:
             console.print(
                 f"[bold]{item['dimension']}[/bold]: {item['label']} (label by "
-                f"{item['annotator']}, {format_cell(item['created_at'])})"
-                + (f" - {item['note']}" if item.get("note") else "")
+                f"{format_cell(item['annotator'])}, {format_cell(item['created_at'])})"
+                + (f" - {format_cell(item['note'])}" if item.get("note") else "")
             )
         for item in card.classifications:
             flag = " [yellow]uncertain[/yellow]" if item["uncertain"] else ""
-            terms = ", ".join(str(e.get("term")) for e in item["evidence"][:6])
+            terms = ", ".join(format_cell(e.get("term")) for e in item["evidence"][:6])
             console.print(
                 f"[bold]{item['dimension']}[/bold]: {item['label']} "
                 f"{item['confidence']:.2f}{flag} (model {item['model_version']}, "

@@ -1,0 +1,84 @@
+"""The limits every tool import row must meet, the same for CSV and JSON Lines.
+
+The values live in `catalogue.settings.LIMITS`; each message names the limit it broke, so a
+user can look it up. Checked before anything else in a row: an oversized or binary field is
+reported without being parsed further.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from catalogue.errors import InvalidInput
+from catalogue.escaping import is_control as _is_control
+from catalogue.settings import LIMITS
+
+NAME_FIELDS = ("name",)
+URL_FIELDS = ("url", "homepage")
+# Line breaks and tabs are ordinary in descriptions; every other control character is not text.
+TEXT_WHITESPACE = "\t\n\r"
+
+
+def check_row_count(path: Path, count: int) -> None:
+    """Raise InvalidInput once a file has more rows than LIMITS.max_rows (nothing imported)."""
+    if count > LIMITS.max_rows:
+        raise InvalidInput(
+            str(path), [f"more than {LIMITS.max_rows:,} rows ({_limit('max_rows')})"]
+        )
+
+
+def check_record_limits(record: dict[str, Any], where: str) -> list[str]:
+    """Problems with one row's sizes and characters, each naming the row, field and limit."""
+    problems = []
+    for key, value in record.items():
+        field = f"{where}, field {str(key)[: LIMITS.max_name_chars]!r}"
+        if len(str(key)) > LIMITS.max_name_chars:
+            problems.append(f"{field}: column name over {_limit('max_name_chars')}")
+            continue
+        problems += _size_problems(field, str(key), value)
+        problems += _character_problems(field, str(key), value)
+    return problems
+
+
+def _size_problems(field: str, key: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list) and len(value) > LIMITS.max_list_items:
+        return [f"{field}: {len(value):,} items, over {_limit('max_list_items')}"]
+    limit = (
+        "max_name_chars" if key in NAME_FIELDS
+        else "max_url_chars" if key in URL_FIELDS
+        else "max_text_chars"
+    )
+    size = len(value) if isinstance(value, str) else len(json.dumps(value, ensure_ascii=False))
+    if size > getattr(LIMITS, limit):
+        return [f"{field}: {size:,} characters, over {_limit(limit)}"]
+    return []
+
+
+def _character_problems(field: str, key: str, value: Any) -> list[str]:
+    if not isinstance(value, str):
+        return []  # lists and objects: their text is checked where it is used
+    text = value.strip()
+    if key in NAME_FIELDS:
+        bad = next((c for c in text if _is_control(c)), None)
+        kind = "a name must be printable"
+    elif key in URL_FIELDS:
+        bad = next((c for c in text if _is_control(c) or c.isspace()), None)
+        kind = "a URL holds no spaces or control characters"
+    else:
+        bad = next((c for c in text if _is_control(c) and c not in TEXT_WHITESPACE), None)
+        kind = "text holds no control characters but tabs and line breaks"
+    if bad is None:
+        return []
+    return [f"{field}: contains {_codepoint(bad)} ({kind})"]
+
+
+def _codepoint(char: str) -> str:
+    return f"U+{ord(char):04X}" + (" (space)" if char == " " else "")
+
+
+def _limit(name: str) -> str:
+    return f"the limit {name}={getattr(LIMITS, name):,}"
