@@ -252,7 +252,45 @@ def read_card(directory: Path) -> dict[str, Any]:
         raise ModelRefused(f"{path} is not a readable model card ({exc})") from None
     if not isinstance(card, dict):
         raise ModelRefused(f"{path} is not a model card")
+    _check_card_types(card, path)
     return card
+
+
+# The card entries edcat reads, and the JSON type each must have (a hand-edited or damaged
+# card is refused in one line instead of failing later with a TypeError).
+CARD_TYPES: dict[str, tuple[type, ...]] = {
+    "version": (str,),
+    "created": (str,),
+    "files": (dict,),
+    "dimensions": (dict,),
+    "thresholds": (dict,),
+    "data": (dict,),
+    "cv": (dict,),
+    "libraries": (dict,),
+}
+
+
+def _check_card_types(card: dict[str, Any], path: Path) -> None:
+    def refuse(entry: str, expected: str, value: Any) -> None:
+        raise ModelRefused(
+            f"{path}: model card entry {entry} should be {expected}, not "
+            f"{type(value).__name__}; retrain or restore the model"
+        )
+
+    for key, types in CARD_TYPES.items():
+        if key in card and not isinstance(card[key], types):
+            refuse(repr(key), f"a JSON {'string' if types == (str,) else 'object'}", card[key])
+    for dimension, entry in (card.get("files") or {}).items():
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(k), str) for k in ("path", "sha256")
+        ):
+            refuse(f"files.{dimension}", "an object with string path and sha256", entry)
+    for dimension, info in (card.get("dimensions") or {}).items():
+        if not isinstance(info, dict):
+            refuse(f"dimensions.{dimension}", "a JSON object", info)
+    for dimension, value in (card.get("thresholds") or {}).items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            refuse(f"thresholds.{dimension}", "a number", value)
 
 
 def load_model(

@@ -25,7 +25,7 @@ from scrapy.utils.job import job_dir
 
 from catalogue import open_catalogue
 from catalogue.db import Catalogue
-from catalogue.errors import CatalogueError
+from catalogue.errors import CatalogueBusy, CatalogueError
 from catalogue.store import (
     FactRecord,
     PageOutcome,
@@ -148,6 +148,8 @@ class CataloguePipeline:
         self.tally = CrawlTally()
         self._batch: list[PageItem] = []
         self._batch_started = 0.0
+        self.crawler = None
+        self._closing = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -163,6 +165,7 @@ class CataloguePipeline:
             batch_seconds=settings.getfloat("EDCAT_STORE_SECONDS", 1.0),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        pipeline.crawler = crawler
         return pipeline
 
     def open_spider(self) -> None:
@@ -210,6 +213,9 @@ class CataloguePipeline:
         records = [(item.tool_id, *page_record(item)) for item in batch]
         try:
             outcomes = record_pages(self.catalogue, records, self.run_id)
+        except CatalogueBusy as exc:  # another process kept the lock past every retry
+            self._stop_while_locked(batch, exc)
+            return
         except CatalogueError:
             pairs = zip(batch, records, strict=True)
             outcomes = [self._store_one(item, record) for item, record in pairs]
@@ -217,6 +223,20 @@ class CataloguePipeline:
             if outcome is not None:
                 self.tally.page(item, outcome)
                 self.stats.inc_value("edcat/pages")
+
+    def _stop_while_locked(self, batch: list[PageItem], exc: CatalogueBusy) -> None:
+        """Keep the batch for one last try when the spider closes, and stop the crawl: what
+        is committed stays, and nothing is dropped without a recorded reason."""
+        if self.crawler is None or self._closing:  # the last try failed too: record it
+            logger.error("could not store %d page(s): %s", len(batch), exc)
+            for item in batch:
+                self.tally.failure(FailureItem(item.tool_id, item.url, "catalogue-busy", str(exc)))
+            return
+        logger.error("stopping the crawl: %s", exc)
+        self._batch = batch + self._batch
+        from scrapy.utils.defer import deferred_from_coro
+
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="catalogue-busy"))
 
     def _store_one(self, item: PageItem, record) -> PageOutcome | None:
         try:
@@ -229,6 +249,7 @@ class CataloguePipeline:
     def spider_closed(self, reason: str) -> None:
         if self.catalogue is None:
             return
+        self._closing = True
         self.flush()
         status = "finished" if reason == "finished" else "interrupted"
         if self.tally.pages == 0 and status == "finished":

@@ -120,20 +120,30 @@ class NotWarcError(ValueError):
 
 
 def check_warc(path: Path) -> None:
-    """Raise NotWarcError unless the first record of `path` reads as a WARC record, so a
-    wrong `--replay` file is a user error before the crawl starts, not a failure inside
-    Scrapy. OSError (a missing or unreadable file) is left to the caller."""
+    """Raise NotWarcError unless every record of `path` reads as a WARC record, so a wrong or
+    damaged `--replay` file is a user error before the crawl starts, not a traceback inside
+    Scrapy (WarcIndex reads the same records). OSError (a missing or unreadable file) is left
+    to the caller."""
     with path.open("rb") as handle:
+        records = ArchiveIterator(handle)
+        number, first = 0, None
         try:
-            record = next(iter(ArchiveIterator(handle)), None)
+            for number, record in enumerate(records, start=1):  # noqa: B007 (named below)
+                first = first or record
         except ArchiveLoadFailed as error:
-            raise NotWarcError(_one_line(str(error))) from None
+            raise NotWarcError(_damaged(number + 1, str(error))) from None
         except Exception as error:  # gzip, zlib, header parsing: any of them means "not WARC"
-            raise NotWarcError(_one_line(f"{type(error).__name__}: {error}")) from None
-    if record is None:
+            raise NotWarcError(_damaged(number + 1, f"{type(error).__name__}: {error}")) from None
+    if first is None:
         raise NotWarcError("it is empty")
-    if record.format != "warc":
-        raise NotWarcError(f"it is in the older {record.format.upper()} format")
+    if first.format != "warc":
+        raise NotWarcError(f"it is in the older {first.format.upper()} format")
+
+
+def _damaged(number: int, reason: str) -> str:
+    if number == 1:
+        return _one_line(reason)
+    return _one_line(f"record {number} is damaged: " + reason.split(", first line")[0])
 
 
 def _one_line(text: str, limit: int = 120) -> str:
