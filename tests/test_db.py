@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
+import threading
 
 import pytest
+import sqlalchemy
+from sqlalchemy.exc import OperationalError
 
 import catalogue.db as db
 from catalogue import (
@@ -14,7 +18,10 @@ from catalogue import (
     upgrade_catalogue,
 )
 from catalogue.db import execute_sql
-from tests.conftest import TOOLS
+from catalogue.errors import CatalogueBusy, CatalogueDamaged, CatalogueReadOnly
+from catalogue.models import Tool
+from catalogue.risk import review_answer
+from tests.conftest import REPO, TOOLS
 
 
 def test_new_catalogue_records_schema_version_and_uses_wal(db_path):
@@ -169,3 +176,115 @@ def test_real_v2_catalogue_upgrades_to_v3_keeping_pages_facts_and_history(tmp_pa
     assert execute_sql(
         catalogue, "SELECT count(*) FROM pages WHERE url = 'https://padlet.com/privacy'"
     ) == [(2,)]
+
+
+# --- writers: BEGIN IMMEDIATE with a bounded retry; readers cannot write -----------------------
+
+
+def test_a_writer_waits_for_another_and_both_commit(small_catalogue, monkeypatch):
+    """The stale-snapshot case: a writer that read before another committed. With a deferred
+    BEGIN its first write fails "database is locked" at once; as a writer it takes the lock
+    first, so it waits instead and reads the committed state."""
+    monkeypatch.setattr(db, "LIMITS", dataclasses.replace(db.LIMITS, busy_timeout_ms=100))
+    small_catalogue.engine.dispose()
+    other = sqlite3.connect(small_catalogue.path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE tools SET category = 'held' WHERE id = 1")
+    released = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    released.start()
+    with small_catalogue.writing() as session:
+        category = session.get(Tool, 1).category
+        session.get(Tool, 1).description = f"seen {category}"
+    released.join()
+    other.close()
+    assert execute_sql(small_catalogue, "SELECT description FROM tools WHERE id = 1") == [
+        ("seen held",)
+    ]
+
+
+def test_a_writer_locked_out_past_every_retry_stops_with_one_line_and_keeps_earlier_work(
+    small_catalogue, monkeypatch
+):
+    limits = dataclasses.replace(
+        db.LIMITS, busy_timeout_ms=20, write_attempts=3, write_backoff_s=0.01
+    )
+    monkeypatch.setattr(db, "LIMITS", limits)
+    small_catalogue.engine.dispose()  # new connections take the shorter busy_timeout
+    review_answer(small_catalogue, 1, 1, "committed before the lock")
+    holder = sqlite3.connect(small_catalogue.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(CatalogueBusy, match="3 tries.*wrote nothing, earlier steps are saved"):
+            review_answer(small_catalogue, 1, 2, "never written")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    answers = execute_sql(small_catalogue, "SELECT question, answer FROM reviews")
+    assert answers == [(1, "committed before the lock")]
+    review_answer(small_catalogue, 1, 2, "written once the lock is free")
+    assert len(execute_sql(small_catalogue, "SELECT id FROM reviews")) == 2
+
+
+def test_a_write_inside_a_read_session_fails_loudly(small_catalogue):
+    with pytest.raises(OperationalError, match="readonly"), small_catalogue.session() as session:
+        session.get(Tool, 1).description = "written without writing()"
+        session.flush()
+
+
+def test_every_write_in_the_packages_goes_through_the_writer():
+    """No module opens its own write transaction: `engine.begin()` only in catalogue/db.py."""
+    offenders = [
+        f"{path.relative_to(REPO)}:{n}"
+        for package in ("catalogue", "crawler", "classifier", "cli", "web")
+        for path in sorted((REPO / package).rglob("*.py"))
+        if path.name != "db.py" or path.parent.name != "catalogue"
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if "engine.begin(" in line or ".commit()" in line
+    ]
+    assert offenders == []
+
+
+# --- damaged and read-only files: one line each ------------------------------------------------
+
+
+def test_missing_table_is_one_line(small_catalogue):
+    with sqlite3.connect(small_catalogue.path) as conn:
+        conn.execute("DROP TABLE reviews")
+    with pytest.raises(CatalogueDamaged, match="not a complete edcat catalogue.*reviews"):
+        review_answer(small_catalogue, 1, 1, "x")
+
+
+def test_corrupted_pages_are_one_line(small_catalogue, edcat, db_path):
+    small_catalogue.close()
+    _corrupt_pages_after_the_schema(db_path)
+    for args in (("tools", "list"), ("tools", "show", "1"), ("tools", "import", str(TOOLS / "small.jsonl"))):
+        result = edcat(*args, check=False)
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert result.stderr.startswith(f"error: {db_path} is damaged (database disk image")
+
+
+def _corrupt_pages_after_the_schema(path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode = DELETE")
+    data = bytearray(path.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    for page in range(2, len(data) // page_size):
+        start = page * page_size
+        data[start + 8 : start + page_size - 100] = b"\xff" * (page_size - 108)
+    path.write_bytes(bytes(data))
+
+
+def test_read_only_catalogue_reads_but_refuses_writes_in_one_line(small_catalogue, monkeypatch):
+    small_catalogue.close()
+    read_only = f"file:{small_catalogue.path}?mode=ro"
+    monkeypatch.setattr(
+        db, "create_engine", lambda _url: sqlalchemy.create_engine(f"sqlite:///{read_only}&uri=true")
+    )
+    catalogue = open_catalogue(small_catalogue.path)
+    try:
+        assert execute_sql(catalogue, "SELECT count(*) FROM tools") == [(6,)]
+        with pytest.raises(CatalogueReadOnly, match="is read-only.*nothing was changed"):
+            review_answer(catalogue, 1, 1, "x")
+    finally:
+        catalogue.close()
