@@ -135,14 +135,16 @@ def _write_pages(catalogue, key: str, n: int) -> None:
 def _write_review(catalogue, key: str, n: int) -> None:
     from catalogue.risk import review_answer
 
-    review_answer(catalogue, 1 + n % 50, 1 + n % 7, f"answer {key}", reviewer="soak")
+    tool_id = 1 + n % min(_tool_count(catalogue), 50)
+    review_answer(catalogue, tool_id, 1 + n % 7, f"answer {key}", reviewer="soak")
 
 
 def _write_label(catalogue, key: str, n: int) -> None:
     from catalogue.store import LabelRecord, add_labels
 
     label = ("teaching-learning", "workflow-productivity")[n % 2]
-    add_labels(catalogue, [LabelRecord("purpose", label, tool_id=1 + n % 50, note=key)])
+    tool_id = 1 + n % min(_tool_count(catalogue), 50)
+    add_labels(catalogue, [LabelRecord("purpose", label, tool_id=tool_id, note=key)])
 
 
 def _write_import(catalogue, key: str, n: int) -> None:
@@ -170,7 +172,7 @@ def _read_once(catalogue, _key: str, n: int) -> None:
 
     query_tools(catalogue, ToolQuery(search="maths", limit=20))
     query_tools(catalogue, ToolQuery(sort="name", limit=50))
-    risk_card(catalogue, 1 + n % 50)
+    risk_card(catalogue, 1 + n % min(_tool_count(catalogue), 50))
 
 
 # Where each kind's key is stored, so a committed write can be found again.
