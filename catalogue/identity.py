@@ -88,7 +88,8 @@ class DuplicateIndex(Generic[T]):
     def find(self, name: str, url: str | None) -> T | None:
         """The first record that is the same tool, preferring one on the same domain."""
         candidates = [
-            entry for entry in self._by_name.get(match_name(name), [])
+            entry
+            for entry in self._by_name.get(match_name(name), [])
             if same_tool(entry[0], entry[1], name, url)
         ]
         domain = registrable_domain(url)

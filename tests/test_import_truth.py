@@ -55,10 +55,20 @@ def test_a_fact_without_its_own_url_gets_none_not_the_first_source(catalogue, tm
 
 
 def test_a_facet_column_links_to_the_rows_source_only_when_it_has_one(catalogue, tmp_path):
-    one = {"name": "One", "url": "https://one.example/", "sources": [A], "pricing": "free",
-           "source": "lists/a"}
-    two = {"name": "Two", "url": "https://two.example/", "sources": [A, B], "pricing": "paid",
-           "source": "lists/a; lists/b"}
+    one = {
+        "name": "One",
+        "url": "https://one.example/",
+        "sources": [A],
+        "pricing": "free",
+        "source": "lists/a",
+    }
+    two = {
+        "name": "Two",
+        "url": "https://two.example/",
+        "sources": [A, B],
+        "pricing": "paid",
+        "source": "lists/a; lists/b",
+    }
     import_tools(catalogue, write_jsonl(tmp_path / "t.jsonl", one, two))
     [(_, _, evidence_one, url_one), (_, _, evidence_two, url_two)] = facts(catalogue)
     assert (url_one, evidence_one.startswith("lists/a lists")) == (URL_A, True)
@@ -75,7 +85,8 @@ def test_every_fact_of_the_shipped_seed_links_to_the_list_that_states_it(catalog
     rows = facts(catalogue, "origin = 'import'")
     assert len(rows) > 1000
     misattributed = [
-        row for row in rows
+        row
+        for row in rows
         if row[3] and not row[3].startswith(f"https://github.com/{_named_repo(row[2])}/blob/")
     ]
     assert misattributed == []
@@ -108,13 +119,23 @@ def test_registrable_domain_uses_the_bundled_suffix_list_without_network(monkeyp
     ("a", "b", "same"),
     [
         (("Kahoot!", "https://kahoot.com/"), ("Kahoot!", "https://kahoot.it"), True),
-        (("Formative", "https://www.formative.com/"), ("Formative", "http://goformative.com/"), True),
+        (
+            ("Formative", "https://www.formative.com/"),
+            ("Formative", "http://goformative.com/"),
+            True,
+        ),
         (("Canva", "https://www.canva.com/education/"), ("Canva", "https://www.canva.com/"), True),
-        (("Google Drive", "https://drive.google.com/start"),
-         ("Google Drive", "https://www.google.com/drive/"), True),
+        (
+            ("Google Drive", "https://drive.google.com/start"),
+            ("Google Drive", "https://www.google.com/drive/"),
+            True,
+        ),
         (("MagicSchool.ai", "https://www.magicschool.ai/"), ("MagicSchool AI", None), True),
-        (("Google Drive", "https://drive.google.com/"), ("Google Docs", "https://docs.google.com/"),
-         False),
+        (
+            ("Google Drive", "https://drive.google.com/"),
+            ("Google Docs", "https://docs.google.com/"),
+            False,
+        ),
         (("Quizzer", "https://quizzer.example/"), ("Quizzer", "https://learnhub.test/"), False),
     ],
 )
@@ -124,12 +145,27 @@ def test_same_tool_rule(a, b, same):
 
 
 def test_duplicates_in_one_file_merge_keeping_every_source_and_fact(catalogue, tmp_path):
-    com = {"name": "Kahoot!", "url": "https://kahoot.com/", "sources": [A],
-           "facts": [{"field": "pricing_model", "value": "freemium", "evidence": "lists/a",
-                      "source_url": URL_A}]}
-    it = {"name": "Kahoot!", "url": "https://kahoot.it", "sources": [B],
-          "facts": [{"field": "pricing_model", "value": "paid", "evidence": "lists/b",
-                     "source_url": URL_B}]}
+    com = {
+        "name": "Kahoot!",
+        "url": "https://kahoot.com/",
+        "sources": [A],
+        "facts": [
+            {
+                "field": "pricing_model",
+                "value": "freemium",
+                "evidence": "lists/a",
+                "source_url": URL_A,
+            }
+        ],
+    }
+    it = {
+        "name": "Kahoot!",
+        "url": "https://kahoot.it",
+        "sources": [B],
+        "facts": [
+            {"field": "pricing_model", "value": "paid", "evidence": "lists/b", "source_url": URL_B}
+        ],
+    }
     result = import_tools(catalogue, write_jsonl(tmp_path / "k.jsonl", com, it))
     assert (result.added, result.merged) == (1, 1)
     [(homepage, provenance)] = execute_sql(catalogue, "SELECT homepage, provenance FROM tools")
@@ -150,10 +186,15 @@ def test_a_merged_tool_keeps_the_site_root_and_is_found_by_name(catalogue, tmp_p
 
 
 def test_a_later_import_updates_the_same_tool_instead_of_adding_one(catalogue, tmp_path):
-    deep = {"name": "edX", "url": "https://www.edx.org/professional-certificate", "sources": [A],
-            "description": "Professional certificates.",
-            "facts": [{"field": "audience", "value": "students", "evidence": "lists/a",
-                       "source_url": URL_A}]}
+    deep = {
+        "name": "edX",
+        "url": "https://www.edx.org/professional-certificate",
+        "sources": [A],
+        "description": "Professional certificates.",
+        "facts": [
+            {"field": "audience", "value": "students", "evidence": "lists/a", "source_url": URL_A}
+        ],
+    }
     import_tools(catalogue, write_jsonl(tmp_path / "seed.jsonl", deep))
     archive = tmp_path / "archive.csv"
     archive.write_text("name,url,description\nedX,https://www.edx.org/,Online courses.\n")
@@ -162,8 +203,11 @@ def test_a_later_import_updates_the_same_tool_instead_of_adding_one(catalogue, t
     [(name, homepage, description, provenance)] = execute_sql(
         catalogue, "SELECT name, homepage, description, provenance FROM tools"
     )
-    assert (name, homepage, description) == ("edX", "https://www.edx.org/",
-                                             "Professional certificates.")
+    assert (name, homepage, description) == (
+        "edX",
+        "https://www.edx.org/",
+        "Professional certificates.",
+    )
     assert json.loads(provenance)[0]["repo"] == "lists/a"
     # a list merged in adds facts, it never retracts another list's
     assert [f[:2] for f in facts(catalogue, "retracted_at IS NULL")] == [("audience", "students")]
@@ -174,8 +218,9 @@ def test_a_later_import_updates_the_same_tool_instead_of_adding_one(catalogue, t
 
 def test_different_products_on_one_domain_stay_apart(catalogue, tmp_path):
     path = tmp_path / "g.csv"
-    path.write_text("name,url\nGoogle Drive,https://drive.google.com/\n"
-                    "Google Docs,https://docs.google.com/\n")
+    path.write_text(
+        "name,url\nGoogle Drive,https://drive.google.com/\nGoogle Docs,https://docs.google.com/\n"
+    )
     assert import_tools(catalogue, path).added == 2
 
 
