@@ -24,7 +24,7 @@ from catalogue.files import atomic_path, check_output_path
 from catalogue.freshness import is_stale
 from catalogue.models import Classification, Fact, Label, Page, Tool
 from catalogue.query import ToolQuery, query_tools
-from catalogue.risk import QUESTIONS, all_current_reviews, answer_questions
+from catalogue.risk import QUESTIONS, all_current_reviews, answer_questions, crawled_pages
 from catalogue.settings import stale_after_days
 from catalogue.vocabulary import DIMENSIONS, FACT_FIELDS
 
@@ -100,7 +100,8 @@ def _dpia_columns() -> list[tuple[str, str, str]]:
         (
             f"dpia_q{q.number}",
             "string",
-            f"Key risk question {q.number} ({q.text}): vendor-stated, not found, or reviewed",
+            f"Key risk question {q.number} ({q.text}): vendor-stated, not stated (on the "
+            "crawled pages), not crawled (no pages stored yet), or reviewed",
         )
         for q in QUESTIONS
     ]
@@ -154,7 +155,7 @@ def export_rows(
     ids = [t["id"] for t in tools]
     with catalogue.engine.connect() as conn:
         facts = _group(conn, select(Fact).where(Fact.retracted_at.is_(None)), ids)
-        pages = _group(conn, select(Page.tool_id, Page.url, Page.kind), ids)
+        pages = _group(conn, select(Page.tool_id, Page.url, Page.kind, Page.http_status), ids)
         models = _current(conn, Classification, ids)
         labels = _current(conn, Label, ids)
     provenance = _provenance(catalogue, ids)
@@ -171,7 +172,8 @@ def export_rows(
             row.update(_tag_values(dimension, tool, models, labels))
         tool_facts = [_fact_dict(f, stale_days) for f in facts.get(tool_id, [])]
         row.update(_fact_values(tool_facts))
-        row.update(_dpia_values(tool_facts, reviews.get(tool_id, {})))
+        stored = crawled_pages([p._mapping for p in pages.get(tool_id, [])])
+        row.update(_dpia_values(tool_facts, reviews.get(tool_id, {}), stored))
         yield {k: _plain(v) for k, v in row.items()}
 
 
@@ -241,8 +243,11 @@ def _fact_values(facts: list[dict[str, Any]]) -> dict[str, Any]:
     return values
 
 
-def _dpia_values(facts: list[dict[str, Any]], reviews: dict[int, dict]) -> dict[str, Any]:
-    values = {f"dpia_q{a.question.number}": a.status for a in answer_questions(facts, reviews)}
+def _dpia_values(
+    facts: list[dict[str, Any]], reviews: dict[int, dict], pages: int
+) -> dict[str, Any]:
+    answers = answer_questions(facts, reviews, pages)
+    values = {f"dpia_q{a.question.number}": a.status for a in answers}
     values["dpia_reviews_json"] = json.dumps(
         {str(n): {k: _plain(v) for k, v in r.items()} for n, r in sorted(reviews.items())},
         ensure_ascii=False,

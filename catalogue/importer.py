@@ -2,22 +2,29 @@
 
 Validation happens before any write, and the write is one transaction, so a file with one bad
 row imports nothing. Re-importing a tool (same canonical homepage, or same name when it has no
-homepage) updates it instead of adding a duplicate.
+homepage) updates it instead of adding a duplicate, and so does a record that is the same tool
+by registrable domain plus normalised name (`catalogue.identity`): it is merged into the tool,
+which keeps every source. Two such records in one file are merged before anything is written.
+
+Each imported fact carries the URL of the source that states it, or none when that source
+cannot be linked: never the URL of another source of the same record.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, update
 
 from catalogue.db import Catalogue, refresh_search_index
 from catalogue.errors import InvalidInput
 from catalogue.files import read_csv, read_utf8
+from catalogue.identity import DuplicateIndex
 from catalogue.input_limits import check_record_limits, check_row_count
 from catalogue.models import Fact, Tool, utcnow
 from catalogue.urls import canonical_url, domain_of, is_http_url, name_key, slugify
@@ -53,6 +60,8 @@ class ToolRecord:
     # Fact fields this row speaks for: a re-import replaces the tool's import facts in them.
     covered_fields: frozenset[str]
     provenance: list[dict[str, Any]]
+    # Later rows of the same file that were the same tool and were merged into this one.
+    merged_rows: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +70,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     facts_added: int = 0
+    merged: int = 0  # records merged into another record or tool that is the same tool
     tool_ids: list[int] = field(default_factory=list)
 
 
@@ -125,6 +135,7 @@ def validate_record(
     url = _text(record.get("url") or record.get("homepage"))
     if url and not is_http_url(url):
         problems.append(f"{where}, field 'url': {url!r} is not an http(s) URL")
+    provenance = _provenance(record)
     facts = []
     for column, (fact_field, allowed) in FACET_COLUMNS.items():
         for value in _list(record.get(column)):
@@ -133,7 +144,7 @@ def validate_record(
                     f"{where}, field '{column}': unknown value {value!r} "
                     f"(valid: {', '.join(allowed)})"
                 )
-            facts.append({"field": fact_field, "value": value})
+            facts.append(_column_fact(fact_field, value, record, provenance, where))
     listed, fact_problems = _listed_facts(record.get("facts"), where)
     facts += listed
     problems += fact_problems
@@ -152,10 +163,26 @@ def validate_record(
                 [f for column, (f, _) in FACET_COLUMNS.items() if column in record]
                 + (list(FACT_FIELDS) if "facts" in record else [])
             ),
-            provenance=_provenance(record),
+            provenance=provenance,
         ),
         [],
     )
+
+
+def _column_fact(
+    fact_field: str, value: str, record: dict[str, Any], provenance: list[dict], where: str
+) -> dict[str, str | None]:
+    """A facet column's value: the row's own source states it. With several sources the row
+    cannot say which one, so the fact names the row and links to none of them."""
+    source = _text(record.get("source"))
+    single = len(provenance) <= 1 and source and ";" not in source
+    stated_by = source if single else f"the imported list ({where})"
+    return {
+        "field": fact_field,
+        "value": value,
+        "evidence": f"{stated_by} lists {fact_field.replace('_', ' ')} as {value!r}",
+        "source_url": _source_url(provenance[0]) if len(provenance) == 1 else None,
+    }
 
 
 def _listed_facts(raw: Any, where: str) -> tuple[list[dict[str, str | None]], list[str]]:
@@ -176,7 +203,8 @@ def _listed_facts(raw: Any, where: str) -> tuple[list[dict[str, str | None]], li
             {
                 "field": name,
                 "value": value,
-                "evidence": _text(fact.get("evidence")),
+                "evidence": _text(fact.get("evidence"))
+                or f"{where} lists {name.replace('_', ' ')} as {value!r}",
                 "source_url": _text(fact.get("source_url")),
             }
         )
@@ -195,6 +223,7 @@ def validate_file(path: Path) -> list[ToolRecord]:
     """Every row checked; raises InvalidInput listing every problem, or returns all records."""
     label = "line" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "row"
     records, problems, seen = [], [], {}
+    same_tool: DuplicateIndex[ToolRecord] = DuplicateIndex()
     for count, (number, raw) in enumerate(read_rows(path), start=1):
         check_row_count(path, count)
         record, row_problems = validate_record(number, raw, label)
@@ -203,17 +232,77 @@ def validate_file(path: Path) -> list[ToolRecord]:
             continue
         if record.identity_key in seen:
             problems.append(
-                f"{label} {number}: duplicates {label} {seen[record.identity_key]} "
+                f"{label} {number}: duplicates {label} {seen[record.identity_key].row} "
                 f"(same tool: {record.homepage or record.name})"
             )
             continue
-        seen[record.identity_key] = number
+        earlier = same_tool.find(record.name, record.homepage)
+        if earlier is not None:
+            seen.pop(earlier.identity_key)
+            merge_records(earlier, record)
+            seen[earlier.identity_key] = earlier
+            continue
+        seen[record.identity_key] = record
+        same_tool.add(record.name, record.homepage, record)
         records.append(record)
     if problems:
         raise InvalidInput(str(path), problems)
     if not records:
         raise InvalidInput(str(path), ["no tools in file"])
     return records
+
+
+def merge_records(keep: ToolRecord, other: ToolRecord) -> None:
+    """Fold `other` (a later row that is the same tool) into `keep`: every source and fact
+    stays, empty text columns are filled, and a site-root homepage wins over a deeper one."""
+    homepage = preferred_homepage(keep.homepage, other.homepage)
+    keep.provenance = merged_provenance(
+        _with_homepage(keep.provenance, keep.homepage, homepage),
+        _with_homepage(other.provenance, other.homepage, homepage),
+    )
+    keep.homepage = homepage  # the identity stays the first row's, so a re-import matches it
+    for column, value in other.values.items():
+        keep.values[column] = keep.values.get(column) or value
+    stated = {(f["field"], f["value"]) for f in keep.facts}
+    keep.facts += [f for f in other.facts if (f["field"], f["value"]) not in stated]
+    keep.covered_fields |= other.covered_fields
+    keep.merged_rows.append(other.row)
+
+
+def preferred_homepage(current: str | None, other: str | None) -> str | None:
+    """The homepage a merged tool keeps: the current one, unless only the other is a site root."""
+    if not current:
+        return other
+    if other and not _is_site_root(current) and _is_site_root(other):
+        return other
+    return current
+
+
+def _is_site_root(url: str) -> bool:
+    return urlsplit(url).path in ("", "/") and not urlsplit(url).query
+
+
+def _with_homepage(
+    sources: list[dict[str, Any]], homepage: str | None, kept: str | None
+) -> list[dict[str, Any]]:
+    """Sources that gave a homepage the merged tool does not keep say which one they gave."""
+    if not homepage or homepage == kept:
+        return sources
+    return [{**source, "homepage": source.get("homepage", homepage)} for source in sources]
+
+
+def merged_provenance(
+    current: list[dict[str, Any]], new: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every source of both. A new entry for the same source file replaces the old one (a
+    re-import at a newer commit), so re-importing a record does not pile up its sources."""
+    renewed = {_source_key(s) for s in new}
+    kept = [s for s in current if _source_key(s) not in renewed]
+    return kept + [s for n, s in enumerate(new) if s not in new[:n]]
+
+
+def _source_key(source: dict[str, Any]) -> tuple:
+    return (source.get("repo"), source.get("path"), source.get("index_id"))
 
 
 def import_tools(
@@ -223,34 +312,42 @@ def import_tools(
     add or update its tools in one transaction."""
     path = Path(path)
     records = records if records is not None else validate_file(path)
-    result = ImportResult()
+    result = ImportResult(merged=sum(len(r.merged_rows) for r in records))
     with catalogue.write_connection() as conn:
-        existing = {
-            row.identity_key: row
-            for row in conn.execute(select(Tool.id, Tool.identity_key, Tool.slug))
-        }
-        slugs = {row.slug for row in existing.values()}
+        stored = {row.id: row for row in conn.execute(select(*STORED_COLUMNS))}
+        matches = _match_existing(records, stored.values())
+        slugs = {row.slug for row in stored.values()}
         inserts, updates = [], []
         now = utcnow()
-        for record in records:
-            current = existing.get(record.identity_key)
-            values = _tool_values(record, now)
+        for record, current in zip(records, matches, strict=True):
             if current is None:
-                values = {**dict.fromkeys(TEXT_COLUMNS), "provenance": [], **values}
-                values["slug"] = _unique_slug(record, slugs)
-                values["first_seen"] = now
+                values = {**dict.fromkeys(TEXT_COLUMNS), "provenance": [], **_tool_values(record)}
+                values.update(slug=_unique_slug(record, slugs), first_seen=now, updated_at=now)
                 inserts.append(values)
             else:
-                values["tool_id"] = current.id
+                values = _updated_values(record, current)
+                result.merged += current.identity_key != record.identity_key
                 updates.append(values)
         if inserts:
             conn.execute(insert(Tool), inserts)
-        updated = _apply_updates(conn, updates, now)
+        updated = _apply_updates(conn, updates, stored, now)
         result.added = len(inserts)
         ids = {row.identity_key: row.id for row in conn.execute(select(Tool.id, Tool.identity_key))}
-        result.tool_ids = [ids[r.identity_key] for r in records]
-        result.facts_added, facts_changed = _sync_import_facts(conn, records, ids, now)
-        existing_changed = (facts_changed - {ids[r["identity_key"]] for r in inserts}) | updated
+        result.tool_ids = [
+            current.id if current is not None else ids[record.identity_key]
+            for record, current in zip(records, matches, strict=True)
+        ]
+        # Only a record that is the tool's own (same identity) restates, and so retracts, the
+        # tool's import facts; a record merged in from another list only adds to them.
+        own = [
+            (record, tool_id)
+            for record, current, tool_id in zip(records, matches, result.tool_ids, strict=True)
+            if current is None or current.identity_key == record.identity_key
+        ]
+        pairs = list(zip(records, result.tool_ids, strict=True))
+        result.facts_added, facts_changed = _sync_import_facts(conn, pairs, own, now)
+        new_ids = {ids[values["identity_key"]] for values in inserts}
+        existing_changed = (facts_changed - new_ids) | updated
         if existing_changed - updated:
             conn.execute(
                 update(Tool).where(Tool.id.in_(existing_changed - updated)).values(updated_at=now)
@@ -261,17 +358,62 @@ def import_tools(
     return result
 
 
-def _tool_values(record: ToolRecord, now) -> dict[str, Any]:
+STORED_COLUMNS = (
+    Tool.id,
+    Tool.slug,
+    Tool.identity_key,
+    Tool.name,
+    Tool.homepage,
+    Tool.provenance,
+    *[getattr(Tool, c) for c in TEXT_COLUMNS],
+)
+
+
+def _match_existing(records: list[ToolRecord], stored: Iterable[Any]) -> list[Any | None]:
+    """Per record, the stored tool it is: same identity key, else the same tool by registrable
+    domain plus name (`catalogue.identity`), else None (a new tool)."""
+    by_identity = {}
+    same_tool: DuplicateIndex[Any] = DuplicateIndex()
+    for row in stored:
+        by_identity[row.identity_key] = row
+        same_tool.add(row.name, row.homepage, row)
+    return [
+        by_identity.get(record.identity_key) or same_tool.find(record.name, record.homepage)
+        for record in records
+    ]
+
+
+def _tool_values(record: ToolRecord) -> dict[str, Any]:
     values = {k: v for k, v in record.values.items() if v is not None}
     values.update(
         name=record.name,
         identity_key=record.identity_key,
         homepage=record.homepage,
         domain=domain_of(record.homepage),
-        updated_at=now,
     )
     if record.provenance:
         values["provenance"] = record.provenance
+    return values
+
+
+def _updated_values(record: ToolRecord, current: Any) -> dict[str, Any]:
+    """The stored tool's new values. Its own record (same identity) rewrites the text columns;
+    a record merged in fills only empty ones and keeps the tool's name. Either way the tool
+    keeps its identity, every source, and a site-root homepage over a deeper one."""
+    values = _tool_values(record)
+    if current.identity_key != record.identity_key:
+        values = {k: v for k, v in values.items() if current._mapping.get(k) in (None, "")}
+    homepage = preferred_homepage(current.homepage, record.homepage)
+    values.update(
+        identity_key=current.identity_key,
+        homepage=homepage,
+        domain=domain_of(homepage),
+        provenance=merged_provenance(
+            _with_homepage(current.provenance or [], current.homepage, homepage),
+            _with_homepage(record.provenance, record.homepage, homepage),
+        ),
+        tool_id=current.id,
+    )
     return values
 
 
@@ -290,63 +432,50 @@ def _unique_slug(record: ToolRecord, taken: set[str]) -> str:
     return slug
 
 
-def _apply_updates(conn, updates: list[dict[str, Any]], now) -> set[int]:
+def _apply_updates(conn, updates: list[dict[str, Any]], stored: dict[int, Any], now) -> set[int]:
     """Update changed tools only, so `updated_at` (and --changed-since) means a real change.
     Returns the ids of the tools that changed."""
-    if not updates:
-        return set()
-    columns = (
-        Tool.id,
-        Tool.name,
-        Tool.homepage,
-        Tool.provenance,
-        *[getattr(Tool, c) for c in TEXT_COLUMNS],
-    )
-    by_id = {row.id: row._mapping for row in conn.execute(select(*columns))}
-    changed = []
-    for values in updates:
-        stored = by_id[values["tool_id"]]
-        fields = {k: v for k, v in values.items() if k not in ("tool_id", "updated_at")}
-        if any(stored.get(k) != v for k, v in fields.items() if k in stored):
-            changed.append(values)
     changed_ids = set()
-    for values in changed:
+    for values in updates:
         tool_id = values.pop("tool_id")
-        values.pop("identity_key")
-        conn.execute(update(Tool).where(Tool.id == tool_id).values(**values))
+        row = stored[tool_id]._mapping
+        if all(row.get(k) == v for k, v in values.items() if k in row):
+            continue
+        conn.execute(update(Tool).where(Tool.id == tool_id).values(**values, updated_at=now))
         changed_ids.add(tool_id)
     return changed_ids
 
 
 def _sync_import_facts(
-    conn, records: list[ToolRecord], ids: dict[str, int], now
+    conn,
+    pairs: list[tuple[ToolRecord, int]],
+    own: list[tuple[ToolRecord, int]],
+    now,
 ) -> tuple[int, set[int]]:
-    """Add the facts each row states and retract the tool's earlier import facts, in the
-    fields the row covers, that it no longer states. Returns (facts added, tools changed)."""
+    """Add the facts each (record, tool id) states, and retract, for the tools' `own` records,
+    earlier import facts in the fields the record covers that it no longer states. Returns
+    (facts added, tools changed)."""
     present = {
         (row.tool_id, row.field, row.value)
         for row in conn.execute(
             select(Fact.tool_id, Fact.field, Fact.value).where(Fact.retracted_at.is_(None))
         )
     }
-    changed = _retract_dropped_import_facts(conn, records, ids, now)
+    changed = _retract_dropped_import_facts(conn, own, now)
     rows = []
-    for record in records:
-        tool_id = ids[record.identity_key]
+    for record, tool_id in pairs:
         for fact in record.facts:
             key = (tool_id, fact["field"], fact["value"])
             if key in present:
                 continue
             present.add(key)
-            source = record.values.get("source") or "the imported list"
             rows.append(
                 {
                     "tool_id": tool_id,
                     "field": fact["field"],
                     "value": fact["value"],
-                    "evidence": fact.get("evidence")
-                    or f"{source} lists {fact['field'].replace('_', ' ')} as {fact['value']!r}",
-                    "source_url": fact.get("source_url") or _source_url(record),
+                    "evidence": fact["evidence"],
+                    "source_url": fact["source_url"],
                     "origin": "import",
                     "first_observed_at": now,
                     "observed_at": now,
@@ -357,10 +486,10 @@ def _sync_import_facts(
     return len(rows), changed | {row["tool_id"] for row in rows}
 
 
-def _retract_dropped_import_facts(conn, records: list[ToolRecord], ids: dict[str, int], now):
+def _retract_dropped_import_facts(conn, own: list[tuple[ToolRecord, int]], now) -> set[int]:
     stated = {
-        ids[r.identity_key]: (r.covered_fields, {(f["field"], f["value"]) for f in r.facts})
-        for r in records
+        tool_id: (r.covered_fields, {(f["field"], f["value"]) for f in r.facts})
+        for r, tool_id in own
         if r.covered_fields
     }
     if not stated:
@@ -383,10 +512,9 @@ def _retract_dropped_import_facts(conn, records: list[ToolRecord], ids: dict[str
     return {tool_id for _, tool_id in dropped}
 
 
-def _source_url(record: ToolRecord) -> str | None:
-    """A link to the source record: the repository file at its commit when known."""
-    for source in record.provenance:
-        repo, path, commit = source.get("repo"), source.get("path"), source.get("commit")
-        if repo and path and commit and repo.count("/") == 1:
-            return f"https://github.com/{repo}/blob/{commit}/{path}"
+def _source_url(source: dict[str, Any]) -> str | None:
+    """A link to one source record: the repository file at its commit when known."""
+    repo, path, commit = source.get("repo"), source.get("path"), source.get("commit")
+    if repo and path and commit and repo.count("/") == 1:
+        return f"https://github.com/{repo}/blob/{commit}/{path}"
     return None

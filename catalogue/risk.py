@@ -1,9 +1,12 @@
 """DPIA starter: the seven key risk questions of the 2024 trusts' report, answered per tool.
 
 Each question is answered from the facts found on the vendor's own pages (origin `crawl`),
-with the quote, source URL and date; `not found` when the crawled pages say nothing (a
-question to put to the supplier, never a guessed answer); or `reviewed` when a person has
-recorded an answer, which then takes precedence.
+with the quote, source URL and date (`vendor-stated`); `not stated` when the crawled pages say
+nothing (a question to put to the supplier, never a guessed answer); `not crawled` when no page
+of the tool's site is stored yet, so nothing is known either way (the card gives the crawl
+command to run); or `reviewed` when a person has recorded an answer, which then takes
+precedence. "Not stated on 6 crawled pages" and "never looked" read very differently to a data
+protection officer, so they are never one status.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ from catalogue.escaping import markdown_code, markdown_link, markdown_text
 from catalogue.models import Review, utcnow
 from catalogue.settings import stale_after_days
 
-VENDOR_STATED, NOT_FOUND, REVIEWED = "vendor-stated", "not found", "reviewed"
+VENDOR_STATED, NOT_STATED, NOT_CRAWLED, REVIEWED = (
+    "vendor-stated",
+    "not stated",
+    "not crawled",
+    "reviewed",
+)
+UNANSWERED = (NOT_STATED, NOT_CRAWLED)  # statuses that leave a question for the supplier
 
 
 @dataclass(frozen=True)
@@ -99,15 +108,30 @@ class Answer:
     status: str
     facts: list[dict[str, Any]] = field(default_factory=list)
     review: dict[str, Any] | None = None
+    crawled_pages: int = 0  # the tool's stored pages that answered, when the card was made
+    crawl_command: str | None = None  # for `not crawled`: how to get the pages
+
+    @property
+    def summary(self) -> str:
+        """The status as a person should read it: "not stated on 3 crawled pages"."""
+        if self.status == NOT_STATED:
+            pages = "page" if self.crawled_pages == 1 else "pages"
+            return f"not stated on {self.crawled_pages} crawled {pages}"
+        if self.status == NOT_CRAWLED:
+            return "not crawled: no page of the site is stored yet, so nothing is known"
+        return self.status
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "question": self.question.number,
             "text": self.question.text,
             "status": self.status,
+            "summary": self.summary,
+            "crawled_pages": self.crawled_pages,
             "facts": self.facts,
             "review": self.review,
-            "ask_supplier": self.question.ask_supplier if self.status == NOT_FOUND else None,
+            "ask_supplier": self.question.ask_supplier if self.status in UNANSWERED else None,
+            "crawl_command": self.crawl_command,
         }
 
 
@@ -127,6 +151,8 @@ class RiskCard:
             },
             "classification": self.card.classifications,
             "labels": self.card.labels,
+            "crawled_pages": crawled_pages(self.card.pages),
+            "crawl_command": crawl_command(self.card.tool),
             "answers": [a.as_dict() for a in self.answers],
             "facts": self.card.facts,
             "stale_after_days": self.stale_days,
@@ -138,20 +164,43 @@ def risk_card(catalogue: Catalogue, ref: str | int, stale_days: int | None = Non
     days = stale_after_days(stale_days)
     card = tool_card(catalogue, ref, stale_days=days)
     reviews = current_reviews(catalogue, card.tool["id"])
-    return RiskCard(card, answer_questions(card.facts, reviews), days, datetime.now(UTC))
+    answers = answer_questions(
+        card.facts, reviews, crawled_pages(card.pages), crawl_command(card.tool)
+    )
+    return RiskCard(card, answers, days, datetime.now(UTC))
 
 
-def answer_questions(facts: list[dict[str, Any]], reviews: dict[int, dict]) -> list[Answer]:
-    """Answer each question from a tool's current facts (dicts with field, value, origin...)
-    and its current reviews by question number. Only facts from the vendor's pages count."""
+def crawled_pages(pages: list[dict[str, Any]]) -> int:
+    """Stored pages that answered (a page now gone, 404 or 410, says nothing any more)."""
+    return sum(1 for p in pages if (p.get("http_status") or 200) < 400)
+
+
+def crawl_command(tool: dict[str, Any]) -> str:
+    """The command that crawls this one tool (by slug, which is unique)."""
+    return f"edcat crawl --tool {tool['slug']}"
+
+
+def answer_questions(
+    facts: list[dict[str, Any]],
+    reviews: dict[int, dict],
+    pages: int,
+    command: str | None = None,
+) -> list[Answer]:
+    """Answer each question from a tool's current facts (dicts with field, value, origin...),
+    its current reviews by question number and how many of its pages are stored. Only facts
+    from the vendor's pages count; with no pages, an unanswered question is `not crawled`."""
     vendor_facts = [f for f in facts if f["origin"] == "crawl"]
+    unanswered = NOT_STATED if pages else NOT_CRAWLED
     answers = []
     for q in QUESTIONS:
         if q.number in reviews:
-            answers.append(Answer(q, REVIEWED, [], reviews[q.number]))
+            answers.append(Answer(q, REVIEWED, [], reviews[q.number], pages))
             continue
         found = [f for f in vendor_facts if f["field"] in q.fields]
-        answers.append(Answer(q, VENDOR_STATED if found else NOT_FOUND, found))
+        status = VENDOR_STATED if found else unanswered
+        answers.append(
+            Answer(q, status, found, None, pages, command if status == NOT_CRAWLED else None)
+        )
     return answers
 
 
@@ -227,7 +276,8 @@ def risk_markdown(risk: RiskCard) -> str:
         "",
         f"- Homepage: {_link(tool.get('homepage')) or 'unknown'}",
         f"- Description: {md(tool.get('description')) or 'none recorded'}",
-        f"- Site last crawled: {_date(tool.get('last_crawled'))}",
+        f"- Site last crawled: {_date(tool.get('last_crawled'))}; "
+        f"{crawled_pages(risk.card.pages)} pages stored",
         f"- Generated by edcat on {_date(risk.generated_at)}; facts not re-observed for "
         f"{risk.stale_days} days are marked **stale**.",
         "",
@@ -250,6 +300,8 @@ def risk_markdown(risk: RiskCard) -> str:
     lines += ["", "## The seven key questions", ""]
     for a in risk.answers:
         lines += [f"### {a.question.number}. {a.question.text}", "", f"Status: **{a.status}**", ""]
+        if a.status in UNANSWERED:
+            lines += [f"{a.summary[0].upper()}{a.summary[1:]}.", ""]
         if a.review:
             url = a.review.get("source_url")
             source = f" (source: {_link(url)})" if url else ""
@@ -267,10 +319,10 @@ def risk_markdown(risk: RiskCard) -> str:
                 f'"{md(f["evidence"])}" '
                 f"({_link(f['source_url'])}, seen {_date(f['observed_at'])}{stale})"
             )
-        if a.status == NOT_FOUND:
-            lines.append(
-                f"Nothing on the crawled pages. Ask the supplier: {a.question.ask_supplier}"
-            )
+        if a.crawl_command:
+            lines.append(f"Crawl the site first: `{a.crawl_command}`. Then, or meanwhile,")
+        if a.status in UNANSWERED:
+            lines.append(f"ask the supplier: {a.question.ask_supplier}")
         lines.append("")
     lines += [
         "## Facts found",
@@ -284,7 +336,7 @@ def risk_markdown(risk: RiskCard) -> str:
             f"{_link(f['source_url'])} | {_date(f['observed_at'])} | "
             f"{'yes' if f.get('stale') else ''} |"
         )
-    open_questions = [a for a in risk.answers if a.status == NOT_FOUND]
+    open_questions = [a for a in risk.answers if a.status in UNANSWERED]
     lines += ["", "## Open questions for the supplier", ""]
     lines += [f"{a.question.number}. {a.question.ask_supplier}" for a in open_questions] or [
         "None: every question has a vendor statement or a review; check them."

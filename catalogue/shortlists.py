@@ -107,7 +107,8 @@ def shortlist_markdown(catalogue: Catalogue, name: str) -> str:
         "",
         f"{len(cards)} tools; prepared with edcat on "
         f"{datetime.now(UTC).strftime('%Y-%m-%d')}. Status per key risk question: "
-        "vendor-stated, not found (ask the supplier) or reviewed.",
+        "vendor-stated, not stated on the crawled pages (ask the supplier), not crawled "
+        "(crawl the site first) or reviewed.",
         "",
         header,
         "|---|---|---|" + "---|" * len(QUESTIONS),

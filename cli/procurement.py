@@ -10,12 +10,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from catalogue.compare import compare_tools
 from catalogue.escaping import csv_cell, markdown_text
 from catalogue.files import write_text_atomically
-from catalogue.risk import NOT_FOUND, REVIEWED, review_answer, risk_card, risk_markdown
+from catalogue.risk import (
+    NOT_CRAWLED,
+    NOT_STATED,
+    REVIEWED,
+    UNANSWERED,
+    review_answer,
+    risk_card,
+    risk_markdown,
+)
 from catalogue.shortlists import (
     add_to_shortlist,
     create_shortlist,
@@ -44,8 +53,9 @@ def risk_command(
     stale_days: StaleDays = None,
 ) -> None:
     """The seven key risk questions for a DPIA, answered from the tool's own pages
-    (vendor-stated, with quote, URL and date), by a person (reviewed), or not found
-    (a question for the supplier).
+    (vendor-stated, with quote, URL and date), by a person (reviewed), not stated on the
+    crawled pages (a question for the supplier), or not crawled (no pages yet: the card gives
+    the crawl command).
 
     Example: [bold]edcat tools risk "Khanmigo" --format markdown > khanmigo-dpia.md[/bold]
     """
@@ -61,12 +71,12 @@ def risk_command(
 def _print_risk(risk) -> None:
     tool = risk.card.tool
     console.print(f"[bold]{format_cell(tool['name'])}[/bold]  {format_cell(tool.get('homepage'))}")
-    colours = {NOT_FOUND: "yellow", REVIEWED: "cyan"}
+    colours = {NOT_STATED: "yellow", NOT_CRAWLED: "magenta", REVIEWED: "cyan"}
     for answer in risk.answers:
         colour = colours.get(answer.status, "green")
         console.print(
             f"\n[bold]{answer.question.number}. {answer.question.text}[/bold]\n"
-            f"   [{colour}]{answer.status}[/{colour}]"
+            f"   [{colour}]{escape(answer.summary)}[/{colour}]"
         )
         if answer.review:
             console.print(
@@ -81,7 +91,9 @@ def _print_risk(risk) -> None:
                 f'"{format_cell(fact["evidence"])}" '
                 f"({format_cell(fact['source_url'])}, {format_cell(fact['observed_at'])}){stale}"
             )
-        if answer.status == NOT_FOUND:
+        if answer.crawl_command:
+            console.print(f"   crawl it: {answer.crawl_command}")
+        if answer.status in UNANSWERED:
             console.print(f"   ask the supplier: {answer.question.ask_supplier}")
 
 

@@ -6,7 +6,9 @@ replay goes through the same middlewares). `--replay FILE.warc.gz` (WarcReplayMi
 answers every request from such a file instead of the network, so a crawl can be re-run
 offline and gives the same pages and facts. A URL the archive lacks fails with reason
 `not-in-archive`; a missing robots.txt is answered with a 404 (allow all), as a live site
-without one would.
+without one would. A replayed response carries its record's WARC-Date in
+`request.meta["edcat_fetched_at"]`, so its page and facts are dated when they were recorded,
+not when they were replayed.
 
 The archived body is the one Scrapy received: chunked transfer coding is already undone, so
 the `Transfer-Encoding` header is dropped and `Content-Length` set to match.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import http
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -113,6 +116,7 @@ class ArchivedResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    recorded_at: datetime | None = None  # the record's WARC-Date
 
 
 class NotWarcError(ValueError):
@@ -185,10 +189,20 @@ class WarcIndex:
             status=status,
             headers=list(record.http_headers.headers),
             body=record.raw_stream.read(),
+            recorded_at=_warc_date(record.rec_headers.get_header("WARC-Date")),
         )
 
     def close(self) -> None:
         self._file.close()
+
+
+def _warc_date(value: str | None) -> datetime | None:
+    """WARC-Date (ISO 8601 in UTC, e.g. 2026-11-23T15:31:41Z) as an aware datetime."""
+    try:
+        parsed = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=parsed.tzinfo or UTC) if parsed else None
 
 
 class WarcArchiveMiddleware:
@@ -237,6 +251,7 @@ class WarcReplayMiddleware:
             if urlsplit(request.url).path == "/robots.txt":
                 return Response(request.url, status=404, request=request, flags=["replayed"])
             raise PageRefused("not-in-archive", request.url)
+        request.meta["edcat_fetched_at"] = archived.recorded_at
         headers = Headers(archived.headers)
         response_class = responsetypes.from_args(
             headers=headers, url=request.url, body=archived.body

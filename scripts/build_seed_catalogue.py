@@ -7,8 +7,12 @@ so anyone with the shared folder can rebuild it and check every record's provena
 
 Education tools only: the merged education list (itself deduplicated by homepage domain, then
 name), plus the UK school AI directory, Teacher-AI-Club and the 2026 teacher article list, merged
-into it by homepage domain (or by name when a record has no homepage). Facets that a source states
-outright (audience, phase, pricing) are carried as `facts`, each naming the list that states it.
+into it by homepage domain (or by name when a record has no homepage). Then records that are one
+tool by registrable domain plus normalised name (`catalogue.identity`: Canva at canva.com/ and
+canva.com/education/, Kahoot! at kahoot.com and kahoot.it) are merged, keeping every source and
+the homepage each source gave. Facets that a source states outright (audience, phase, pricing)
+are carried as `facts`, each naming the list that states it and linking to it when it can be
+linked (the UK directory's repository is unknown, so its facts carry no URL).
 """
 
 from __future__ import annotations
@@ -18,8 +22,12 @@ import ast
 import html
 import json
 import re
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from catalogue.identity import DuplicateIndex  # noqa: E402
 
 LICENCES = {
     "mnjkairi1-tech/my-new-repo": "no licence file",
@@ -270,6 +278,43 @@ def add_source_facets(tools: list[dict], shared: Path) -> None:
                     add_fact(tool, "phase", phase, record, level)
 
 
+def merge_duplicates(tools: list[dict]) -> list[dict]:
+    """Fold each record into an earlier one that is the same tool (`catalogue.identity`)."""
+    index: DuplicateIndex[dict] = DuplicateIndex()
+    kept = []
+    for tool in tools:
+        earlier = index.find(tool["name"], tool["url"])
+        if earlier is None:
+            index.add(tool["name"], tool["url"], tool)
+            kept.append(tool)
+        else:
+            merge_into(earlier, tool)
+            index.add(tool["name"], tool["url"], earlier)
+    return kept
+
+
+def merge_into(keep: dict, other: dict) -> None:
+    """Every source, description and fact of `other` joins `keep`. The homepage is a site root
+    when either record has one; a source whose homepage is not kept says which one it gave."""
+    url = keep["url"]
+    if not url or (other["url"] and not is_root(url) and is_root(other["url"])):
+        url = other["url"]
+    for record in (keep, other):
+        if record["url"] and record["url"] != url:
+            for source in record["sources"]:
+                source.setdefault("homepage", record["url"])
+    keep["url"] = url
+    for desc in other["descriptions"]:
+        add_description(keep, desc["text"], desc["source"])
+    keep["category"] = keep["category"] or other["category"]
+    keep["sources"] += [s for s in other["sources"] if s not in keep["sources"]]
+    keep["facts"] += [
+        f
+        for f in other["facts"]
+        if not any((f["field"], f["value"]) == (k["field"], k["value"]) for k in keep["facts"])
+    ]
+
+
 def finalise(tool: dict) -> dict:
     texts = [d["text"] for d in tool["descriptions"]]
     tool["description"] = max(texts, key=len) if texts else ""
@@ -282,8 +327,9 @@ def build(shared: Path) -> list[dict]:
     merge_uk_directory(index, shared)
     merge_teacher_ai_club(index, shared)
     merge_teacher_article(index, shared)
-    add_source_facets(index.tools, shared)
-    return [finalise(t) for t in index.tools]
+    tools = merge_duplicates(index.tools)
+    add_source_facets(tools, shared)
+    return [finalise(t) for t in tools]
 
 
 def main() -> None:

@@ -27,8 +27,12 @@ from catalogue.escaping import (
 )
 from catalogue.export import export_catalogue
 from catalogue.risk import review_answer, risk_card, risk_markdown
-from catalogue.shortlists import add_to_shortlist, create_shortlist, shortlist_csv
-from catalogue.shortlists import shortlist_markdown
+from catalogue.shortlists import (
+    add_to_shortlist,
+    create_shortlist,
+    shortlist_csv,
+    shortlist_markdown,
+)
 from cli.output import format_cell, make_table
 
 FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]

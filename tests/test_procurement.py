@@ -17,7 +17,8 @@ from catalogue.cards import find_tool, tool_card
 from catalogue.compare import compare_tools
 from catalogue.export import export_catalogue
 from catalogue.risk import (
-    NOT_FOUND,
+    NOT_CRAWLED,
+    NOT_STATED,
     REVIEWED,
     VENDOR_STATED,
     review_answer,
@@ -68,10 +69,10 @@ def test_vendor_statements_answer_their_questions_with_quotes(crawled):
     assert statuses(risk) == {
         1: VENDOR_STATED,
         2: VENDOR_STATED,
-        3: NOT_FOUND,
-        4: NOT_FOUND,
-        5: NOT_FOUND,
-        6: NOT_FOUND,
+        3: NOT_STATED,
+        4: NOT_STATED,
+        5: NOT_STATED,
+        6: NOT_STATED,
         7: VENDOR_STATED,
     }
     found = {f["field"]: f for a in risk.answers for f in a.facts}
@@ -82,12 +83,41 @@ def test_vendor_statements_answer_their_questions_with_quotes(crawled):
         assert found[field]["observed_at"].date() == datetime.now(UTC).date()
 
 
-def test_no_privacy_page_means_all_not_found_never_guessed(crawled):
+def test_an_uncrawled_tool_is_not_crawled_never_guessed(crawled):
     risk = risk_card(crawled, "kahoot")
-    assert set(statuses(risk).values()) == {NOT_FOUND}
+    assert set(statuses(risk).values()) == {NOT_CRAWLED}
     assert all(a.facts == [] for a in risk.answers)
     # Facts a source list gave (audience, pricing) are not vendor statements.
     assert any(f["origin"] == "import" for f in risk.card.facts)
+
+
+def test_not_crawled_and_not_stated_are_told_apart_in_every_format(crawled, edcat, tmp_path):
+    padlet = find_tool(crawled, "padlet").id
+    record_page(crawled, padlet, PageRecord("https://padlet.com/", kind="home", text="Boards."))
+    kahoot = risk_card(crawled, "kahoot").as_dict()
+    assert kahoot["crawled_pages"] == 0 and kahoot["crawl_command"] == "edcat crawl --tool kahoot"
+    assert {a["status"] for a in kahoot["answers"]} == {NOT_CRAWLED}
+    assert all(a["crawl_command"] == "edcat crawl --tool kahoot" for a in kahoot["answers"])
+    padlet_card = risk_card(crawled, "padlet")
+    q4 = padlet_card.answers[3]
+    assert (q4.status, q4.summary, q4.crawl_command) == (
+        NOT_STATED,
+        "not stated on 2 crawled pages",
+        None,
+    )
+    markdown = risk_markdown(risk_card(crawled, "kahoot"))
+    assert "Status: **not crawled**" in markdown and "`edcat crawl --tool kahoot`" in markdown
+    assert "not stated" not in markdown.lower()
+    assert "Not stated on 2 crawled pages." in risk_markdown(padlet_card)
+    db = ["--db", str(crawled.path)]
+    text = edcat(*db, "tools", "risk", "kahoot").stdout
+    assert text.count("crawl it: edcat crawl --tool kahoot") == 7 and "not stated" not in text
+    assert "not stated on 2 crawled pages" in edcat(*db, "tools", "risk", "padlet").stdout
+    out = tmp_path / "export.jsonl"
+    export_catalogue(crawled, out, "jsonl")
+    rows = {r["name"]: r for r in map(json.loads, out.open())}
+    assert rows["Kahoot!"]["dpia_q4"] == NOT_CRAWLED and rows["Padlet"]["dpia_q4"] == NOT_STATED
+    assert rows["Padlet"]["dpia_q1"] == VENDOR_STATED
 
 
 def test_review_overrides_and_is_exported(crawled, tmp_path):
@@ -167,8 +197,8 @@ def test_shortlist_pack(crawled):
     assert add_to_shortlist(crawled, "KS3 2027", ["padlet", "kahoot", "padlet"]) == 2
     rows = list(csv.DictReader(io.StringIO(shortlist_csv(crawled, "KS3 2027"))))
     assert [(r["name"], r["q1"], r["q4"]) for r in rows] == [
-        ("Kahoot!", NOT_FOUND, NOT_FOUND),
-        ("Padlet", VENDOR_STATED, NOT_FOUND),
+        ("Kahoot!", NOT_CRAWLED, NOT_CRAWLED),
+        ("Padlet", VENDOR_STATED, NOT_STATED),
     ]
     pack = shortlist_markdown(crawled, "KS3 2027")
     assert pack.startswith("# Shortlist: KS3 2027")

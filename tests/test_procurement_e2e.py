@@ -38,10 +38,10 @@ def test_privacy_page_answers_four_facts_vendor_stated_rest_not_found(crawled):
     assert status == {
         1: "vendor-stated",
         2: "vendor-stated",
-        3: "not found",
-        4: "not found",
-        5: "not found",
-        6: "not found",
+        3: "not stated",
+        4: "not stated",
+        5: "not stated",
+        6: "not stated",
         7: "vendor-stated",
     }
     facts = {f["field"]: f for a in card["answers"] for f in a["facts"]}
@@ -52,14 +52,17 @@ def test_privacy_page_answers_four_facts_vendor_stated_rest_not_found(crawled):
         assert facts[field]["source_url"] == tutor.url("/privacy")
         assert facts[field]["observed_at"]
     for answer in card["answers"]:
-        if answer["status"] == "not found":
+        if answer["status"] == "not stated":
             assert answer["facts"] == [] and answer["ask_supplier"]
+            assert answer["summary"] == f"not stated on {card['crawled_pages']} crawled pages"
 
 
-def test_no_privacy_page_gives_seven_not_found(crawled):
+def test_no_privacy_page_gives_seven_not_stated_never_not_crawled(crawled):
     edcat, _ = crawled
     card = risk(edcat, "Spellstar")
-    assert [a["status"] for a in card["answers"]] == ["not found"] * 7
+    assert card["crawled_pages"] >= 1
+    assert [a["status"] for a in card["answers"]] == ["not stated"] * 7
+    assert all(a["crawl_command"] is None for a in card["answers"])
     assert all(a["facts"] == [] for a in card["answers"])
 
 

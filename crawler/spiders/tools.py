@@ -111,7 +111,7 @@ class ToolSpider(scrapy.Spider):
             title=page.title,
             meta_description=page.meta_description,
             text=page.text,
-            fetched_at=utcnow(),
+            fetched_at=response.meta.get("edcat_fetched_at") or utcnow(),  # replay: WARC-Date
             depth=depth,
             facts=page.facts,
         )
