@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from catalogue import Catalogue
 from cli.app import app, state
-from cli.output import console, err_console
+from cli.output import console
+from cli.progress import progress_bar
+
+if TYPE_CHECKING:
+    from catalogue.db import Catalogue
 
 model_app = typer.Typer(
     help="Train, inspect, evaluate and promote the purpose/pedagogy models.", no_args_is_help=True
@@ -56,13 +58,8 @@ def classify_command(
     from classifier.predict import classify_catalogue
 
     catalogue = state(ctx).open()
-    columns = (TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        task = progress.add_task("classify", total=None)
-        summary = classify_catalogue(
-            catalogue, model, tool,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
+    with progress_bar("classifying", state(ctx).show_progress(), unit="tools") as update:
+        summary = classify_catalogue(catalogue, model, tool, progress=update)
     console.print(f"classified {summary.tools} tools with model {summary.model}")
     for dimension, counts in summary.counts.items():
         shown = ", ".join(f"{label} {n}" for label, n in counts.most_common())
@@ -103,11 +100,10 @@ def train_command(
     """
     from classifier.training import comparison_markdown, train_model
 
-    with err_console.status("training") as status:
+    with progress_bar("training", state(ctx).show_progress(), unit="steps") as update:
         result = train_model(
             labels or (), open_if_exists(ctx), compare=compare, out=out, promote=promote,
-            n_jobs=jobs, on_step=lambda message: status.update(message),
-            catalogue_labels=catalogue_labels,
+            n_jobs=jobs, progress=update, catalogue_labels=catalogue_labels,
         )
     if compare:
         _print_markdown_table(comparison_markdown(result.card), "cross-validated macro-F1")

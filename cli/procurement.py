@@ -10,22 +10,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from catalogue.compare import compare_tools
-from catalogue.files import write_text_atomically
-from catalogue.risk import NOT_FOUND, REVIEWED, review_answer, risk_card, risk_markdown
-from catalogue.shortlists import (
-    add_to_shortlist,
-    create_shortlist,
-    list_shortlists,
-    remove_from_shortlist,
-    shortlist_csv,
-    shortlist_markdown,
-    shortlist_view,
-)
 from cli.app import StaleDays, state
-from cli.output import ListFormat, console, format_cell, plain, print_rows
+from cli.output import (
+    ListFormat,
+    console,
+    fitting_layout,
+    format_cell,
+    make_table,
+    plain,
+    print_heading,
+    print_indented,
+    print_rows,
+)
 from cli.tools import LIST_COLUMNS, tools_app
 
 
@@ -48,6 +46,8 @@ def risk_command(
 
     Example: [bold]edcat tools risk "Khanmigo" --format markdown > khanmigo-dpia.md[/bold]
     """
+    from catalogue.risk import risk_card, risk_markdown
+
     risk = risk_card(state(ctx).open(), tool, stale_days=stale_days)
     if output_format is RiskFormat.json:
         typer.echo(json.dumps(risk.as_dict(), default=plain, indent=2))
@@ -58,27 +58,31 @@ def risk_command(
 
 
 def _print_risk(risk) -> None:
-    console.print(f"[bold]{risk.card.tool['name']}[/bold]  {risk.card.tool.get('homepage') or ''}")
+    from catalogue.risk import NOT_FOUND, REVIEWED
+
+    print_heading(f"{risk.card.tool['name']}  {risk.card.tool.get('homepage') or ''}")
     colours = {NOT_FOUND: "yellow", REVIEWED: "cyan"}
     for answer in risk.answers:
-        colour = colours.get(answer.status, "green")
-        console.print(
-            f"\n[bold]{answer.question.number}. {answer.question.text}[/bold]\n"
-            f"   [{colour}]{answer.status}[/{colour}]"
+        console.print()
+        print_indented(
+            f"{answer.question.number}. {answer.question.text}", indent=0, style="bold"
         )
+        print_indented(answer.status, style=colours.get(answer.status, "green"))
         if answer.review:
-            console.print(
-                f"   {answer.review['answer']} (reviewed by {answer.review['reviewer']}, "
+            print_indented(
+                f"{format_cell(answer.review['answer'])} (reviewed by "
+                f"{format_cell(answer.review['reviewer'])}, "
                 f"{format_cell(answer.review['created_at'])})"
             )
         for fact in answer.facts:
-            stale = " [red](stale)[/red]" if fact["stale"] else ""
-            console.print(
-                f'   {fact["field"]}={fact["value"]}: "{fact["evidence"]}" '
-                f"({fact['source_url']}, {format_cell(fact['observed_at'])}){stale}"
+            stale = " (stale)" if fact["stale"] else ""
+            print_indented(
+                f'{fact["field"]}={format_cell(fact["value"])}: '
+                f'"{format_cell(fact["evidence"])}" ({format_cell(fact["source_url"])}, '
+                f"{format_cell(fact['observed_at'])}){stale}"
             )
         if answer.status == NOT_FOUND:
-            console.print(f"   ask the supplier: {answer.question.ask_supplier}")
+            print_indented(f"ask the supplier: {answer.question.ask_supplier}")
 
 
 @tools_app.command("review")
@@ -96,6 +100,8 @@ def review_command(
     Example: [bold]edcat tools review khanmigo --question 4 --answer "Trust INSET on 3 Jan"
     --source https://intranet.example/inset[/bold]
     """
+    from catalogue.risk import review_answer
+
     review = review_answer(state(ctx).open(), tool, question, answer, source, reviewer)
     console.print(f"recorded question {review.question} for {tool} (by {review.reviewer})")
 
@@ -118,6 +124,8 @@ def compare_command(
 
     Example: [bold]edcat tools compare kahoot padlet "Khanmigo"[/bold]
     """
+    from catalogue.compare import compare_tools
+
     comparison = compare_tools(state(ctx).open(), tools, stale_days=stale_days)
     header = ["", *comparison.tools]
     if output_format is CompareFormat.csv:
@@ -130,10 +138,25 @@ def compare_command(
         for name, cells in comparison.rows:
             typer.echo("| " + " | ".join([name, *cells]) + " |")
     else:
-        table = Table(*header, header_style="bold", show_lines=True)
-        for name, cells in comparison.rows:
-            table.add_row(name, *cells)
-        console.print(table)
+        print_comparison(comparison.tools, comparison.rows)
+
+
+def print_comparison(tools: list[str], rows: list[tuple[str, list[str]]]) -> None:
+    """Side by side when every answer fits its column unbroken; else one block per row with
+    each tool's answer on its own indented line."""
+    keys = [f"tool{i}" for i in range(len(tools))]
+    headers = {"attribute": "", **dict(zip(keys, tools, strict=True))}
+    records = [
+        {"attribute": name, **dict(zip(keys, cells, strict=True))} for name, cells in rows
+    ]
+    columns = ["attribute", *keys]
+    if fitting_layout(records, columns, headers=headers):
+        console.print(make_table(records, columns, None, headers=headers, show_lines=True))
+        return
+    for name, cells in rows:
+        print_heading(name)
+        for tool, cell in zip(tools, cells, strict=True):
+            print_indented(Text.assemble((f"{tool}: ", "bold"), format_cell(cell)))
 
 
 shortlist_app = typer.Typer(
@@ -147,6 +170,8 @@ def shortlist_create(ctx: typer.Context, name: Annotated[str, typer.Argument()])
 
     Example: [bold]edcat shortlist create "KS2 writing 2027"[/bold]
     """
+    from catalogue.shortlists import create_shortlist
+
     create_shortlist(state(ctx).open(), name)
     console.print(f"created shortlist {name.strip()!r}")
 
@@ -161,6 +186,8 @@ def shortlist_add(
 
     Example: [bold]edcat shortlist add "KS2 writing 2027" padlet khanmigo[/bold]
     """
+    from catalogue.shortlists import add_to_shortlist
+
     added = add_to_shortlist(state(ctx).open(), name, tools)
     console.print(f"added {added} tool(s) to {name.strip()!r}")
 
@@ -175,6 +202,8 @@ def shortlist_remove(
 
     Example: [bold]edcat shortlist remove "KS2 writing 2027" khanmigo[/bold]
     """
+    from catalogue.shortlists import remove_from_shortlist
+
     removed = remove_from_shortlist(state(ctx).open(), name, tools)
     console.print(f"removed {removed} tool(s) from {name.strip()!r}")
 
@@ -189,6 +218,8 @@ def shortlist_show(
 
     Example: [bold]edcat shortlist show "KS2 writing 2027"[/bold]
     """
+    from catalogue.shortlists import list_shortlists, shortlist_view
+
     catalogue = state(ctx).open()
     if name is None:
         for shortlist in list_shortlists(catalogue):
@@ -215,6 +246,9 @@ def shortlist_export(
 
     Example: [bold]edcat shortlist export "KS2 writing 2027" --format markdown --out pack.md[/bold]
     """
+    from catalogue.files import write_text_atomically
+    from catalogue.shortlists import shortlist_csv, shortlist_markdown
+
     catalogue = state(ctx).open()
     render = shortlist_csv if output_format is PackFormat.csv else shortlist_markdown
     text = render(catalogue, name)
