@@ -63,9 +63,7 @@ def classify_command(
     console.print(f"classified {summary.tools} tools with model {summary.model}")
     for dimension, counts in summary.counts.items():
         shown = ", ".join(f"{label} {n}" for label, n in counts.most_common())
-        console.print(
-            f"  {dimension}: {shown or '-'} ({summary.uncertain[dimension]} uncertain)"
-        )
+        console.print(f"  {dimension}: {shown or '-'} ({summary.uncertain[dimension]} uncertain)")
 
 
 @model_app.command("train")
@@ -74,23 +72,33 @@ def train_command(
     labels: Annotated[
         list[Path] | None,
         typer.Option(
-            "--labels", help="Label file(s) (default: data/labels/starter.csv); repeatable."
+            "--labels",
+            metavar="FILE",
+            help="Label file(s) (default: data/labels/starter.csv); repeatable.",
         ),
     ] = None,
     compare: Annotated[
         bool,
-        typer.Option(help="Cross-validate every candidate pipeline, keep the best, print the "
-                     "table (else: the default candidates only)."),
+        typer.Option(
+            "--compare",
+            help="Cross-validate every candidate pipeline, keep the best, "
+            "print the table (else: the default candidates only).",
+        ),
     ] = False,
     out: Annotated[
         Path | None,
-        typer.Option(help="Directory to write the model's <version>/ into "
-                     "(default: $EDCAT_MODELS, else data/models)."),
+        typer.Option(
+            help="Directory to write the model's <version>/ into "
+            "(default: $EDCAT_MODELS, else data/models)."
+        ),
     ] = None,
-    promote: Annotated[bool, typer.Option(help="Make the new model the default.")] = False,
-    catalogue_labels: Annotated[
-        bool, typer.Option(help="Also train on the labels stored in the catalogue, if any.")
-    ] = True,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Make the new model the default.")
+    ] = False,
+    no_catalogue_labels: Annotated[
+        bool,
+        typer.Option("--no-catalogue-labels", help="Ignore the labels stored in the catalogue."),
+    ] = False,
     jobs: Annotated[int, typer.Option(help="Parallel cross-validation jobs (-1: all cores).")] = -1,
 ) -> None:
     """Train a model on labelled texts: cross-validate, choose, fit, and write a versioned
@@ -102,8 +110,14 @@ def train_command(
 
     with progress_bar("training", state(ctx).show_progress(), unit="steps") as update:
         result = train_model(
-            labels or (), open_if_exists(ctx), compare=compare, out=out, promote=promote,
-            n_jobs=jobs, progress=update, catalogue_labels=catalogue_labels,
+            labels or (),
+            open_if_exists(ctx),
+            compare=compare,
+            out=out,
+            promote=promote,
+            n_jobs=jobs,
+            progress=update,
+            catalogue_labels=not no_catalogue_labels,
         )
     if compare:
         _print_markdown_table(comparison_markdown(result.card), "cross-validated macro-F1")
@@ -113,8 +127,9 @@ def train_command(
             f"{dimension}: {info['candidate']}, macro-F1 {f1['mean']:.3f} ± {f1['std']:.3f}, "
             f"threshold {info['threshold']['threshold']:.2f}"
         )
-    console.print(f"wrote model {result.version} to {result.path}"
-                  + (" (default)" if promote else ""))
+    console.print(
+        f"wrote model {result.version} to {result.path}" + (" (default)" if promote else "")
+    )
 
 
 def _print_markdown_table(lines: list[str], title: str) -> None:
@@ -141,8 +156,14 @@ def list_command(ctx: typer.Context) -> None:
     for column in ("version", "default", "where", "created", "scores", "path"):
         table.add_column(column, overflow="fold")
     for m in models:
-        table.add_row(m.version, "yes" if m.default else "", m.origin, m.created or "-",
-                      m.summary or "-", str(m.path or "-"))
+        table.add_row(
+            m.version,
+            "yes" if m.default else "",
+            m.origin,
+            m.created or "-",
+            m.summary or "-",
+            str(m.path or "-"),
+        )
     console.print(table)
 
 
@@ -226,15 +247,21 @@ def evaluate_command(
         for column in ("label", "precision", "recall", "F1", "support"):
             table.add_column(column, justify="left" if column == "label" else "right")
         for label, s in scores["per_class"].items():
-            table.add_row(label, f"{s['precision']:.3f}", f"{s['recall']:.3f}",
-                          f"{s['f1']:.3f}", str(s["support"]))
+            table.add_row(
+                label,
+                f"{s['precision']:.3f}",
+                f"{s['recall']:.3f}",
+                f"{s['f1']:.3f}",
+                str(s["support"]),
+            )
         console.print(table)
         confusion = Table(title="confusion (rows: true, columns: predicted)", header_style="bold")
         confusion.add_column("")
         for label in scores["confusion"]["labels"]:
             confusion.add_column(label, justify="right")
-        for label, row in zip(scores["confusion"]["labels"], scores["confusion"]["matrix"],
-                              strict=True):
+        for label, row in zip(
+            scores["confusion"]["labels"], scores["confusion"]["matrix"], strict=True
+        ):
             confusion.add_row(label, *map(str, row))
         console.print(confusion)
 

@@ -118,10 +118,10 @@ def _longest_line(text: str) -> int:
 def layout(
     cells: dict[str, list[str]], width: int, headers: dict[str, str] | None = None
 ) -> Layout | None:
-    """Column widths that fit `width` with no word narrower than its column, or None.
+    """Column widths that fit `width` with no word wider than its column, or None.
 
-    Each column is at least as wide as its longest word (header included); the space left is
-    shared among the columns whose text would wrap, in proportion to what they would use."""
+    Each column is at least as wide as its longest word (header included); the space left
+    goes to the columns whose text would wrap."""
     columns = list(cells)
     least = [max(_longest_word(c) for c in [header(n, headers), *cells[n]]) for n in columns]
     most = [max(_longest_line(c) for c in [header(n, headers), *cells[n]]) for n in columns]
@@ -130,10 +130,13 @@ def layout(
     spare = width - fitted.total
     if spare < 0:
         return None
-    wants = [m - lo for m, lo in zip(most, least, strict=True)]
-    if sum(wants) <= spare:
-        return Layout(columns, most)
-    widths = [lo + (spare * want) // sum(wants) for lo, want in zip(least, wants, strict=True)]
+    widths = list(least)
+    # Widen the columns that need least first, so as many cells as possible fit on one line;
+    # the last one wanting more gets whatever is left.
+    for i in sorted(range(len(columns)), key=lambda i: most[i] - least[i]):
+        grant = min(most[i] - least[i], spare)
+        widths[i] += grant
+        spare -= grant
     return Layout(columns, widths)
 
 

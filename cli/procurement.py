@@ -64,9 +64,7 @@ def _print_risk(risk) -> None:
     colours = {NOT_FOUND: "yellow", REVIEWED: "cyan"}
     for answer in risk.answers:
         console.print()
-        print_indented(
-            f"{answer.question.number}. {answer.question.text}", indent=0, style="bold"
-        )
+        print_indented(f"{answer.question.number}. {answer.question.text}", indent=0, style="bold")
         print_indented(answer.status, style=colours.get(answer.status, "green"))
         if answer.review:
             print_indented(
@@ -77,7 +75,7 @@ def _print_risk(risk) -> None:
         for fact in answer.facts:
             stale = " (stale)" if fact["stale"] else ""
             print_indented(
-                f'{fact["field"]}={format_cell(fact["value"])}: '
+                f"{fact['field']}={format_cell(fact['value'])}: "
                 f'"{format_cell(fact["evidence"])}" ({format_cell(fact["source_url"])}, '
                 f"{format_cell(fact['observed_at'])}){stale}"
             )
@@ -146,9 +144,7 @@ def print_comparison(tools: list[str], rows: list[tuple[str, list[str]]]) -> Non
     each tool's answer on its own indented line."""
     keys = [f"tool{i}" for i in range(len(tools))]
     headers = {"attribute": "", **dict(zip(keys, tools, strict=True))}
-    records = [
-        {"attribute": name, **dict(zip(keys, cells, strict=True))} for name, cells in rows
-    ]
+    records = [{"attribute": name, **dict(zip(keys, cells, strict=True))} for name, cells in rows]
     columns = ["attribute", *keys]
     if fitting_layout(records, columns, headers=headers):
         console.print(make_table(records, columns, None, headers=headers, show_lines=True))

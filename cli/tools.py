@@ -40,7 +40,8 @@ HELP = {
     "audience": f"{', '.join(AUDIENCES)}{ALL}.",
     "phase": f"{', '.join(PHASES)}{ALL}.",
     "pricing": f"{', '.join(PRICING_MODELS)}{ANY}.",
-    "sort": f"{', '.join(SORTS)} (default: relevance with --search, else name).",
+    "sort": f"{', '.join(SORTS)}; -FIELD descends (default: relevance with --search, else "
+    "name; updated, first-seen, crawled and confidences newest/highest first).",
 }
 LIST_COLUMNS = (
     "id",
@@ -127,6 +128,9 @@ def list_command(
         str | None,
         typer.Option(help=HELP["sort"]),
     ] = None,
+    desc: Annotated[
+        bool, typer.Option("--desc", help="Sort descending (as does --sort -FIELD).")
+    ] = False,
     limit: Annotated[int, typer.Option(help="At most this many tools.")] = 50,
     output_format: Annotated[
         ListFormat, typer.Option("--format", help="Output format.")
@@ -149,6 +153,7 @@ def list_command(
         search=search,
         changed_since=changed_since,
         sort=sort,
+        descending=True if desc else None,
         limit=limit,
     )
     db = state(ctx).db
@@ -233,9 +238,7 @@ def print_tags(card: ToolCard) -> None:
     for item in card.labels:
         note = f" - {item['note']}" if item.get("note") else ""
         print_heading(f"{item['dimension']}: {item['label']}")
-        print_indented(
-            f"label by {item['annotator']}, {format_cell(item['created_at'])}{note}"
-        )
+        print_indented(f"label by {item['annotator']}, {format_cell(item['created_at'])}{note}")
     for item in card.classifications:
         flag = ", uncertain" if item["uncertain"] else ""
         terms = ", ".join(str(e.get("term")) for e in item["evidence"][:6])
