@@ -11,6 +11,7 @@ from catalogue.db import Catalogue
 from catalogue.errors import ToolNotFound
 from catalogue.freshness import is_stale
 from catalogue.models import Classification, Fact, Label, Page, Tool
+from catalogue.query import close_tool_names
 from catalogue.settings import stale_after_days
 
 
@@ -41,14 +42,8 @@ def find_tool(catalogue: Catalogue, ref: str | int) -> Tool:
             raise ToolNotFound(
                 f"{text!r} names {len(matches)} tools: {options}; use the slug or id"
             )
-        close = (
-            session.exec(
-                select(Tool.slug).where(Tool.name.ilike(f"%{text}%")).order_by(Tool.name).limit(5)
-            )
-            .scalars()
-            .all()
-        )
-    hint = f"; did you mean: {', '.join(close)}" if close else ""
+    close = close_tool_names(catalogue, text)
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
     raise ToolNotFound(f"no tool {text!r} in the catalogue{hint}")
 
 

@@ -30,6 +30,7 @@ from catalogue.errors import (
     NotACatalogue,
     SchemaVersionError,
 )
+from catalogue.query import FTS_TABLE
 from catalogue.settings import LIMITS
 
 SCHEMA_VERSION = 3
@@ -76,7 +77,6 @@ MIGRATIONS: dict[int, Migration] = {
 # Sorting by name walks this index and stops at --limit instead of sorting every match.
 EXTRA_DDL = ("CREATE INDEX IF NOT EXISTS ix_tools_name_nocase ON tools (name COLLATE NOCASE, id)",)
 
-FTS_TABLE = "tools_fts"
 FTS_DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} "
     "USING fts5(name, description, page_text, tokenize='porter unicode61')"
@@ -375,16 +375,6 @@ def refresh_search_index(conn: Connection, tool_ids: Iterable[int] | None = None
             f"{select_rows} WHERE t.id IN ({marks})",
             tuple(chunk),
         )
-
-
-def fts_query(text_query: str) -> str:
-    """Turn free text into a safe FTS5 query: every word must match (prefix for the last)."""
-    words = [w for w in "".join(c if c.isalnum() else " " for c in text_query).split() if w]
-    if not words:
-        return ""
-    quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
-    return " AND ".join(quoted)
 
 
 def execute_sql(catalogue: Catalogue, sql: str, params: dict | None = None) -> list[tuple]:

@@ -278,13 +278,28 @@ def train(
     repeats: int = CV_REPEATS,
     on_step: Callable[[str], None] | None = None,
     today: datetime | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> TrainResult:
-    """Cross-validate, choose, fit and save a model for every dimension; return where it is."""
+    """Cross-validate, choose, fit and save a model for every dimension; return where it is.
+
+    `on_step(message)` is told each step as it starts; `progress(done, total, message)` also
+    how many of the steps are done."""
     from classifier.model_store import models_dir, save_model
     from classifier.pipelines import CANDIDATES, make_pipeline
 
-    say = on_step or (lambda _message: None)
     names = list(candidates or (CANDIDATES if compare else []))
+    # per dimension: one cross-validation per candidate, then the fit; then agreement, save
+    total = len(DIMENSIONS) * (max(len(names), 1) + 1) + 2
+    done = 0
+
+    def say(message: str) -> None:
+        nonlocal done
+        if on_step:
+            on_step(message)
+        if progress:
+            progress(done, total, message)
+        done += 1
+
     for name in names:
         make_pipeline(name)  # unknown names fail before any work
     dimensions: dict[str, Any] = {}
@@ -339,6 +354,8 @@ def train(
     target = (Path(out) if out else models_dir()) / version
     say(f"saving {target}")
     save_model(target, pipelines, card, card_markdown(card))
+    if progress:
+        progress(total, total, "saved")
     return TrainResult(version, target, card, comparison)
 
 
@@ -351,6 +368,7 @@ def train_model(
     n_jobs: int | None = None,
     on_step: Callable[[str], None] | None = None,
     catalogue_labels: bool = True,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> TrainResult:
     """What `edcat model train` does: load labels, train, save, register and maybe promote.
 
@@ -361,7 +379,9 @@ def train_model(
     from classifier.model_store import register, write_default_file
 
     data = load_labelled_set(label_files, catalogue if catalogue_labels else None)
-    result = train(data, out=out, compare=compare, n_jobs=n_jobs, on_step=on_step)
+    result = train(
+        data, out=out, compare=compare, n_jobs=n_jobs, on_step=on_step, progress=progress
+    )
     if catalogue is not None:
         register(catalogue, (result.version, result.path), make_default=promote)
     elif promote:

@@ -6,15 +6,30 @@ sklearn, pandas, pyarrow) are imported inside the commands that need them, never
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
-from catalogue import Catalogue, EdcatError, open_catalogue
+from catalogue.errors import EdcatError
 from catalogue.settings import DB_ENV, default_db_path
+
+if TYPE_CHECKING:
+    from catalogue.db import Catalogue
+
+
+_option_type = TyperOption.display_type_rich
+
+
+def _flag_shows_no_type(self: TyperOption, ctx) -> str | None:
+    """A flag takes no value, so its help shows no `<bool>` type (Typer 0.29 shows one)."""
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_shows_no_type
 
 
 class EdcatGroup(TyperGroup):
@@ -41,9 +56,32 @@ app = typer.Typer(
 @dataclass
 class State:
     db: Path
+    quiet: bool = False
 
     def open(self, *, create: bool = False) -> Catalogue:
+        """The catalogue through SQLAlchemy (imported here, not at start-up)."""
+        from catalogue.db import open_catalogue
+
         return open_catalogue(self.db, create=create)
+
+    def show_progress(self) -> bool:
+        """Progress bars go to stderr, only when it is a terminal and --quiet was not given."""
+        return not self.quiet and sys.stderr.isatty()
+
+
+def edcat_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("edcat")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"edcat {edcat_version()}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -58,12 +96,21 @@ def main_options(
             show_default=False,
         ),
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars (also off when not a terminal).")
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """edcat: catalogue and categorise educational technology.
 
     Example: [bold]edcat --db my.db tools list --purpose teaching-learning --limit 10[/bold]
     """
-    ctx.obj = State(db=db or default_db_path())
+    ctx.obj = State(db=db or default_db_path(), quiet=quiet)
 
 
 def state(ctx: typer.Context) -> State:

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from catalogue import upgrade_catalogue
-from catalogue.db import SCHEMA_VERSION, execute_sql
-from catalogue.export import export_catalogue
-from catalogue.stats import catalogue_stats
-from cli.app import StaleDays, app, state
-from cli.output import console
+from cli.app import StaleDays, app, edcat_version, state
+from cli.output import console, fitting_layout, make_table
 
 
 class ExportFormat(StrEnum):
@@ -37,6 +32,8 @@ def export_command(
 
     Example: [bold]edcat export --format parquet --out catalogue.parquet[/bold]
     """
+    from catalogue.export import export_catalogue
+
     rows, dictionary = export_catalogue(
         state(ctx).open(), out, output_format.value, stale_days=stale_days
     )
@@ -60,6 +57,8 @@ def stats_command(
 
     Example: [bold]edcat stats[/bold]
     """
+    from catalogue.stats import catalogue_stats
+
     stats = catalogue_stats(state(ctx).open())
     if output_format is StatsFormat.json:
         typer.echo(json.dumps(stats.as_dict(), indent=2))
@@ -78,16 +77,25 @@ def stats_command(
 
 
 def _crosstab(cells: dict[str, dict[str, int]]) -> Table:
+    """purpose x pedagogy as a grid when the pedagogy headers fit the terminal whole, else as
+    one row per (purpose, pedagogy) pair."""
     pedagogies = sorted({p for row in cells.values() for p in row})
-    table = Table(title="purpose x pedagogy", header_style="bold")
-    table.add_column("purpose")
-    for pedagogy in pedagogies:
-        table.add_column(pedagogy, justify="right")
-    table.add_column("total", justify="right")
-    for purpose in sorted(cells):
-        row = cells[purpose]
-        table.add_row(purpose, *[str(row.get(p, 0)) for p in pedagogies], str(sum(row.values())))
-    return table
+    title = "purpose x pedagogy"
+    grid = [
+        {"purpose": purpose, **cells[purpose], "total": sum(cells[purpose].values())}
+        for purpose in sorted(cells)
+    ]
+    columns = ["purpose", *pedagogies, "total"]
+    grid = [{c: row.get(c, 0) for c in columns} for row in grid]
+    headers = {p: p for p in pedagogies}  # slugs as they are, not with _ turned to spaces
+    if fitting_layout(grid, columns, headers=headers):
+        return make_table(grid, columns, title, headers=headers, right=columns[1:])
+    pairs = [
+        {"purpose": purpose, "pedagogy": pedagogy, "tools": count}
+        for purpose in sorted(cells)
+        for pedagogy, count in sorted(cells[purpose].items())
+    ]
+    return make_table(pairs, ["purpose", "pedagogy", "tools"], title, right=["tools"])
 
 
 def _counts(title: str, counts: dict[str, int]) -> Table:
@@ -105,8 +113,10 @@ def info_command(ctx: typer.Context) -> None:
 
     Example: [bold]edcat info[/bold]
     """
+    from catalogue.db import SCHEMA_VERSION, execute_sql
+
     db = state(ctx).db
-    console.print(f"edcat {version('edcat')}, schema version {SCHEMA_VERSION}")
+    console.print(f"edcat {edcat_version()}, schema version {SCHEMA_VERSION}")
     console.print(f"catalogue: {db}" + ("" if db.exists() else " (does not exist yet)"))
     if not db.exists():
         return
@@ -131,6 +141,8 @@ def upgrade_command(ctx: typer.Context) -> None:
 
     Example: [bold]edcat --db old.db upgrade[/bold]
     """
+    from catalogue.db import upgrade_catalogue
+
     old, new, backup = upgrade_catalogue(state(ctx).db)
     if old == new:
         console.print(f"{state(ctx).db} is already at schema version {new}")

@@ -7,14 +7,17 @@ import json
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from catalogue.changes import ChangeReport, changes_since
 from catalogue.errors import EdcatError
 from cli.app import app, state
 from cli.output import console, err_console, plain
+from cli.progress import Update, progress_bar
+
+if TYPE_CHECKING:
+    from catalogue.changes import ChangeReport
 
 
 class SummaryFormat(StrEnum):
@@ -123,8 +126,8 @@ def crawl_command(
         settings=parse_settings(set_ or []),
         host_map=parse_host_map(map_host or []),
     )
-    with CrawlProgress() as progress:
-        summary = crawl(state(ctx).db, options, progress.update, progress.log_handler())
+    with progress_bar("crawling", state(ctx).show_progress(), unit="sites") as update:
+        summary = crawl(state(ctx).db, options, CrawlProgress(update), crawl_log_handler())
     if output_format is SummaryFormat.json:
         typer.echo(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -135,46 +138,32 @@ def crawl_command(
 
 
 class CrawlProgress:
-    """A rich progress bar on stderr, fed by crawl events; Scrapy's log goes through it."""
+    """Turns crawl events into progress: sites started of sites to visit, pages stored."""
 
-    def __init__(self):
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[pages]} pages, {task.fields[failed]} failed"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        )
-        self.task = self.progress.add_task("crawling", total=None, pages=0, failed=0)
+    def __init__(self, update: Update):
+        self.update = update
+        self.sites: int | None = None
+        self.started: set[int] = set()
         self.pages = self.failed = 0
 
-    def __enter__(self) -> CrawlProgress:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.progress.stop()
-
-    def log_handler(self):
-        from rich.logging import RichHandler
-
-        return RichHandler(console=err_console, show_path=False, markup=False)
-
-    def update(self, event) -> None:
-        if event.kind == "page":
+    def __call__(self, event) -> None:
+        if event.kind == "start":
+            self.sites = int(event.detail)
+        elif event.kind == "page":
             self.pages += 1
         else:
             self.failed += 1
-        self.progress.update(
-            self.task,
-            advance=1,
-            description=f"crawling {event.url[:60]}",
-            pages=self.pages,
-            failed=self.failed,
-        )
+        if event.tool_id is not None:
+            self.started.add(event.tool_id)
+        text = f"crawling: {self.pages} pages stored, {self.failed} failed"
+        self.update(len(self.started), self.sites, text)
+
+
+def crawl_log_handler():
+    """Scrapy's log on stderr through rich, so it does not garble a progress bar."""
+    from rich.logging import RichHandler
+
+    return RichHandler(console=err_console, show_path=False, markup=False)
 
 
 def print_summary(summary) -> None:
@@ -212,6 +201,8 @@ def changes_command(
 
     Example: [bold]edcat changes --since 2026-11-01 --format json[/bold]
     """
+    from catalogue.changes import changes_since
+
     report = changes_since(state(ctx).open(), since)
     if output_format is ChangesFormat.json:
         typer.echo(json.dumps(report.as_dict(), default=plain, indent=2))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cli import (
     catalogue_commands,  # noqa: F401  (registers export, stats, info, upgrade)
     crawl,  # noqa: F401  (registers crawl, changes)
+    manage,  # noqa: F401  (registers tools add/delete/delete-review, shortlist delete, label unset)
     procurement,  # noqa: F401  (registers tools risk, review, compare)
 )
 from cli.app import app

@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from catalogue import Catalogue
 from cli.app import app, state
-from cli.output import console, err_console
+from cli.output import console
+from cli.progress import progress_bar
+
+if TYPE_CHECKING:
+    from catalogue.db import Catalogue
 
 model_app = typer.Typer(
     help="Train, inspect, evaluate and promote the purpose/pedagogy models.", no_args_is_help=True
@@ -56,19 +58,12 @@ def classify_command(
     from classifier.predict import classify_catalogue
 
     catalogue = state(ctx).open()
-    columns = (TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        task = progress.add_task("classify", total=None)
-        summary = classify_catalogue(
-            catalogue, model, tool,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
+    with progress_bar("classifying", state(ctx).show_progress(), unit="tools") as update:
+        summary = classify_catalogue(catalogue, model, tool, progress=update)
     console.print(f"classified {summary.tools} tools with model {summary.model}")
     for dimension, counts in summary.counts.items():
         shown = ", ".join(f"{label} {n}" for label, n in counts.most_common())
-        console.print(
-            f"  {dimension}: {shown or '-'} ({summary.uncertain[dimension]} uncertain)"
-        )
+        console.print(f"  {dimension}: {shown or '-'} ({summary.uncertain[dimension]} uncertain)")
 
 
 @model_app.command("train")
@@ -77,23 +72,33 @@ def train_command(
     labels: Annotated[
         list[Path] | None,
         typer.Option(
-            "--labels", help="Label file(s) (default: data/labels/starter.csv); repeatable."
+            "--labels",
+            metavar="FILE",
+            help="Label file(s) (default: data/labels/starter.csv); repeatable.",
         ),
     ] = None,
     compare: Annotated[
         bool,
-        typer.Option(help="Cross-validate every candidate pipeline, keep the best, print the "
-                     "table (else: the default candidates only)."),
+        typer.Option(
+            "--compare",
+            help="Cross-validate every candidate pipeline, keep the best, "
+            "print the table (else: the default candidates only).",
+        ),
     ] = False,
     out: Annotated[
         Path | None,
-        typer.Option(help="Directory to write the model's <version>/ into "
-                     "(default: $EDCAT_MODELS, else data/models)."),
+        typer.Option(
+            help="Directory to write the model's <version>/ into "
+            "(default: $EDCAT_MODELS, else data/models)."
+        ),
     ] = None,
-    promote: Annotated[bool, typer.Option(help="Make the new model the default.")] = False,
-    catalogue_labels: Annotated[
-        bool, typer.Option(help="Also train on the labels stored in the catalogue, if any.")
-    ] = True,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Make the new model the default.")
+    ] = False,
+    no_catalogue_labels: Annotated[
+        bool,
+        typer.Option("--no-catalogue-labels", help="Ignore the labels stored in the catalogue."),
+    ] = False,
     jobs: Annotated[int, typer.Option(help="Parallel cross-validation jobs (-1: all cores).")] = -1,
 ) -> None:
     """Train a model on labelled texts: cross-validate, choose, fit, and write a versioned
@@ -103,11 +108,16 @@ def train_command(
     """
     from classifier.training import comparison_markdown, train_model
 
-    with err_console.status("training") as status:
+    with progress_bar("training", state(ctx).show_progress(), unit="steps") as update:
         result = train_model(
-            labels or (), open_if_exists(ctx), compare=compare, out=out, promote=promote,
-            n_jobs=jobs, on_step=lambda message: status.update(message),
-            catalogue_labels=catalogue_labels,
+            labels or (),
+            open_if_exists(ctx),
+            compare=compare,
+            out=out,
+            promote=promote,
+            n_jobs=jobs,
+            progress=update,
+            catalogue_labels=not no_catalogue_labels,
         )
     if compare:
         _print_markdown_table(comparison_markdown(result.card), "cross-validated macro-F1")
@@ -117,8 +127,9 @@ def train_command(
             f"{dimension}: {info['candidate']}, macro-F1 {f1['mean']:.3f} ± {f1['std']:.3f}, "
             f"threshold {info['threshold']['threshold']:.2f}"
         )
-    console.print(f"wrote model {result.version} to {result.path}"
-                  + (" (default)" if promote else ""))
+    console.print(
+        f"wrote model {result.version} to {result.path}" + (" (default)" if promote else "")
+    )
 
 
 def _print_markdown_table(lines: list[str], title: str) -> None:
@@ -145,8 +156,14 @@ def list_command(ctx: typer.Context) -> None:
     for column in ("version", "default", "where", "created", "scores", "path"):
         table.add_column(column, overflow="fold")
     for m in models:
-        table.add_row(m.version, "yes" if m.default else "", m.origin, m.created or "-",
-                      m.summary or "-", str(m.path or "-"))
+        table.add_row(
+            m.version,
+            "yes" if m.default else "",
+            m.origin,
+            m.created or "-",
+            m.summary or "-",
+            str(m.path or "-"),
+        )
     console.print(table)
 
 
@@ -230,15 +247,21 @@ def evaluate_command(
         for column in ("label", "precision", "recall", "F1", "support"):
             table.add_column(column, justify="left" if column == "label" else "right")
         for label, s in scores["per_class"].items():
-            table.add_row(label, f"{s['precision']:.3f}", f"{s['recall']:.3f}",
-                          f"{s['f1']:.3f}", str(s["support"]))
+            table.add_row(
+                label,
+                f"{s['precision']:.3f}",
+                f"{s['recall']:.3f}",
+                f"{s['f1']:.3f}",
+                str(s["support"]),
+            )
         console.print(table)
         confusion = Table(title="confusion (rows: true, columns: predicted)", header_style="bold")
         confusion.add_column("")
         for label in scores["confusion"]["labels"]:
             confusion.add_column(label, justify="right")
-        for label, row in zip(scores["confusion"]["labels"], scores["confusion"]["matrix"],
-                              strict=True):
+        for label, row in zip(
+            scores["confusion"]["labels"], scores["confusion"]["matrix"], strict=True
+        ):
             confusion.add_row(label, *map(str, row))
         console.print(confusion)
 

@@ -10,32 +10,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
-from catalogue.compare import compare_tools
 from catalogue.escaping import csv_cell, markdown_text
-from catalogue.files import write_text_atomically
-from catalogue.risk import (
-    NOT_CRAWLED,
-    NOT_STATED,
-    REVIEWED,
-    UNANSWERED,
-    review_answer,
-    risk_card,
-    risk_markdown,
-)
-from catalogue.shortlists import (
-    add_to_shortlist,
-    create_shortlist,
-    list_shortlists,
-    remove_from_shortlist,
-    shortlist_csv,
-    shortlist_markdown,
-    shortlist_view,
-)
 from cli.app import StaleDays, state
-from cli.output import ListFormat, console, format_cell, plain, print_rows
+from cli.output import (
+    ListFormat,
+    console,
+    fitting_layout,
+    format_cell,
+    make_table,
+    plain,
+    print_heading,
+    print_indented,
+    print_rows,
+)
 from cli.tools import LIST_COLUMNS, tools_app
 
 
@@ -59,6 +48,8 @@ def risk_command(
 
     Example: [bold]edcat tools risk "Khanmigo" --format markdown > khanmigo-dpia.md[/bold]
     """
+    from catalogue.risk import risk_card, risk_markdown
+
     risk = risk_card(state(ctx).open(), tool, stale_days=stale_days)
     if output_format is RiskFormat.json:
         typer.echo(json.dumps(risk.as_dict(), default=plain, indent=2))
@@ -69,32 +60,32 @@ def risk_command(
 
 
 def _print_risk(risk) -> None:
+    from catalogue.risk import NOT_CRAWLED, NOT_STATED, REVIEWED, UNANSWERED
+
     tool = risk.card.tool
-    console.print(f"[bold]{format_cell(tool['name'])}[/bold]  {format_cell(tool.get('homepage'))}")
+    print_heading(f"{format_cell(tool['name'])}  {format_cell(tool.get('homepage') or '')}")
     colours = {NOT_STATED: "yellow", NOT_CRAWLED: "magenta", REVIEWED: "cyan"}
     for answer in risk.answers:
-        colour = colours.get(answer.status, "green")
-        console.print(
-            f"\n[bold]{answer.question.number}. {answer.question.text}[/bold]\n"
-            f"   [{colour}]{escape(answer.summary)}[/{colour}]"
-        )
+        console.print()
+        print_indented(f"{answer.question.number}. {answer.question.text}", indent=0, style="bold")
+        print_indented(answer.summary, style=colours.get(answer.status, "green"))
         if answer.review:
-            console.print(
-                f"   {format_cell(answer.review['answer'])} "
-                f"(reviewed by {format_cell(answer.review['reviewer'])}, "
+            print_indented(
+                f"{format_cell(answer.review['answer'])} (reviewed by "
+                f"{format_cell(answer.review['reviewer'])}, "
                 f"{format_cell(answer.review['created_at'])})"
             )
         for fact in answer.facts:
-            stale = " [red](stale)[/red]" if fact["stale"] else ""
-            console.print(
-                f'   {format_cell(fact["field"])}={format_cell(fact["value"])}: '
-                f'"{format_cell(fact["evidence"])}" '
-                f"({format_cell(fact['source_url'])}, {format_cell(fact['observed_at'])}){stale}"
+            stale = " (stale)" if fact["stale"] else ""
+            print_indented(
+                f"{format_cell(fact['field'])}={format_cell(fact['value'])}: "
+                f'"{format_cell(fact["evidence"])}" ({format_cell(fact["source_url"])}, '
+                f"{format_cell(fact['observed_at'])}){stale}"
             )
         if answer.crawl_command:
-            console.print(f"   crawl it: {answer.crawl_command}")
+            print_indented(f"crawl it: {answer.crawl_command}")
         if answer.status in UNANSWERED:
-            console.print(f"   ask the supplier: {answer.question.ask_supplier}")
+            print_indented(f"ask the supplier: {answer.question.ask_supplier}")
 
 
 @tools_app.command("review")
@@ -112,6 +103,8 @@ def review_command(
     Example: [bold]edcat tools review khanmigo --question 4 --answer "Trust INSET on 3 Jan"
     --source https://intranet.example/inset[/bold]
     """
+    from catalogue.risk import review_answer
+
     review = review_answer(state(ctx).open(), tool, question, answer, source, reviewer)
     console.print(f"recorded question {review.question} for {tool} (by {review.reviewer})")
 
@@ -134,6 +127,8 @@ def compare_command(
 
     Example: [bold]edcat tools compare kahoot padlet "Khanmigo"[/bold]
     """
+    from catalogue.compare import compare_tools
+
     comparison = compare_tools(state(ctx).open(), tools, stale_days=stale_days)
     header = ["", *comparison.tools]
     if output_format is CompareFormat.csv:
@@ -146,10 +141,23 @@ def compare_command(
         for name, cells in comparison.rows:
             typer.echo("| " + " | ".join(map(markdown_text, [name, *cells])) + " |")
     else:
-        table = Table(*map(format_cell, header), header_style="bold", show_lines=True)
-        for name, cells in comparison.rows:
-            table.add_row(name, *map(format_cell, cells))
-        console.print(table)
+        print_comparison(comparison.tools, comparison.rows)
+
+
+def print_comparison(tools: list[str], rows: list[tuple[str, list[str]]]) -> None:
+    """Side by side when every answer fits its column unbroken; else one block per row with
+    each tool's answer on its own indented line."""
+    keys = [f"tool{i}" for i in range(len(tools))]
+    headers = {"attribute": "", **dict(zip(keys, tools, strict=True))}
+    records = [{"attribute": name, **dict(zip(keys, cells, strict=True))} for name, cells in rows]
+    columns = ["attribute", *keys]
+    if fitting_layout(records, columns, headers=headers):
+        console.print(make_table(records, columns, None, headers=headers, show_lines=True))
+        return
+    for name, cells in rows:
+        print_heading(name)
+        for tool, cell in zip(tools, cells, strict=True):
+            print_indented(Text.assemble((f"{tool}: ", "bold"), format_cell(cell)))
 
 
 shortlist_app = typer.Typer(
@@ -163,6 +171,8 @@ def shortlist_create(ctx: typer.Context, name: Annotated[str, typer.Argument()])
 
     Example: [bold]edcat shortlist create "KS2 writing 2027"[/bold]
     """
+    from catalogue.shortlists import create_shortlist
+
     create_shortlist(state(ctx).open(), name)
     console.print(f"created shortlist {name.strip()!r}")
 
@@ -177,6 +187,8 @@ def shortlist_add(
 
     Example: [bold]edcat shortlist add "KS2 writing 2027" padlet khanmigo[/bold]
     """
+    from catalogue.shortlists import add_to_shortlist
+
     added = add_to_shortlist(state(ctx).open(), name, tools)
     console.print(f"added {added} tool(s) to {name.strip()!r}")
 
@@ -191,6 +203,8 @@ def shortlist_remove(
 
     Example: [bold]edcat shortlist remove "KS2 writing 2027" khanmigo[/bold]
     """
+    from catalogue.shortlists import remove_from_shortlist
+
     removed = remove_from_shortlist(state(ctx).open(), name, tools)
     console.print(f"removed {removed} tool(s) from {name.strip()!r}")
 
@@ -205,6 +219,8 @@ def shortlist_show(
 
     Example: [bold]edcat shortlist show "KS2 writing 2027"[/bold]
     """
+    from catalogue.shortlists import list_shortlists, shortlist_view
+
     catalogue = state(ctx).open()
     if name is None:
         for shortlist in list_shortlists(catalogue):
@@ -231,6 +247,9 @@ def shortlist_export(
 
     Example: [bold]edcat shortlist export "KS2 writing 2027" --format markdown --out pack.md[/bold]
     """
+    from catalogue.files import write_text_atomically
+    from catalogue.shortlists import shortlist_csv, shortlist_markdown
+
     catalogue = state(ctx).open()
     render = shortlist_csv if output_format is PackFormat.csv else shortlist_markdown
     text = render(catalogue, name)

@@ -6,18 +6,30 @@ import json
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.panel import Panel
+from rich.text import Text
 
-from catalogue import ToolQuery, count_tools, import_tools, query_tools
-from catalogue.cards import ToolCard, tool_card
-from catalogue.importer import validate_file
-from catalogue.query import SORTS, TAG_STATES, result_columns
+from catalogue.query import SORTS, TAG_STATES, ToolQuery, count_tools, query_tools, result_columns
 from catalogue.vocabulary import AUDIENCES, PEDAGOGIES, PHASES, PRICING_MODELS, PURPOSES
 from cli.app import StaleDays, state
-from cli.output import ListFormat, console, err_console, format_cell, plain, print_rows
+from cli.output import (
+    ListFormat,
+    console,
+    err_console,
+    fitting_layout,
+    format_cell,
+    plain,
+    print_heading,
+    print_indented,
+    print_rows,
+    print_table_or_blocks,
+)
+
+if TYPE_CHECKING:
+    from catalogue.cards import ToolCard
 
 tools_app = typer.Typer(help="Import, filter and inspect tools.", no_args_is_help=True)
 
@@ -28,7 +40,8 @@ HELP = {
     "audience": f"{', '.join(AUDIENCES)}{ALL}.",
     "phase": f"{', '.join(PHASES)}{ALL}.",
     "pricing": f"{', '.join(PRICING_MODELS)}{ANY}.",
-    "sort": f"{', '.join(SORTS)} (default: relevance with --search, else name).",
+    "sort": f"{', '.join(SORTS)}; -FIELD descends (default: relevance with --search, else "
+    "name; updated, first-seen, crawled and confidences newest/highest first).",
 }
 LIST_COLUMNS = (
     "id",
@@ -55,6 +68,8 @@ def import_command(
 
     Example: [bold]edcat tools import data/seed/tools.jsonl[/bold]
     """
+    from catalogue.importer import import_tools, validate_file
+
     records = validate_file(file)  # before the catalogue is created: a bad file leaves nothing
     catalogue = state(ctx).open(create=True)
     with err_console.status(f"importing {file}"):
@@ -113,6 +128,9 @@ def list_command(
         str | None,
         typer.Option(help=HELP["sort"]),
     ] = None,
+    desc: Annotated[
+        bool, typer.Option("--desc", help="Sort descending (as does --sort -FIELD).")
+    ] = False,
     limit: Annotated[int, typer.Option(help="At most this many tools.")] = 50,
     output_format: Annotated[
         ListFormat, typer.Option("--format", help="Output format.")
@@ -135,14 +153,35 @@ def list_command(
         search=search,
         changed_since=changed_since,
         sort=sort,
+        descending=True if desc else None,
         limit=limit,
     )
-    catalogue = state(ctx).open()
-    rows = query_tools(catalogue, query)
+    db = state(ctx).db
+    rows = query_tools(db, query)
     title = None
     if output_format is ListFormat.table:
-        title = f"{len(rows)} of {count_tools(catalogue, query)} matching tools"
-    print_rows(rows, output_format, LIST_COLUMNS, title=title, empty_columns=result_columns())
+        title = f"{len(rows)} of {count_tools(db, query)} matching tools"
+    print_tool_rows(rows, output_format, title)
+
+
+NARROW_COLUMNS = ("id", "name", "purpose", "pedagogy", "domain")
+
+
+def print_tool_rows(rows: list[dict], output_format: ListFormat, title: str | None) -> None:
+    """Tools as a table with a confidence column per tag, or, when that is too wide for the
+    terminal, the confidence beside each tag and the domain (then the id) left out."""
+    if output_format is not ListFormat.table or fitting_layout(rows, LIST_COLUMNS):
+        print_rows(rows, output_format, LIST_COLUMNS, title=title, empty_columns=result_columns())
+        return
+    narrow = [
+        {
+            **row,
+            "purpose": f"{row['purpose']} {format_cell(row['purpose_confidence'])}",
+            "pedagogy": f"{row['pedagogy']} {format_cell(row['pedagogy_confidence'])}",
+        }
+        for row in rows
+    ]
+    print_rows(narrow, output_format, NARROW_COLUMNS, title=title, optional=("domain", "id"))
 
 
 class CardFormat(StrEnum):
@@ -164,6 +203,8 @@ def show_command(
 
     Example: [bold]edcat tools show kahoot[/bold]
     """
+    from catalogue.cards import tool_card
+
     card = tool_card(state(ctx).open(), tool, stale_days=stale_days)
     if output_format is CardFormat.json:
         typer.echo(json.dumps(card.as_dict(), default=plain, indent=2))
@@ -175,45 +216,76 @@ def print_card(card: ToolCard) -> None:
     tool = card.tool
     console.print(
         Panel.fit(
-            f"[bold]{format_cell(tool['name'])}[/bold]  (id {tool['id']}, slug {tool['slug']})\n"
-            f"{format_cell(tool.get('homepage') or 'no homepage')}\n\n"
-            f"{format_cell(tool.get('description') or '')}\n\n"
-            f"category: {format_cell(tool.get('category'))}   "
-            f"first seen: {format_cell(tool.get('first_seen'))}   "
-            f"last crawled: {format_cell(tool.get('last_crawled'))}",
+            Text.assemble(
+                (format_cell(tool["name"]), "bold"),
+                f"  (id {tool['id']}, slug {tool['slug']})\n",
+                f"{format_cell(tool.get('homepage') or 'no homepage')}\n\n"
+                f"{format_cell(tool.get('description') or '')}\n\n",
+                f"category: {format_cell(tool.get('category'))}\n"
+                f"first seen: {format_cell(tool.get('first_seen'))}   "
+                f"last crawled: {format_cell(tool.get('last_crawled'))}",
+            ),
             title="tool",
         )
     )
-    if card.classifications or card.labels:
-        for item in card.labels:
-            console.print(
-                f"[bold]{item['dimension']}[/bold]: {item['label']} (label by "
-                f"{format_cell(item['annotator'])}, {format_cell(item['created_at'])})"
-                + (f" - {format_cell(item['note'])}" if item.get("note") else "")
-            )
-        for item in card.classifications:
-            flag = " [yellow]uncertain[/yellow]" if item["uncertain"] else ""
-            terms = ", ".join(format_cell(e.get("term")) for e in item["evidence"][:6])
-            console.print(
-                f"[bold]{item['dimension']}[/bold]: {item['label']} "
-                f"{item['confidence']:.2f}{flag} (model {item['model_version']}, "
-                f"{format_cell(item['created_at'])}); evidence: {terms or '-'}"
-            )
-    else:
+    print_tags(card)
+    print_pages(card.pages)
+    print_facts(card.facts)
+
+
+def print_tags(card: ToolCard) -> None:
+    if not (card.classifications or card.labels):
         console.print("not classified yet")
-    if card.pages:
-        print_rows(
-            card.pages,
-            ListFormat.table,
-            ("kind", "url", "http_status", "fetched_at"),
-            title="pages",
+    for item in card.labels:
+        note = f" - {format_cell(item['note'])}" if item.get("note") else ""
+        print_heading(f"{item['dimension']}: {item['label']}")
+        annotator = format_cell(item["annotator"])
+        print_indented(f"label by {annotator}, {format_cell(item['created_at'])}{note}")
+    for item in card.classifications:
+        flag = ", uncertain" if item["uncertain"] else ""
+        terms = ", ".join(format_cell(e.get("term")) for e in item["evidence"][:6])
+        print_heading(f"{item['dimension']}: {item['label']} {item['confidence']:.2f}{flag}")
+        print_indented(
+            f"model {item['model_version']}, {format_cell(item['created_at'])}; "
+            f"evidence: {terms or '-'}"
         )
-    if card.facts:
-        print_rows(
-            card.facts,
-            ListFormat.table,
-            ("field", "value", "evidence", "source_url", "observed_at", "stale"),
-            title="facts",
-        )
+
+
+PAGE_COLUMNS = ("kind", "url", "http_status", "fetched_at")
+FACT_COLUMNS = ("field", "value", "evidence", "source_url", "observed_at", "stale")
+
+
+def print_pages(pages: list[dict]) -> None:
+    if pages:
+        print_table_or_blocks(pages, PAGE_COLUMNS, "pages", _page_block)
+
+
+def _page_block(page: dict) -> None:
+    print_indented(
+        f"{page['kind']}  {format_cell(page['http_status'])}  "
+        f"{format_cell(page['fetched_at'])}  {format_cell(page['url'])}",
+        indent=2,
+    )
+
+
+def print_facts(facts: list[dict]) -> None:
+    """Facts as a table when it fits, else one block per fact: field = value, the date, the
+    quote and its source, each wrapped under an indent."""
+    if facts:
+        print_table_or_blocks(facts, FACT_COLUMNS, "facts", _fact_block)
     else:
         console.print("no facts yet")
+
+
+def _fact_block(fact: dict) -> None:
+    stale = ", stale" if fact["stale"] else ""
+    print_indented(
+        Text.assemble(
+            (f"{fact['field']} = {format_cell(fact['value'])}", "bold"),
+            f"  (observed {format_cell(fact['observed_at'])}{stale})",
+        ),
+        indent=2,
+    )
+    if fact.get("evidence"):
+        print_indented(f'"{format_cell(fact["evidence"])}"', indent=4)
+    print_indented(format_cell(fact.get("source_url")), indent=4)

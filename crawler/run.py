@@ -96,12 +96,13 @@ class CrawlSummary:
 
 @dataclass(frozen=True)
 class CrawlEvent:
-    """Sent to the observer for every page stored or failed."""
+    """Sent to the observer for every page stored or failed, and once before the crawl starts
+    (kind "start", detail: how many tools it will visit, for a progress bar)."""
 
-    kind: str  # "page" | "failure"
+    kind: str  # "start" | "page" | "failure"
     tool_id: int | None
     url: str
-    detail: str  # page kind, or failure reason
+    detail: str  # page kind, failure reason, or (start) the number of tools
 
 
 def job_dir_for(db_path: Path) -> Path:
@@ -138,6 +139,8 @@ def crawl(
         _new_job_dir(options, job_dir)
     lock = job_dir / LOCK_FILE
     lock.write_text(str(os.getpid()))
+    if observer:
+        observer(CrawlEvent("start", None, "", str(len(targets))))
     try:
         run_id, elapsed = _run_scrapy(settings, targets, observer, log_handler)
     finally:

@@ -182,3 +182,104 @@ def test_a_changed_prediction_moves_updated_at_a_rerun_does_not(small_catalogue)
         small_catalogue, [ClassificationRecord(kahoot, "purpose", "teaching-learning", 0.8, "m2")]
     )
     assert updated() == first
+
+
+# --- the plain-SQL path (what `edcat tools list` runs) against the SQLAlchemy one -------------
+
+EQUIVALENT_QUERIES = [
+    {},
+    {"purpose": ["teaching-learning"], "audience": ["students"]},
+    {"pedagogy": ["behaviourist", "uncertain", "unclassified"]},
+    {"min_confidence": 0.8},
+    {"purpose": ["teaching-learning"], "min_confidence": 0.75},
+    {"pricing": ["free", "quote-only"], "phase": ["primary"]},
+    {"facts": ["subject=maths"]},
+    {"search": "collaborates"},
+    {"search": "learn", "sort": "name"},
+    {"changed_since": date(2020, 1, 1), "sort": "updated"},
+    {"sort": "confidence", "limit": 3, "offset": 1},
+    {"sort": "-name"},
+    {"sort": "pedagogy-confidence", "descending": False},
+    {"sort": "domain", "descending": True},
+    {"sort": "first-seen"},
+    {"sort": "crawled"},
+    {"sort": "purpose"},
+    {"sort": "id", "limit": 2},
+]
+
+
+@pytest.mark.parametrize("filters", EQUIVALENT_QUERIES, ids=str)
+def test_plain_sql_returns_what_the_orm_query_returns(classified, filters):
+    from catalogue.query_orm import build_select
+
+    padlet = tool_id(classified, "Padlet")
+    add_labels(classified, [LabelRecord("purpose", "workflow-productivity", tool_id=padlet)])
+    with classified.engine.connect() as conn:
+        expected = [
+            dict(row._mapping)
+            for row in conn.execute(build_select(ToolQuery(**filters).validated()))
+        ]
+    assert query_tools(classified, ToolQuery(**filters)) == expected
+    assert query_tools(classified.path, ToolQuery(**filters)) == expected  # no SQLAlchemy
+    assert count_tools(classified.path, ToolQuery(**filters)) == count_tools(
+        classified, ToolQuery(**{**filters, "limit": None, "offset": 0})
+    )
+
+
+def test_the_plain_sql_is_written_for_the_current_schema():
+    from catalogue.db import SCHEMA_VERSION
+    from catalogue.query import QUERY_SCHEMA_VERSION
+
+    # A new schema version: check the SQL in catalogue/query.py still matches, then bump it.
+    assert QUERY_SCHEMA_VERSION == SCHEMA_VERSION
+
+
+def test_a_path_that_is_not_a_current_catalogue_gets_the_catalogue_error(tmp_path):
+    from catalogue import CatalogueNotFound, NotACatalogue
+
+    with pytest.raises(CatalogueNotFound):
+        query_tools(tmp_path / "missing.db", ToolQuery())
+    (tmp_path / "junk.db").write_text("not a database")
+    with pytest.raises(NotACatalogue):
+        query_tools(tmp_path / "junk.db", ToolQuery())
+
+
+def test_sort_descending_by_prefix_or_flag(classified):
+    ascending = names(classified, sort="name")
+    assert names(classified, sort="-name") == ascending[::-1]
+    assert names(classified, sort="name", descending=True) == ascending[::-1]
+
+    def updated(**order):
+        return [
+            r["updated_at"] for r in query_tools(classified, ToolQuery(sort="updated", **order))
+        ]
+
+    assert updated() == sorted(updated(), reverse=True)  # newest first unless told otherwise
+    assert updated(descending=False) == sorted(updated())
+
+
+@pytest.mark.parametrize(
+    ("filters", "hint"),
+    [
+        ({"pedagogy": ["behaviorist"]}, "did you mean behaviourist?"),
+        ({"subject": ["math"]}, "did you mean maths?"),
+        ({"phase": ["math"]}, "maths is a subject value: use --subject maths"),
+        ({"audience": ["pupils"]}, "did you mean students?"),
+        ({"facts": ["gdpr=yess"]}, "did you mean yes?"),
+        ({"facts": ["gpdr=yes"]}, "did you mean gdpr?"),
+        ({"sort": "nmae"}, "did you mean name?"),
+    ],
+)
+def test_misspelt_values_get_a_suggestion_on_one_line(small_catalogue, filters, hint):
+    with pytest.raises(InvalidFilter) as error:
+        query_tools(small_catalogue, ToolQuery(**filters))
+    message = str(error.value)
+    assert hint in message and "valid values" in message.replace("valid fields", "valid values")
+    assert "\n" not in message
+
+
+def test_close_tool_names_suggest_slugs(small_catalogue):
+    from catalogue.query import close_tool_names
+
+    assert close_tool_names(small_catalogue.path, "kahot")[0] == "kahoot"
+    assert close_tool_names(small_catalogue.path, "zzzz") == []
