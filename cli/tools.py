@@ -65,7 +65,7 @@ def import_command(
         f"{result.unchanged} unchanged, {result.facts_added} facts from source lists"
     )
     if result.merged:
-        console.print(f"{result.merged} records merged into the tool they duplicate")
+        console.print(f"{result.merged} record(s) merged into the tool they duplicate")
 
 
 @tools_app.command("list")
