@@ -300,3 +300,19 @@ def test_the_builder_rebuilds_the_shipped_seed_exactly():
     records = _builder().build(SHARED_LISTS)
     shipped = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines()]
     assert records == shipped
+
+
+def test_two_records_of_one_list_file_keep_both_entries(catalogue, tmp_path):
+    com = {"name": "Kahoot!", "url": "https://kahoot.com/", "sources": [A]}
+    it = {"name": "Kahoot!", "url": "https://kahoot.it/", "sources": [A]}
+    import_tools(catalogue, write_jsonl(tmp_path / "k.jsonl", com, it))
+    [(provenance,)] = execute_sql(catalogue, "SELECT provenance FROM tools")
+    assert [s.get("homepage") for s in json.loads(provenance)] == [None, "https://kahoot.it/"]
+    newer = {**A, "commit": "3333333"}
+    import_tools(catalogue, write_jsonl(tmp_path / "k.jsonl", {**com, "sources": [newer]}, it))
+    [(provenance,)] = execute_sql(catalogue, "SELECT provenance FROM tools")
+    # the re-imported record's entry moves to the newer commit; the other record's stays
+    assert [(s["commit"], s.get("homepage")) for s in json.loads(provenance)] == [
+        ("3333333", None),
+        ("1111111", "https://kahoot.it/"),
+    ]
