@@ -13,11 +13,7 @@ SKIP = {".venv", ".git", "node_modules", "edcat.egg-info"}
 
 
 def documents() -> list:
-    return [
-        path
-        for path in REPO.rglob("*.md")
-        if not SKIP & set(path.relative_to(REPO).parts)
-    ]
+    return [path for path in REPO.rglob("*.md") if not SKIP & set(path.relative_to(REPO).parts)]
 
 
 def test_documents_cite_no_file_outside_the_repository():
