@@ -238,9 +238,7 @@ def validate_file(path: Path) -> list[ToolRecord]:
             continue
         earlier = same_tool.find(record.name, record.homepage)
         if earlier is not None:
-            seen.pop(earlier.identity_key)
             merge_records(earlier, record)
-            seen[earlier.identity_key] = earlier
             continue
         seen[record.identity_key] = record
         same_tool.add(record.name, record.homepage, record)
@@ -294,15 +292,16 @@ def _with_homepage(
 def merged_provenance(
     current: list[dict[str, Any]], new: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Every source of both. A new entry for the same source file replaces the old one (a
-    re-import at a newer commit), so re-importing a record does not pile up its sources."""
+    """Every source of both. A new entry for the same source record (file, and the homepage it
+    gave when that is not the tool's) replaces the old one, as after a re-import at a newer
+    commit, so re-importing a record does not pile up its sources."""
     renewed = {_source_key(s) for s in new}
     kept = [s for s in current if _source_key(s) not in renewed]
     return kept + [s for n, s in enumerate(new) if s not in new[:n]]
 
 
 def _source_key(source: dict[str, Any]) -> tuple:
-    return (source.get("repo"), source.get("path"), source.get("index_id"))
+    return tuple(source.get(k) for k in ("repo", "path", "index_id", "homepage"))
 
 
 def import_tools(

@@ -1,7 +1,8 @@
 """Reading people's labels and registered model versions, for the classifier's labelling loop.
 
 Writes go through `catalogue.store` (`add_labels`, `register_model`, `set_default_model`); this
-module only reads, and matches label-file rows to tools.
+module only reads, matches label-file rows to tools, and plans an import: which labels are new,
+which are already there, and which would replace a different label a person set.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 
 from catalogue.db import Catalogue
 from catalogue.models import Label, ModelVersion, Tool
+from catalogue.store import LabelRecord
 from catalogue.urls import canonical_url, is_http_url
 
 
@@ -94,6 +96,63 @@ def match_tools(
         ids = by_name.get((name or "").strip().lower(), [])
         matches.append(ids[0] if len(ids) == 1 else (ids or None))
     return matches
+
+
+@dataclass(frozen=True)
+class Overwrite:
+    """A label an import would replace: a person's different label for the same tool."""
+
+    index: int  # position of the record in the list given to `plan_labels`
+    tool_id: int
+    tool_name: str
+    dimension: str
+    current: str
+    current_annotator: str
+    new: str
+
+
+@dataclass(frozen=True)
+class LabelPlan:
+    new: list[LabelRecord]  # records to write (overwrites included)
+    unchanged: int  # records whose label is already the current one
+    overwrites: list[Overwrite]
+
+
+def plan_labels(catalogue: Catalogue, records: Sequence[LabelRecord]) -> LabelPlan:
+    """Compare label records with the current labels before anything is written.
+
+    A record that gives a tool (or a free text) the label it already has is unchanged; one that
+    gives a tool a different label than a person set is an overwrite, which the caller shows
+    and writes only when asked to.
+    """
+    current = {_label_key(label): label for label in current_labels(catalogue)}
+    new, overwrites, unchanged = [], [], 0
+    for index, record in enumerate(records):
+        existing = current.get(_label_key(record))
+        if existing is not None and existing.label == record.label:
+            unchanged += 1
+            continue
+        if existing is not None and record.tool_id is not None:
+            overwrites.append(
+                Overwrite(
+                    index=index,
+                    tool_id=record.tool_id,
+                    tool_name=existing.name or record.name or "",
+                    dimension=record.dimension,
+                    current=existing.label,
+                    current_annotator=existing.annotator,
+                    new=record.label,
+                )
+            )
+        new.append(record)
+    return LabelPlan(new, unchanged, overwrites)
+
+
+def _label_key(label: CurrentLabel | LabelRecord) -> tuple:
+    if label.tool_id is not None:
+        return ("tool", label.tool_id, label.dimension)
+    text = " ".join((label.text or "").split())
+    return ("text", (label.name or "").strip().casefold(), text, label.dimension)
 
 
 def model_versions(catalogue: Catalogue) -> list[dict[str, Any]]:

@@ -117,6 +117,8 @@ class Answer:
         if self.status == NOT_STATED:
             pages = "page" if self.crawled_pages == 1 else "pages"
             return f"not stated on {self.crawled_pages} crawled {pages}"
+        if self.status == NOT_CRAWLED and self.crawl_command is None:
+            return "not crawled: no homepage is recorded, so there is no site to read yet"
         if self.status == NOT_CRAWLED:
             return "not crawled: no page of the site is stored yet, so nothing is known"
         return self.status
@@ -175,9 +177,10 @@ def crawled_pages(pages: list[dict[str, Any]]) -> int:
     return sum(1 for p in pages if (p.get("http_status") or 200) < 400)
 
 
-def crawl_command(tool: dict[str, Any]) -> str:
-    """The command that crawls this one tool (by slug, which is unique)."""
-    return f"edcat crawl --tool {tool['slug']}"
+def crawl_command(tool: dict[str, Any]) -> str | None:
+    """The command that crawls this one tool (by slug, which is unique); None without a
+    homepage, which a crawl needs to start from."""
+    return f"edcat crawl --tool {tool['slug']}" if tool.get("homepage") else None
 
 
 def answer_questions(

@@ -109,22 +109,44 @@ def _validate(number: int, record: dict[str, Any], require_text: bool):
 
 
 @dataclass(frozen=True)
+class LabelOverwrite:
+    """A person's current label that a row of the file would replace with a different one."""
+
+    row: int
+    tool_id: int
+    name: str
+    dimension: str
+    current: str
+    current_annotator: str
+    new: str
+
+
+@dataclass(frozen=True)
 class ImportedLabels:
     rows: int
     matched: int  # rows matched to a catalogue tool
     free_text: int  # rows kept as free-text labels
     labels: int  # label records added
+    unchanged: int = 0  # labels the catalogue already had
+    overwrites: tuple[LabelOverwrite, ...] = ()  # replaced, or (without replace) refused
+    written: bool = True  # False: overwrites were needed and not allowed, nothing was written
 
 
-def import_labels(catalogue: Any, path: Path, annotator: str | None = None) -> ImportedLabels:
+def import_labels(
+    catalogue: Any, path: Path, annotator: str | None = None, replace: bool = False
+) -> ImportedLabels:
     """Import a label file, all or nothing.
 
     Rows are matched to tools by url, then by name. A row that matches no tool is kept as a
     free-text label when it has text; without text it is a bad row. A row whose name matches
     several tools and whose url matches none is a bad row too (add the url), and so are rows
     that give the same tool (or the same free text) different labels for one dimension.
+
+    A label the catalogue already has is left as it is. A row that would replace a different
+    label a person set is an overwrite: without `replace`, nothing is written and the result
+    lists the overwrites (`written` is False); with it, they are written like the rest.
     """
-    from catalogue.labels import match_tools
+    from catalogue.labels import match_tools, plan_labels
     from catalogue.store import LabelRecord, add_labels
 
     path = Path(path)
@@ -145,25 +167,48 @@ def import_labels(catalogue: Any, path: Path, annotator: str | None = None) -> I
     problems += _conflicts(rows, matches)
     if problems:
         raise InvalidInput(str(path), problems)
-    records = [
-        LabelRecord(
-            dimension=dimension,
-            label=row.label(dimension),
-            tool_id=match,
-            name=row.name,
-            text=row.text or None,
-            annotator=row.annotator or annotator or "unknown",
-            note=row.note,
-            source=row.source or f"{path.name}#row{row.row}",
+    labelled = [
+        (
+            row,
+            LabelRecord(
+                dimension=dimension,
+                label=row.label(dimension),
+                tool_id=match,
+                name=row.name,
+                text=row.text or None,
+                annotator=row.annotator or annotator or "unknown",
+                note=row.note,
+                source=row.source or f"{path.name}#row{row.row}",
+            ),
         )
         for row, match in zip(rows, matches, strict=True)
         for dimension in DIMENSIONS
         if row.label(dimension)
     ]
-    added = add_labels(catalogue, records, source=str(path))
+    plan = plan_labels(catalogue, [record for _, record in labelled])
+    overwrites = tuple(
+        LabelOverwrite(
+            labelled[o.index][0].row,
+            o.tool_id,
+            o.tool_name,
+            o.dimension,
+            o.current,
+            o.current_annotator,
+            o.new,
+        )
+        for o in plan.overwrites
+    )
+    written = replace or not overwrites
+    added = add_labels(catalogue, plan.new, source=str(path)) if written and plan.new else 0
     matched = sum(1 for m in matches if m is not None)
     return ImportedLabels(
-        rows=len(rows), matched=matched, free_text=len(rows) - matched, labels=added
+        rows=len(rows),
+        matched=matched,
+        free_text=len(rows) - matched,
+        labels=added,
+        unchanged=plan.unchanged,
+        overwrites=overwrites,
+        written=written,
     )
 
 

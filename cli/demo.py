@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "data" / "seed" / "tools.jsonl"
 ARCHIVE = REPO / "data" / "archive" / "demo-sites.warc.gz"
 ARCHIVE_TOOLS = REPO / "data" / "archive" / "tools.csv"
+LABELS = REPO / "data" / "labels" / "starter.csv"
 SHORTLIST = "Primary collaboration 2027"
 
 
@@ -41,7 +42,7 @@ def run(db: Path, step: Step) -> None:
             raise
 
 
-def import_steps(seed: Path, archive_tools: Path) -> list[Step]:
+def import_steps(seed: Path, archive_tools: Path, labels: Path) -> list[Step]:
     return [
         Step(
             "1. Import the bundled catalogue of real education tools",
@@ -50,6 +51,10 @@ def import_steps(seed: Path, archive_tools: Path) -> list[Step]:
         Step(
             "2. Add the sites whose real pages are in the bundled archive",
             ("tools", "import", str(archive_tools)),
+        ),
+        Step(
+            "2b. Import the shipped hand labels: a person's label beats the model's tag",
+            ("label", "import", str(labels)),
         ),
     ]
 
@@ -76,7 +81,8 @@ def main_steps(archive: Path, crawled: list[str], out_dir: Path) -> list[Step]:
         Step(
             "4. Tag every tool with the shipped model (purpose, pedagogy, evidence)", ("classify",)
         ),
-        Step("5. What the catalogue now holds", ("stats",)),
+        Step("5. What the catalogue now holds", ("info",)),
+        Step("5b. ...by purpose, pedagogy, pricing, phase and privacy facts", ("stats",)),
         Step(
             "6. Procurement lead: confident social-constructivist tools for students",
             (
@@ -115,11 +121,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=Path, default=SEED)
     parser.add_argument("--archive", type=Path, default=ARCHIVE)
     parser.add_argument("--archive-tools", type=Path, default=ARCHIVE_TOOLS)
+    parser.add_argument("--labels", type=Path, default=LABELS)
     args = parser.parse_args(argv)
     args.db.parent.mkdir(parents=True, exist_ok=True)
     for stale in args.db.parent.glob(args.db.name + "*"):
         stale.unlink()  # the demo always starts from a fresh catalogue
-    for step in import_steps(args.seed, args.archive_tools):
+    for step in import_steps(args.seed, args.archive_tools, args.labels):
         run(args.db, step)
     crawled = archived_tool_ids(args.db, args.archive_tools)
     for step in main_steps(args.archive, crawled, args.db.parent):

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cli.app import state
-from cli.output import console
+from cli.output import console, err_console
 
 label_app = typer.Typer(
     help="Label tools by hand: import, set, export, and get suggestions of what to label next.",
@@ -20,26 +21,50 @@ label_app = typer.Typer(
 @label_app.command("import")
 def import_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV: name, url?, text?, purpose, pedagogy, "
-                                         "note?, annotator? (the format of starter.csv).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV: name, url?, text?, purpose, pedagogy, "
+            "note?, annotator? (the format of starter.csv)."
+        ),
+    ],
     annotator: Annotated[
         str | None, typer.Option(help="Annotator for rows that do not name one.")
     ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace labels a person set that the file changes.")
+    ] = False,
 ) -> None:
     """Import labels from CSV, all or nothing. Rows are matched to catalogue tools by url, then
-    by name; a row matching no tool is kept as a free-text label when it has text.
+    by name; a row matching no tool is kept as a free-text label when it has text. Labels the
+    catalogue already has are left alone.
 
     An unknown label, a missing column, a row with neither text nor a matching tool, or two
-    rows giving one tool different labels names the rows and imports nothing.
+    rows giving one tool different labels names the rows and imports nothing. A row that would
+    change a label a person already set is listed, and nothing is imported unless --replace.
 
     Example: [bold]edcat label import data/labels/starter.csv --annotator jb[/bold]
     """
     from classifier.labels import import_labels
 
-    result = import_labels(state(ctx).open(), file, annotator)
+    result = import_labels(state(ctx).open(), file, annotator, replace=replace)
+    for o in result.overwrites:
+        verb = "replaced" if result.written else "would replace"
+        console.print(
+            f"row {o.row}: {verb} {escape(o.name)} (id {o.tool_id}) {o.dimension} "
+            f"{o.current} (by {escape(o.current_annotator)}) with {o.new}",
+            highlight=False,
+        )
+    if not result.written:
+        err_console.print(
+            f"{file}: {len(result.overwrites)} labels a person set would be replaced; nothing "
+            "was imported. Check them, then run again with --replace to replace them."
+        )
+        raise typer.Exit(1)
     console.print(
         f"imported {result.labels} labels from {result.rows} rows of {file}: "
-        f"{result.matched} matched to catalogue tools, {result.free_text} kept as free text"
+        f"{result.matched} matched to catalogue tools, {result.free_text} kept as free text, "
+        f"{result.unchanged} already there"
     )
 
 
@@ -47,10 +72,15 @@ def import_command(
 def set_command(
     ctx: typer.Context,
     tool: Annotated[str, typer.Argument(help="Tool name, slug or id.")],
-    purpose: Annotated[str | None, typer.Option(help="teaching-learning or "
-                                                "workflow-productivity.")] = None,
-    pedagogy: Annotated[str | None, typer.Option(help="behaviourist, individual-constructivist, "
-                                                 "social-constructivist or none.")] = None,
+    purpose: Annotated[
+        str | None, typer.Option(help="teaching-learning or workflow-productivity.")
+    ] = None,
+    pedagogy: Annotated[
+        str | None,
+        typer.Option(
+            help="behaviourist, individual-constructivist, social-constructivist or none."
+        ),
+    ] = None,
     note: Annotated[str | None, typer.Option(help="e.g. thin-text; borderline: ...")] = None,
     annotator: Annotated[str | None, typer.Option(help="Who is labelling.")] = None,
 ) -> None:
@@ -80,13 +110,15 @@ def suggest_command(
     from classifier.labels import suggest
 
     version, suggestions = suggest(state(ctx).open(), n, model)
-    table = Table(title=f"{len(suggestions)} tools to label next (model {version})",
-                  header_style="bold")
+    table = Table(
+        title=f"{len(suggestions)} tools to label next (model {version})", header_style="bold"
+    )
     for column in ("id", "name", "margin", "purpose", "pedagogy", "text"):
         table.add_column(column, overflow="fold")
     for s in suggestions:
-        guesses = [f"{label} {conf:.2f}" for label, conf in (s.guesses[d] for d in
-                                                              ("purpose", "pedagogy"))]
+        guesses = [
+            f"{label} {conf:.2f}" for label, conf in (s.guesses[d] for d in ("purpose", "pedagogy"))
+        ]
         table.add_row(str(s.tool_id), s.name, f"{s.margin:.2f}", *guesses, s.snippet)
     console.print(table)
 

@@ -63,8 +63,9 @@ def import_command(
     category, source, vendor, audience, phase, subject, pricing (';'-separated values).
 
     Every row is checked first; one bad row (no name, a URL that is not http(s), an unknown
-    facet value, a duplicate) names the row and field and imports nothing. Re-importing a tool
-    updates it.
+    facet value, a repeated homepage) names the row and field and imports nothing.
+    Re-importing a tool updates it; a record that is the same tool as another (same registrable
+    domain and name, e.g. kahoot.com and kahoot.it) is merged into it, keeping both sources.
 
     Example: [bold]edcat tools import data/seed/tools.jsonl[/bold]
     """
@@ -78,6 +79,8 @@ def import_command(
         f"imported {file}: {result.added} added, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.facts_added} facts from source lists"
     )
+    if result.merged:
+        console.print(f"{result.merged} record(s) merged into the tool they duplicate")
 
 
 @tools_app.command("list")

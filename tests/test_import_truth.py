@@ -3,6 +3,7 @@ it, and one product listed twice (two spellings of its site, two lists) is one t
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import socket
@@ -238,3 +239,80 @@ def test_the_shipped_seed_has_no_duplicate_tools(catalogue):
     assert result.merged == 0 and result.added == len(records)
     for name in ("canva", "kahoot", "khan academy", "formative", "google drive", "edx"):
         find_tool(catalogue, name)  # one tool each: no "names 2 tools"
+
+
+# --- the seed builder ----------------------------------------------------------------------
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location(
+        "build_seed_catalogue", REPO / "scripts" / "build_seed_catalogue.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tool(builder, name, url, repo, facts=()):
+    tool = builder.new_tool(name, url)
+    tool["sources"] = [{"repo": repo, "path": "t.csv", "commit": "1"}]
+    tool["facts"] = [dict(f) for f in facts]
+    builder.add_description(tool, f"{name} as {repo} describes it", repo)
+    return tool
+
+
+def test_the_builder_merges_duplicates_keeping_every_source():
+    builder = _builder()
+    price = {"field": "pricing_model", "value": "paid", "evidence": "b", "source_url": None}
+    tools = [
+        _tool(builder, "Canva", "https://www.canva.com/education/", "lists/a"),
+        _tool(builder, "Google Docs", "https://docs.google.com/", "lists/a"),
+        _tool(builder, "Canva", "https://www.canva.com/", "lists/b", [price]),
+        _tool(builder, "Google Drive", "https://drive.google.com/", "lists/b"),
+    ]
+    merged = builder.merge_duplicates(tools)
+    assert [(t["name"], t["url"]) for t in merged] == [
+        ("Canva", "https://www.canva.com/"),
+        ("Google Docs", "https://docs.google.com/"),
+        ("Google Drive", "https://drive.google.com/"),
+    ]
+    canva = merged[0]
+    assert [(s["repo"], s.get("homepage")) for s in canva["sources"]] == [
+        ("lists/a", "https://www.canva.com/education/"),
+        ("lists/b", None),
+    ]
+    assert len(canva["descriptions"]) == 2 and canva["facts"] == [price]
+
+
+# Optional: the source lists, when a copy of them lies beside the clone (never needed to run).
+SHARED_LISTS = (
+    next(
+        (p for p in (REPO.parent / "shared", REPO.parent.parent / "shared") if p.is_dir()),
+        REPO.parent / "shared",
+    )
+    / "data"
+    / "tools"
+)
+
+
+@pytest.mark.skipif(not SHARED_LISTS.is_dir(), reason="the source lists are not beside the repo")
+def test_the_builder_rebuilds_the_shipped_seed_exactly():
+    records = _builder().build(SHARED_LISTS)
+    shipped = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines()]
+    assert records == shipped
+
+
+def test_two_records_of_one_list_file_keep_both_entries(catalogue, tmp_path):
+    com = {"name": "Kahoot!", "url": "https://kahoot.com/", "sources": [A]}
+    it = {"name": "Kahoot!", "url": "https://kahoot.it/", "sources": [A]}
+    import_tools(catalogue, write_jsonl(tmp_path / "k.jsonl", com, it))
+    [(provenance,)] = execute_sql(catalogue, "SELECT provenance FROM tools")
+    assert [s.get("homepage") for s in json.loads(provenance)] == [None, "https://kahoot.it/"]
+    newer = {**A, "commit": "3333333"}
+    import_tools(catalogue, write_jsonl(tmp_path / "k.jsonl", {**com, "sources": [newer]}, it))
+    [(provenance,)] = execute_sql(catalogue, "SELECT provenance FROM tools")
+    # the re-imported record's entry moves to the newer commit; the other record's stays
+    assert [(s["commit"], s.get("homepage")) for s in json.loads(provenance)] == [
+        ("3333333", None),
+        ("1111111", "https://kahoot.it/"),
+    ]

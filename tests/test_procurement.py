@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from catalogue import CatalogueError, ToolNotFound
+from catalogue import CatalogueError, ToolNotFound, import_tools
 from catalogue.cards import find_tool, tool_card
 from catalogue.compare import compare_tools
 from catalogue.export import export_catalogue
@@ -118,6 +118,15 @@ def test_not_crawled_and_not_stated_are_told_apart_in_every_format(crawled, edca
     rows = {r["name"]: r for r in map(json.loads, out.open())}
     assert rows["Kahoot!"]["dpia_q4"] == NOT_CRAWLED and rows["Padlet"]["dpia_q4"] == NOT_STATED
     assert rows["Padlet"]["dpia_q1"] == VENDOR_STATED
+
+
+def test_a_tool_without_a_homepage_is_not_crawled_without_a_command(catalogue, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("name\nChalkboard Helper\n")
+    import_tools(catalogue, path)
+    [answer, *_] = risk_card(catalogue, "chalkboard-helper").answers
+    assert (answer.status, answer.crawl_command) == (NOT_CRAWLED, None)
+    assert "no homepage is recorded" in answer.summary
 
 
 def test_review_overrides_and_is_exported(crawled, tmp_path):
