@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel
 from catalogue import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from catalogue.errors import CatalogueNotFound, NotACatalogue, SchemaVersionError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # MIGRATIONS[n] upgrades a catalogue from version n - 1 to n. Each runs inside the upgrade's
 # single transaction; add one here (and bump SCHEMA_VERSION) for every schema change.
@@ -60,6 +60,8 @@ MIGRATIONS: dict[int, Migration] = {
     2: _add_tables("reviews", "shortlists", "shortlist_tools"),
     # v3: pages keyed by (tool, url), so tools sharing a host each keep their own pages.
     3: _pages_keyed_by_tool,
+    # v4: local accounts and signed-in sessions of the web catalogue (`edcat serve`).
+    4: _add_tables("users", "web_sessions"),
 }
 
 # Sorting by name walks this index and stops at --limit instead of sorting every match.

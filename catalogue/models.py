@@ -190,3 +190,27 @@ class ShortlistTool(SQLModel, table=True):
     shortlist_id: int = Field(foreign_key="shortlists.id", primary_key=True)
     tool_id: int = Field(foreign_key="tools.id", primary_key=True)
     added_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A local account of the web catalogue: only signed-in users may write (schema v4)."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+    disabled: bool = False
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. Only a hash of the cookie's token is stored (schema v4)."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: str = Field(primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf_token: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
