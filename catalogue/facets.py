@@ -8,12 +8,12 @@ are counted within the current matches. Both use `build_select`, the one filter 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from catalogue.db import Catalogue
-from catalogue.models import Fact
 from catalogue.query import ToolQuery, build_select
 from catalogue.vocabulary import AUDIENCES, DIMENSIONS, PHASES, PRICING_MODELS, SUBJECTS
 
@@ -48,69 +48,92 @@ class Facet:
 
 
 def facet_counts(catalogue: Catalogue, query: ToolQuery) -> list[Facet]:
-    """Every facet with a count per value, for `query` (validated here)."""
+    """Every facet with a count per value, for `query` (validated here).
+
+    One pass over the matching tools gives their tags; their ids go into a temporary table, and
+    one grouped query over the facts index counts every fact facet. A facet of alternatives that
+    has a choice made needs one more pass without that choice.
+    """
     query = replace(query.validated(), limit=None, offset=0, sort=None)
     with catalogue.engine.connect() as conn:
-        return [
-            _tag_facet(conn, query, "purpose"),
-            _tag_facet(conn, query, "pedagogy"),
-            _fact_facet(conn, query, "audience", "audience", AUDIENCES, "audience"),
-            _fact_facet(conn, query, "phase", "phase", PHASES, "phase"),
-            _fact_facet(conn, query, "subject", "subject", SUBJECTS, "subject"),
-            _fact_facet(conn, query, "pricing", "pricing_model", PRICING_MODELS, "pricing"),
-            _choice_facet(conn, query, "AI features", AI_CHOICES),
-            _choice_facet(conn, query, "privacy", PRIVACY_CHOICES),
-        ]
+        matches = _matches(conn, query)
+        facts = _fact_counts(conn, [m[0] for m in matches], FACT_FACET_FIELDS)
+        tags = {}
+        for dimension, position in (("purpose", 1), ("pedagogy", 2)):
+            rows = matches
+            if getattr(query, dimension):
+                rows = _matches(conn, replace(query, **{dimension: []}))
+            tags[dimension] = Counter(row[position] for row in rows)
+        pricing = facts
+        if query.pricing:
+            unpriced = _matches(conn, replace(query, pricing=[]))
+            pricing = _fact_counts(conn, [m[0] for m in unpriced], ("pricing_model",))
+        conn.rollback()
+    return [
+        _tag_facet(query, "purpose", tags["purpose"]),
+        _tag_facet(query, "pedagogy", tags["pedagogy"]),
+        _fact_facet(query, "audience", AUDIENCES, facts.get("audience", {})),
+        _fact_facet(query, "phase", PHASES, facts.get("phase", {})),
+        _fact_facet(query, "subject", SUBJECTS, facts.get("subject", {})),
+        _fact_facet(query, "pricing", PRICING_MODELS, pricing.get("pricing_model", {})),
+        _choice_facet(query, "AI features", AI_CHOICES, facts),
+        _choice_facet(query, "privacy", PRIVACY_CHOICES, facts),
+    ]
 
 
-def _matching(query: ToolQuery):
-    return build_select(query).subquery()
-
-
-def _tag_facet(conn, query: ToolQuery, dimension: str) -> Facet:
-    chosen = getattr(query, dimension)
-    base = _matching(replace(query, **{dimension: []}))
-    counts = dict(
-        conn.execute(select(base.c[dimension], func.count()).group_by(base.c[dimension])).all()
+FACT_FACET_FIELDS = tuple(
+    dict.fromkeys(
+        ["audience", "phase", "subject", "pricing_model"]
+        + [choice.partition("=")[0] for choice, _ in AI_CHOICES + PRIVACY_CHOICES]
     )
+)
+_IDS = "facet_tool_ids"
+
+
+def _matches(conn, query: ToolQuery) -> list[tuple[int, str, str]]:
+    """(id, purpose, pedagogy) of every tool the query matches."""
+    base = build_select(query).subquery()
+    return [tuple(row) for row in conn.execute(select(base.c.id, base.c.purpose, base.c.pedagogy))]
+
+
+def _fact_counts(conn, tool_ids: list[int], fields: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """{field: {value: tools}} among `tool_ids`, from a connection-local temporary table."""
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {_IDS} (id INTEGER PRIMARY KEY)")
+    conn.exec_driver_sql(f"DELETE FROM {_IDS}")
+    if not tool_ids:
+        return {}
+    conn.exec_driver_sql(f"INSERT INTO {_IDS} (id) VALUES (?)", [(i,) for i in tool_ids])
+    placeholders = ", ".join("?" for _ in fields)
+    rows = conn.exec_driver_sql(
+        "SELECT field, value, COUNT(DISTINCT tool_id) FROM facts "
+        "INDEXED BY ix_facts_active_field_value_tool "
+        f"WHERE retracted_at IS NULL AND field IN ({placeholders}) "
+        f"AND tool_id IN (SELECT id FROM {_IDS}) GROUP BY field, value",
+        tuple(fields),
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for field_name, value, count in rows:
+        counts.setdefault(field_name, {})[value] = count
+    return counts
+
+
+def _tag_facet(query: ToolQuery, dimension: str, counts: Counter) -> Facet:
+    chosen = getattr(query, dimension)
     values = [*DIMENSIONS[dimension], "uncertain", "unclassified"]
     return Facet(
-        dimension,
-        dimension,
-        [FacetValue(v, v, counts.get(v, 0), v in chosen) for v in values],
+        dimension, dimension, [FacetValue(v, v, counts.get(v, 0), v in chosen) for v in values]
     )
 
 
-def _fact_facet(conn, query, name, field_name, vocabulary, title) -> Facet:
+def _fact_facet(query: ToolQuery, name: str, vocabulary, counts: dict[str, int]) -> Facet:
     chosen = getattr(query, name)
-    alternatives = name == "pricing"  # pricing values are alternatives, the others narrow
-    base = _matching(replace(query, pricing=[]) if alternatives else query)
-    counts = dict(
-        conn.execute(
-            select(Fact.value, func.count(func.distinct(Fact.tool_id)))
-            .where(
-                Fact.field == field_name,
-                Fact.retracted_at.is_(None),
-                Fact.tool_id.in_(select(base.c.id)),
-            )
-            .group_by(Fact.value)
-        ).all()
-    )
-    return Facet(name, title, [FacetValue(v, v, counts.get(v, 0), v in chosen) for v in vocabulary])
+    return Facet(name, name, [FacetValue(v, v, counts.get(v, 0), v in chosen) for v in vocabulary])
 
 
-def _choice_facet(conn, query: ToolQuery, title: str, choices) -> Facet:
-    base = _matching(query)
+def _choice_facet(query: ToolQuery, title: str, choices, facts) -> Facet:
     values = []
     for expression, label in choices:
         field_name, _, value = expression.partition("=")
-        count = conn.execute(
-            select(func.count(func.distinct(Fact.tool_id))).where(
-                Fact.field == field_name,
-                Fact.value == value,
-                Fact.retracted_at.is_(None),
-                Fact.tool_id.in_(select(base.c.id)),
-            )
-        ).scalar_one()
+        count = facts.get(field_name, {}).get(value, 0)
         values.append(FacetValue(expression, label, count, expression in query.facts))
     return Facet("fact", title, values)

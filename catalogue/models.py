@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -79,6 +79,15 @@ class Fact(SQLModel, table=True):
     __table_args__ = (
         Index("ix_facts_field_value_tool", "field", "value", "tool_id"),
         Index("ix_facts_tool_field", "tool_id", "field"),
+        # Covers "which tools state FIELD=VALUE now": filters and facet counts never touch
+        # the table (schema v4).
+        Index(
+            "ix_facts_active_field_value_tool",
+            "field",
+            "value",
+            "tool_id",
+            sqlite_where=text("retracted_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

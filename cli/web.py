@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -28,6 +29,9 @@ def serve_command(
             help="Mark cookies Secure (set when a proxy serves it over HTTPS).",
         ),
     ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (one per core serves most).")
+    ] = 1,
 ) -> None:
     """Serve the web catalogue: browse, tool pages, DPIA starters, compare, shortlists.
 
@@ -35,16 +39,30 @@ def serve_command(
     """
     import uvicorn
 
-    from web.app import WebSettings, create_app
+    from web.app import SERVE_DB_ENV, SERVE_SECURE_ENV, WebSettings, create_app
 
-    application = create_app(state(ctx).open(), WebSettings(secure_cookies=secure_cookies))
+    catalogue = state(ctx).open()  # fails here, in one line, if the file is not a catalogue
     if host not in LOOPBACK:
         console.print(
             f"[yellow]listening on {host}: anyone who can reach it can read the catalogue; "
             "serve it over HTTPS with --secure-cookies[/yellow]"
         )
     console.print(f"edcat web catalogue on http://{host}:{port}/ (Ctrl+C to stop)")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    if workers == 1:
+        application = create_app(catalogue, WebSettings(secure_cookies=secure_cookies))
+        uvicorn.run(application, host=host, port=port, log_level="warning")
+        return
+    catalogue.close()
+    os.environ[SERVE_DB_ENV] = str(catalogue.path)
+    os.environ[SERVE_SECURE_ENV] = "1" if secure_cookies else "0"
+    uvicorn.run(
+        "web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 @users_app.command("add")

@@ -228,3 +228,28 @@ def test_login_redirect_stays_on_the_site(client):
 
 def test_hostile_quote_fixture_really_is_hostile():
     assert "<script>" in HOSTILE_QUOTE and "onerror" in HOSTILE_QUOTE
+
+
+def test_page_cache_is_dropped_by_any_commit(web_catalogue):
+    from catalogue.risk import review_answer
+    from web.cache import ResultCache
+
+    cache = ResultCache(web_catalogue.path)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert cache.get("k", compute) == 1
+    assert cache.get("k", compute) == 1  # unchanged catalogue: served from the cache
+    review_answer(web_catalogue, "padlet", 1, "Checked.", reviewer="test")
+    assert cache.get("k", compute) == 2  # a commit elsewhere invalidates it
+
+
+def test_page_cache_expires(web_catalogue):
+    from web.cache import ResultCache
+
+    cache = ResultCache(web_catalogue.path, max_age=0.0)
+    assert cache.get("k", lambda: 1) == 1
+    assert cache.get("k", lambda: 2) == 2

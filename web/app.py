@@ -8,6 +8,7 @@ account (`edcat users add`), a session cookie and the session's CSRF token.
 
 from __future__ import annotations
 
+import os
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from catalogue import Catalogue, EdcatError, open_catalogue
 from catalogue.errors import CatalogueNotFound, ToolNotFound
 from catalogue.users import SESSION_HOURS
 from web import api, pages
+from web.cache import ResultCache
 from web.templating import make_templates
 
 PACKAGE = Path(__file__).parent
@@ -90,6 +92,7 @@ def create_app(db: str | Path | Catalogue, settings: WebSettings | None = None) 
     app.state.catalogue = catalogue
     app.state.settings = settings or WebSettings()
     app.state.templates = make_templates(PACKAGE / "templates")
+    app.state.cache = ResultCache(catalogue.path)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     app.include_router(api.router)
@@ -129,3 +132,13 @@ def _version() -> str:
         return version("edcat")
     except PackageNotFoundError:
         return "0"
+
+
+SERVE_DB_ENV = "EDCAT_SERVE_DB"
+SERVE_SECURE_ENV = "EDCAT_SERVE_SECURE_COOKIES"
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory uvicorn's worker processes call (`edcat serve --workers N`)."""
+    secure = os.environ.get(SERVE_SECURE_ENV) == "1"
+    return create_app(os.environ[SERVE_DB_ENV], WebSettings(secure_cookies=secure))

@@ -71,8 +71,15 @@ def browse(request: Request) -> HTMLResponse:
     settings = request.app.state.settings
     view = browse_from_params(request.query_params, settings.page_size)
     catalogue = _catalogue(request)
-    tools = query_tools(catalogue, view.query)
-    total = count_tools(catalogue, view.query)
+
+    def compute():
+        return (
+            query_tools(catalogue, view.query),
+            count_tools(catalogue, view.query),
+            facet_counts(catalogue, view.query),
+        )
+
+    tools, total, facets = request.app.state.cache.get(("browse", repr(view.query)), compute)
     pages = max(1, -(-total // view.page_size))
     return render(
         request,
@@ -81,7 +88,7 @@ def browse(request: Request) -> HTMLResponse:
         total=total,
         view=view,
         pages=pages,
-        facets=facet_counts(catalogue, view.query),
+        facets=facets,
         sorts=SORTS,
     )
 
@@ -95,14 +102,19 @@ def overview(request: Request) -> HTMLResponse:
 @router.get("/tools/{ref}", response_class=HTMLResponse)
 def tool_page(request: Request, ref: str) -> HTMLResponse:
     catalogue = _catalogue(request)
-    risk = risk_card(catalogue, ref)
+
+    def compute():
+        risk = risk_card(catalogue, ref)
+        return risk, tool_history(catalogue, risk.card.tool["id"])
+
+    risk, history = request.app.state.cache.get(("tool", ref), compute)
     user = current_user(request)
     return render(
         request,
         "tool.html",
         risk=risk,
         card=risk.card,
-        history=tool_history(catalogue, risk.card.tool["id"]),
+        history=history,
         questions=QUESTIONS,
         shortlists=list_shortlists(catalogue) if user else [],
     )
