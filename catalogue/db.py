@@ -33,7 +33,7 @@ from catalogue.errors import (
 from catalogue.query import FTS_TABLE
 from catalogue.settings import LIMITS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # MIGRATIONS[n] upgrades a catalogue from version n - 1 to n. Each runs inside the upgrade's
 # single transaction; add one here (and bump SCHEMA_VERSION) for every schema change.
@@ -67,11 +67,22 @@ def _pages_keyed_by_tool(conn: Connection) -> None:
     conn.exec_driver_sql("DROP TABLE temp.pages_v2")
 
 
+def _web_catalogue(conn: Connection) -> None:
+    """v4: users and web_sessions tables, and the active-facts index."""
+    _add_tables("users", "web_sessions")(conn)
+    for index in SQLModel.metadata.tables["facts"].indexes:
+        if index.name == "ix_facts_active_field_value_tool":
+            index.create(conn)
+
+
 MIGRATIONS: dict[int, Migration] = {
     # v2 (edcat 0.2): people's answers to the DPIA questions, and shortlists.
     2: _add_tables("reviews", "shortlists", "shortlist_tools"),
     # v3: pages keyed by (tool, url), so tools sharing a host each keep their own pages.
     3: _pages_keyed_by_tool,
+    # v4: local accounts and sessions of the web catalogue (`edcat serve`), and a covering
+    # index of active facts for filters and facet counts.
+    4: _web_catalogue,
 }
 
 # Sorting by name walks this index and stops at --limit instead of sorting every match.

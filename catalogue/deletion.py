@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from catalogue.cards import find_tool
-from catalogue.db import Catalogue, writer
+from catalogue.db import Catalogue
 from catalogue.errors import CatalogueError
 from catalogue.models import utcnow
 from catalogue.query import FTS_TABLE, stored_datetime
@@ -77,23 +77,23 @@ def _delete_where(
     counts[table] = counts.get(table, 0) + deleted
 
 
+class _RollBack(Exception):
+    """Raised inside a dry run's transaction so that it rolls back."""
+
+
 def _cascade(
     catalogue: Catalogue, what: str, table: str, where: str, params: tuple, dry_run: bool
 ) -> Deleted:
     result = Deleted(what)
-    with writer(catalogue.engine).connect() as conn:
-        transaction = conn.begin()  # BEGIN IMMEDIATE: counted and deleted under the write lock
-        try:
+    try:
+        with catalogue.write_connection() as conn:  # counted and deleted under the write lock
             _delete_where(conn, _references(conn), table, where, params, result.rows)
             if table == "tools":
                 conn.exec_driver_sql(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", params)
-        except BaseException:
-            transaction.rollback()
-            raise
-        if dry_run:
-            transaction.rollback()
-        else:
-            transaction.commit()
+            if dry_run:
+                raise _RollBack
+    except _RollBack:
+        pass
     return result
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -79,6 +79,15 @@ class Fact(SQLModel, table=True):
     __table_args__ = (
         Index("ix_facts_field_value_tool", "field", "value", "tool_id"),
         Index("ix_facts_tool_field", "tool_id", "field"),
+        # Covers "which tools state FIELD=VALUE now": filters and facet counts never touch
+        # the table (schema v4).
+        Index(
+            "ix_facts_active_field_value_tool",
+            "field",
+            "value",
+            "tool_id",
+            sqlite_where=text("retracted_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -190,3 +199,27 @@ class ShortlistTool(SQLModel, table=True):
     shortlist_id: int = Field(foreign_key="shortlists.id", primary_key=True)
     tool_id: int = Field(foreign_key="tools.id", primary_key=True)
     added_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A local account of the web catalogue: only signed-in users may write (schema v4)."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+    disabled: bool = False
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. Only a hash of the cookie's token is stored (schema v4)."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: str = Field(primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf_token: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)

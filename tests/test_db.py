@@ -288,3 +288,23 @@ def test_read_only_catalogue_reads_but_refuses_writes_in_one_line(small_catalogu
             review_answer(catalogue, 1, 1, "x")
     finally:
         catalogue.close()
+
+
+def test_v4_upgrade_adds_web_accounts_and_the_active_facts_index(tmp_path, edcat):
+    """From the real v2 fixture to the current schema: the web tables and the covering index
+    of active facts exist afterwards, and an account can be created and used."""
+    import shutil
+
+    from catalogue.users import add_user, sign_in
+    from tests.conftest import FIXTURES
+
+    path = tmp_path / "v2.db"
+    shutil.copy(FIXTURES / "catalogues" / "v2.db", path)
+    edcat("upgrade", db=path)
+    catalogue = open_catalogue(path)
+    names = {row[0] for row in execute_sql(catalogue, "SELECT name FROM sqlite_master")}
+    assert {"users", "web_sessions", "ix_facts_active_field_value_tool"} <= names
+    add_user(catalogue, "dpo", "a long enough password")
+    token, session = sign_in(catalogue, "dpo", "a long enough password")
+    assert token and session.user == "dpo"
+    catalogue.close()

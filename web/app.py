@@ -1,0 +1,144 @@
+"""The web catalogue: a FastAPI app over the same library functions the CLI calls.
+
+`create_app` builds it for one catalogue file. Pages are server-rendered Jinja2 templates with
+autoescaping on; the only script is a vendored static file, and the Content-Security-Policy
+forbids anything inline. Anonymous visitors read; writing (reviews, shortlists) needs a local
+account (`edcat users add`), a session cookie and the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from catalogue import Catalogue, EdcatError, open_catalogue
+from catalogue.errors import CatalogueNotFound, ToolNotFound
+from catalogue.users import SESSION_HOURS
+from web import api, pages
+from web.cache import ResultCache
+from web.templating import make_templates
+
+PACKAGE = Path(__file__).parent
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """What `edcat serve` can change; the defaults are the safe ones."""
+
+    secure_cookies: bool = False  # set when served over HTTPS (behind a proxy)
+    session_hours: float = SESSION_HOURS
+    page_size: int = 25
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith(("/login", "/shortlists", "/tools/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def create_app(db: str | Path | Catalogue, settings: WebSettings | None = None) -> FastAPI:
+    """The web catalogue for one catalogue file (or an open Catalogue)."""
+    owned = not isinstance(db, Catalogue)
+    catalogue = open_catalogue(db) if owned else db
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        if owned:
+            catalogue.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="edcat",
+        summary="Catalogue and categorisation of educational technology, especially AI tools.",
+        version=_version(),
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # the interactive docs load scripts from a CDN; the CSP forbids that
+        redoc_url=None,
+    )
+    app.state.catalogue = catalogue
+    app.state.settings = settings or WebSettings()
+    app.state.templates = make_templates(PACKAGE / "templates")
+    app.state.cache = ResultCache(catalogue.path)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _add_error_pages(app)
+    return app
+
+
+def _add_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(EdcatError)
+    async def user_error(request: Request, exc: EdcatError):
+        status = 404 if isinstance(exc, ToolNotFound | CatalogueNotFound) else 400
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": str(exc)}, status_code=status)
+        return pages.error_page(request, str(exc), status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        message = exc.detail if exc.status_code != 404 else "There is no page at this address."
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=exc.status_code)
+        return pages.error_page(request, str(message), exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_form(request: Request, exc: RequestValidationError):
+        fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
+        message = f"missing or invalid: {fields}"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=422)
+        return pages.error_page(request, message, 422)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("edcat")
+    except PackageNotFoundError:
+        return "0"
+
+
+SERVE_DB_ENV = "EDCAT_SERVE_DB"
+SERVE_SECURE_ENV = "EDCAT_SERVE_SECURE_COOKIES"
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory uvicorn's worker processes call (`edcat serve --workers N`)."""
+    secure = os.environ.get(SERVE_SECURE_ENV) == "1"
+    return create_app(os.environ[SERVE_DB_ENV], WebSettings(secure_cookies=secure))
