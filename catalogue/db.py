@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel
 from catalogue import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from catalogue.errors import CatalogueNotFound, NotACatalogue, SchemaVersionError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # MIGRATIONS[n] upgrades a catalogue from version n - 1 to n. Each runs inside the upgrade's
 # single transaction; add one here (and bump SCHEMA_VERSION) for every schema change.
@@ -46,7 +46,10 @@ def _pages_keyed_by_tool(conn: Connection) -> None:
     back with their ids. Foreign keys from page_versions and facts are deferred meanwhile, and
     hold again at commit because every page id comes back.
     """
-    columns = ", ".join(c.name for c in SQLModel.metadata.tables["pages"].columns)
+    old = _column_names(conn, "pages")  # later versions' columns are not there yet
+    columns = ", ".join(
+        c.name for c in SQLModel.metadata.tables["pages"].columns if c.name in old
+    )
     conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     conn.exec_driver_sql(f"CREATE TEMP TABLE pages_v2 AS SELECT {columns} FROM pages")
     conn.exec_driver_sql("DROP TABLE pages")
@@ -55,11 +58,26 @@ def _pages_keyed_by_tool(conn: Connection) -> None:
     conn.exec_driver_sql("DROP TABLE temp.pages_v2")
 
 
+def _column_names(conn: Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
+
+
+def _page_validators(conn: Connection) -> None:
+    """v4: each page keeps its ETag and Last-Modified for conditional recrawls. (A v3
+    rebuilt from the current model by an upgrade from v2 has them already.)"""
+    existing = _column_names(conn, "pages")
+    for column in ("etag", "last_modified"):
+        if column not in existing:
+            conn.exec_driver_sql(f"ALTER TABLE pages ADD COLUMN {column} VARCHAR")
+
+
 MIGRATIONS: dict[int, Migration] = {
     # v2 (edcat 0.2): people's answers to the DPIA questions, and shortlists.
     2: _add_tables("reviews", "shortlists", "shortlist_tools"),
     # v3: pages keyed by (tool, url), so tools sharing a host each keep their own pages.
     3: _pages_keyed_by_tool,
+    # v4: pages keep their ETag / Last-Modified (conditional requests on recrawl).
+    4: _page_validators,
 }
 
 # Sorting by name walks this index and stops at --limit instead of sorting every match.

@@ -41,6 +41,8 @@ class PageRecord:
     meta_description: str | None = None
     text: str | None = None
     fetched_at: datetime | None = None
+    etag: str | None = None  # the server's validators, for a conditional recrawl
+    last_modified: str | None = None
 
     @property
     def content_hash(self) -> str:
@@ -194,6 +196,68 @@ def _store_page(
     return PageOutcome(page_id=stored.id, new=new, changed=changed)
 
 
+@dataclass(frozen=True)
+class ReobservedPage:
+    """A stored page that answered 304 Not Modified: it says what it said before."""
+
+    tool_id: int
+    url: str
+    observed_at: datetime
+    etag: str | None = None  # a 304 may bring new validators
+    last_modified: str | None = None
+
+
+def record_pages_reobserved(
+    catalogue: Catalogue, pages: Sequence[ReobservedPage], crawl_run_id: int | None = None
+) -> list[PageOutcome | None]:
+    """Re-confirm unchanged pages in one transaction: the fetch is recorded (a page_versions
+    row with status 304, unchanged), the page and its current facts are observed again, and
+    nothing is re-extracted. None for a page the catalogue does not have."""
+    outcomes: list[PageOutcome | None] = []
+    with catalogue.session() as session:
+        for seen in pages:
+            stored = (
+                session.exec(
+                    select(Page).where(
+                        Page.tool_id == seen.tool_id, Page.url == canonical_url(seen.url)
+                    )
+                )
+                .scalars()
+                .first()
+            )
+            if stored is None:
+                outcomes.append(None)
+                continue
+            _reobserve(session, stored, seen, crawl_run_id)
+            outcomes.append(PageOutcome(page_id=stored.id, new=False, changed=False))
+    return outcomes
+
+
+def _reobserve(session: Session, stored: Page, seen: ReobservedPage, crawl_run_id) -> None:
+    now = seen.observed_at
+    stored.fetched_at, stored.crawl_run_id = now, crawl_run_id
+    stored.etag = seen.etag or stored.etag
+    stored.last_modified = seen.last_modified or stored.last_modified
+    session.add(
+        PageVersion(
+            page_id=stored.id,
+            crawl_run_id=crawl_run_id,
+            fetched_at=now,
+            http_status=304,
+            content_hash=stored.content_hash,
+            changed=False,
+        )
+    )
+    session.exec(
+        update(Fact)
+        .where(
+            Fact.page_id == stored.id, Fact.retracted_at.is_(None), Fact.origin == "crawl"
+        )
+        .values(observed_at=now, crawl_run_id=crawl_run_id)
+    )
+    session.get(Tool, stored.tool_id).last_crawled = now
+
+
 def record_page_gone(
     catalogue: Catalogue,
     tool_id: int,
@@ -239,6 +303,7 @@ def _fill_page(stored: Page, page: PageRecord, now, crawl_run_id, changed: bool)
     stored.fetched_at = now
     stored.http_status = page.http_status
     stored.crawl_run_id = crawl_run_id
+    stored.etag, stored.last_modified = page.etag, page.last_modified
     if changed:
         stored.content_hash = page.content_hash
         stored.title = page.title
