@@ -15,9 +15,11 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import crawl_sites
 
 SECTIONS = ("features", "pricing", "privacy", "terms", "about", "for-schools", "ai")
 LAST_MODIFIED = formatdate(1_780_000_000, usegmt=True)
@@ -52,12 +54,10 @@ def page_html(tool: int, section: str, version: int, tricky: bool) -> bytes:
     ).encode()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: ToolSitesServer
+class Handler(crawl_sites.Handler):
+    """crawl_sites' handler (its redirects, its quiet log) with its own routes."""
 
-    def log_message(self, *args) -> None:
-        pass
+    server: ToolSitesServer
 
     def do_GET(self) -> None:  # noqa: N802
         path = urlsplit(self.path).path
@@ -112,11 +112,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _redirect(self, location: str) -> None:
-        self.send_response(302)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
 
 
 class ToolSitesServer(ThreadingHTTPServer):
