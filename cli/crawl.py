@@ -142,7 +142,7 @@ def crawl_command(
         typer.echo(json.dumps(summary.as_dict(), indent=2))
     else:
         print_summary(summary)
-    if summary.pages == 0:
+    if summary.pages == 0 and not summary.skipped_fresh:  # --stale-days: all fresh is fine
         reasons = ", ".join(f"{k} {v}" for k, v in summary.failed.items()) or "no requests made"
         raise CrawlError(f"nothing could be fetched ({reasons})")
 

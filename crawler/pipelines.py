@@ -191,7 +191,7 @@ class CataloguePipeline:
         self.flush()
         status = "finished" if reason == "finished" else "interrupted"
         tally = self.frontier.tally()
-        if tally["pages"] == 0 and status == "finished":
+        if tally["pages"] == 0 and not tally["skipped_fresh"] and status == "finished":
             status = "failed"
         stats = {**tally, "close_reason": reason}
         finish_crawl_run(self.catalogue, self.run_id, status, stats)

@@ -460,9 +460,9 @@ def test_one_crawl_at_a_time_per_catalogue(tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(CrawlError, match=f"another crawl \\(process {holder.pid}\\)"):
-            with crawl_lock(db):
-                pass
+        expected = f"another crawl \\(process {holder.pid}\\)"
+        with pytest.raises(CrawlError, match=expected), crawl_lock(db):
+            pass
     finally:
         holder.kill()
         holder.wait()
