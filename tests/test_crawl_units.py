@@ -596,3 +596,45 @@ def test_bad_options_fail_before_job_state_is_written(small_catalogue, tmp_path,
         with pytest.raises(run.CrawlError):
             run.crawl(small_catalogue.path, options)
         assert not run.job_dir_for(small_catalogue.path).exists(), options
+
+
+# --- robots.txt and loops through pages ---------------------------------------------------------
+
+
+def test_robots_body_keeps_the_first_500_kib_without_a_cut_off_line():
+    from crawler.robots import ROBOTS_PARSE_LIMIT, robots_body
+
+    small = b"User-agent: *\nDisallow: /x\n"
+    assert robots_body(small) == small
+    big = b"User-agent: *\n" + b"Disallow: /private-area\n" * 40_000
+    kept = robots_body(big)
+    assert len(kept) <= ROBOTS_PARSE_LIMIT and kept.endswith(b"/private-area\n")
+    assert len(kept) > ROBOTS_PARSE_LIMIT - 30
+
+
+def test_meta_refresh_loop_through_pages_is_named():
+    from crawler.middlewares import MetaRefreshLoopMiddleware
+
+    middleware = MetaRefreshLoopMiddleware()
+    back = Request("http://s.example/tour", meta={"redirect_urls": ["http://s.example/ai"]})
+    page = HtmlResponse(back.url, body=b'<meta http-equiv="refresh" content="0; url=/ai">')
+    with pytest.raises(PageRefused) as refused:
+        middleware.process_response(back, page)
+    assert refused.value.reason == "redirect-loop"
+    onward = HtmlResponse("http://s.example/ai", body=b'<meta http-equiv="refresh" '
+                          b'content="0; url=/tour">')
+    assert middleware.process_response(Request(onward.url), onward) is onward
+    assert middleware.process_response(back, Response(back.url, status=302, headers={
+        "Location": "/ai"})).status == 302  # 3xx loops are RedirectLoopMiddleware's
+
+
+def test_a_dropped_redirect_is_recorded_against_the_link_followed():
+    spider = _spider()
+    dropped = Request("http://127.0.0.1:8000/", meta={
+        "edcat_tool": 1, "edcat_entry": "http://127.0.0.1:8000/home",
+        "redirect_urls": ["http://127.0.0.1:8000/home"]})
+    spider.request_dropped(dropped)
+    (failure,) = spider.store.tally()["failures"]
+    assert failure["reason"] == "redirect-to-fetched"
+    assert failure["url"] == "http://127.0.0.1:8000/home"
+    assert failure["detail"] == "http://127.0.0.1:8000/home -> http://127.0.0.1:8000/"
