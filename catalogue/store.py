@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlmodel import Session
 
 from catalogue.db import Catalogue, refresh_search_index
@@ -212,50 +212,74 @@ def record_pages_reobserved(
 ) -> list[PageOutcome | None]:
     """Re-confirm unchanged pages in one transaction: the fetch is recorded (a page_versions
     row with status 304, unchanged), the page and its current facts are observed again, and
-    nothing is re-extracted. None for a page the catalogue does not have."""
-    outcomes: list[PageOutcome | None] = []
+    nothing is re-extracted. None for a page the catalogue does not have. Set-based (a few
+    statements per batch): an unchanged recrawl is mostly this."""
+    keys = [(seen.tool_id, canonical_url(seen.url)) for seen in pages]
     with catalogue.session() as session:
-        for seen in pages:
-            stored = (
-                session.exec(
-                    select(Page).where(
-                        Page.tool_id == seen.tool_id, Page.url == canonical_url(seen.url)
-                    )
+        conn = session.connection()
+        found = {
+            (tool_id, url): (page_id, content_hash)
+            for page_id, tool_id, url, content_hash in conn.execute(
+                select(Page.id, Page.tool_id, Page.url, Page.content_hash).where(
+                    tuple_(Page.tool_id, Page.url).in_(set(keys))
                 )
-                .scalars()
-                .first()
             )
-            if stored is None:
-                outcomes.append(None)
-                continue
-            _reobserve(session, stored, seen, crawl_run_id)
-            outcomes.append(PageOutcome(page_id=stored.id, new=False, changed=False))
-    return outcomes
+        }
+        rows = [(seen, found[key]) for seen, key in zip(pages, keys, strict=True) if key in found]
+        if rows:
+            _reobserve(conn, rows, crawl_run_id)
+    return [
+        PageOutcome(page_id=found[key][0], new=False, changed=False) if key in found else None
+        for key in keys
+    ]
 
 
-def _reobserve(session: Session, stored: Page, seen: ReobservedPage, crawl_run_id) -> None:
-    now = seen.observed_at
-    stored.fetched_at, stored.crawl_run_id = now, crawl_run_id
-    stored.etag = seen.etag or stored.etag
-    stored.last_modified = seen.last_modified or stored.last_modified
-    session.add(
-        PageVersion(
-            page_id=stored.id,
-            crawl_run_id=crawl_run_id,
-            fetched_at=now,
-            http_status=304,
-            content_hash=stored.content_hash,
-            changed=False,
-        )
+def _reobserve(conn, rows: list[tuple[ReobservedPage, tuple[int, str | None]]], run_id) -> None:
+    pages = Page.__table__
+    conn.execute(
+        update(pages)
+        .where(pages.c.id == bindparam("pid"))
+        .values(
+            fetched_at=bindparam("seen_at"),
+            crawl_run_id=run_id,
+            etag=func.coalesce(bindparam("new_etag"), pages.c.etag),
+            last_modified=func.coalesce(bindparam("new_lm"), pages.c.last_modified),
+        ),
+        [
+            {"pid": page_id, "seen_at": seen.observed_at, "new_etag": seen.etag,
+             "new_lm": seen.last_modified}
+            for seen, (page_id, _) in rows
+        ],
     )
-    session.exec(
-        update(Fact)
+    conn.execute(
+        insert(PageVersion.__table__),
+        [
+            {"page_id": page_id, "crawl_run_id": run_id, "fetched_at": seen.observed_at,
+             "http_status": 304, "content_hash": content_hash, "changed": False}
+            for seen, (page_id, content_hash) in rows
+        ],
+    )
+    facts = Fact.__table__
+    conn.execute(
+        update(facts)
         .where(
-            Fact.page_id == stored.id, Fact.retracted_at.is_(None), Fact.origin == "crawl"
+            facts.c.page_id == bindparam("pid"),
+            facts.c.retracted_at.is_(None),
+            facts.c.origin == "crawl",
         )
-        .values(observed_at=now, crawl_run_id=crawl_run_id)
+        .values(observed_at=bindparam("seen_at"), crawl_run_id=run_id),
+        [{"pid": page_id, "seen_at": seen.observed_at} for seen, (page_id, _) in rows],
     )
-    session.get(Tool, stored.tool_id).last_crawled = now
+    last_seen: dict[int, datetime] = {}
+    for seen, _ in rows:
+        previous = last_seen.get(seen.tool_id, seen.observed_at)
+        last_seen[seen.tool_id] = max(seen.observed_at, previous)
+    conn.execute(
+        update(Tool.__table__)
+        .where(Tool.__table__.c.id == bindparam("tid"))
+        .values(last_crawled=bindparam("seen_at")),
+        [{"tid": tool_id, "seen_at": seen} for tool_id, seen in last_seen.items()],
+    )
 
 
 def record_page_gone(

@@ -374,10 +374,12 @@ class _Relay:
         self.observer = observer
 
     def item_scraped(self, item: Any) -> None:
-        from crawler.items import PageItem
+        from crawler.items import PageItem, PageReobservedItem
 
         if isinstance(item, PageItem):
             self.observer(CrawlEvent("page", item.tool_id, item.url, item.kind))
+        elif isinstance(item, PageReobservedItem):
+            self.observer(CrawlEvent("page", item.tool_id, item.url, "not-modified"))
         else:
             self.observer(CrawlEvent("failure", item.tool_id, item.url, item.reason))
 
