@@ -198,6 +198,11 @@ def print_summary(summary) -> None:
         f"{summary.unchanged} unchanged; {summary.without_text} without text), "
         f"{summary.facts} facts, {summary.failed_total} failed"
     )
+    if summary.not_modified or summary.skipped_fresh:
+        console.print(
+            f"of the unchanged, {summary.not_modified} answered 304 (re-confirmed, not "
+            f"downloaded); {summary.skipped_fresh} fresh pages not revisited"
+        )
     if summary.failed:
         console.print(
             "failed by reason: " + ", ".join(f"{k} {v}" for k, v in summary.failed.items())

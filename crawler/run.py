@@ -34,6 +34,7 @@ from catalogue import EdcatError, open_catalogue
 from catalogue.cards import find_tool
 from catalogue.db import Catalogue
 from catalogue.models import CrawlRun, Tool
+from catalogue.store import finish_crawl_run
 from crawler.settings import EDCAT_MAX_PAGES, build_settings, user_agent
 
 OPTIONS_FILE = "edcat-options.json"  # in the job dir: what a resumed crawl continues
@@ -151,6 +152,7 @@ def _crawl_locked(db_path: Path, options: CrawlOptions, observer, log_handler) -
     settings = crawl_settings(db_path, options, job_dir)
     check_archive_files(settings)
     if not options.resume:
+        _close_replaced_run(db_path, job_dir)
         _new_job_dir(options, job_dir)
     run_id, elapsed = _run_scrapy(settings, targets, observer, log_handler)
     if run_id is None and not options.resume:
@@ -315,6 +317,33 @@ def _check_writable(archive: Path) -> None:
         raise CrawlError(f"--archive {archive} cannot be created: {folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise CrawlError(f"--archive {archive} cannot be created in {folder} (permission denied)")
+
+
+def _close_replaced_run(db_path: Path, job_dir: Path) -> None:
+    """A new crawl replaces an unfinished one's job state. A crawl that was killed left its
+    run "running" with no figures: record it as interrupted, with what its frontier says it
+    did, before the frontier goes."""
+    from crawler.frontier import FRONTIER_FILE, FrontierStore
+
+    path = job_dir / FRONTIER_FILE
+    if not path.exists():
+        return
+    store = FrontierStore(path)
+    try:
+        run_id, stats = store.run_id, store.tally()
+    finally:
+        store.close()
+    if run_id is None:
+        return
+    catalogue = open_catalogue(db_path)
+    try:
+        with catalogue.session() as session:
+            run = session.get(CrawlRun, run_id)
+            if run is None or run.status != "running":
+                return
+        finish_crawl_run(catalogue, run_id, "interrupted", {**stats, "close_reason": "killed"})
+    finally:
+        catalogue.close()
 
 
 def _new_job_dir(options: CrawlOptions, job_dir: Path) -> None:

@@ -67,3 +67,23 @@ def test_failures_and_fresh_pages_are_counted(tmp_path):
     assert tally["skipped_fresh"] == 1 and tally["pages"] == 0
     assert {f["url"] for f in tally["failures"]} == {HOME + "pricing", HOME + "old"}
     assert store.pending() == []
+
+
+def test_a_new_crawl_records_the_killed_run_it_replaces(catalogue, db_path):
+    from catalogue.models import CrawlRun
+    from catalogue.store import start_crawl_run
+    from crawler.frontier import FRONTIER_FILE
+    from crawler.run import _close_replaced_run, job_dir_for
+
+    run_id = start_crawl_run(catalogue, {})
+    job_dir = job_dir_for(db_path)
+    job_dir.mkdir()
+    _crawl_until_killed(job_dir / FRONTIER_FILE)
+    store = FrontierStore(job_dir / FRONTIER_FILE)
+    store.run_id = run_id
+    store.close()
+    _close_replaced_run(db_path, job_dir)
+    with catalogue.session() as session:
+        run = session.get(CrawlRun, run_id)
+        assert run.status == "interrupted" and run.stats["pages"] == 2
+        assert run.stats["close_reason"] == "killed"
