@@ -1,6 +1,12 @@
-"""Crawl throughput: the edcat spider against a bare Scrapy spider on the same local pages.
+"""Crawl throughput, unchanged recrawl and scale, each against a baseline in the same run.
 
-    python -m bench.bench_crawl [--tools 250] [--hosts 10]
+    python -m bench.bench_crawl [--tools 250] [--hosts 10] [--only throughput|recrawl|scale]
+
+throughput: the edcat spider against a bare Scrapy spider on the same local pages.
+recrawl: the same sites crawled twice; the second crawl's conditional requests are answered
+304 (aim: 3x faster than the first). scale: 1,000 host names (all 127.0.0.1, through a
+resolver that is still edcat's pinned, checked one) x 8 pages at the DEFAULT politeness
+settings (aim: under 15 minutes).
 
 Serves generated vendor sites (each tool: a home page linking to features, pricing, privacy,
 terms, about, for-schools and AI pages, plus a blog and a login link that are not followed:
@@ -29,9 +35,13 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from crawler.resolver import PinnedResolver
+
+LAST_MODIFIED = "Mon, 02 Nov 2026 09:00:00 GMT"
 BENCH_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "LOG_LEVEL": "ERROR"}
 SECTIONS = ("features", "pricing", "privacy", "terms", "about", "for-schools", "ai")
 SENTENCES = (
@@ -88,9 +98,18 @@ class BenchHandler(BaseHTTPRequestHandler):
         else:
             section = parts[1] if len(parts) > 1 else "home"
             body, status = page_html(int(parts[0][1:]), section), 200
+        # Validators, as real servers send them; pages never change here, so a conditional
+        # request (If-None-Match) is answered 304 without a body.
+        etag = f'"{zlib.crc32(body):08x}"'
+        if status == 200 and self.headers.get("If-None-Match") == etag:
+            body, status = b"", 304
         self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
+        if status != 304:
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+        if status in (200, 304):
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", LAST_MODIFIED)
         self.end_headers()
         self.wfile.write(body)
 
@@ -121,7 +140,8 @@ def tool_urls(sites: list[tuple[str, int]], tools: int) -> list[str]:
             for host, port in [sites[n % len(sites)]]]
 
 
-def run_edcat(workdir: Path, homes: list[str]) -> dict:
+def import_homes(workdir: Path, homes: list[str]) -> list[str]:
+    """Import one tool per home page into workdir/bench.db; the edcat command to run on it."""
     tools_file = workdir / "tools.csv"
     with tools_file.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -129,12 +149,24 @@ def run_edcat(workdir: Path, homes: list[str]) -> dict:
         writer.writerows([f"Tool {n}", url] for n, url in enumerate(homes))
     edcat = [sys.executable, "-m", "cli", "--db", str(workdir / "bench.db")]
     subprocess.run([*edcat, "tools", "import", str(tools_file)], check=True, capture_output=True)
-    sets = [arg for k, v in BENCH_SETTINGS.items() for arg in ("--set", f"{k}={v}")]
+    return edcat
+
+
+def crawl_all(edcat: list[str], settings: dict[str, str], *options: str) -> dict:
+    """`edcat crawl --all` in a subprocess; its JSON summary, plus the wall-clock seconds."""
+    sets = [arg for k, v in settings.items() for arg in ("--set", f"{k}={v}")]
+    started = time.monotonic()
     result = subprocess.run(
-        [*edcat, "crawl", "--all", "--allow-private", "--format", "json", *sets],
+        [*edcat, "crawl", "--all", "--format", "json", *options, *sets],
         check=True, capture_output=True, text=True,
     )
     summary = json.loads(result.stdout)
+    summary["wall_seconds"] = round(time.monotonic() - started, 2)
+    return summary
+
+
+def run_edcat(workdir: Path, homes: list[str]) -> dict:
+    summary = crawl_all(import_homes(workdir, homes), BENCH_SETTINGS, "--allow-private")
     return {"pages": summary["pages"], "failed": summary["failed_total"],
             "seconds": summary["elapsed_seconds"]}
 
@@ -193,16 +225,8 @@ def extraction_ms(homes: list[str]) -> float:
     return 1000 * (time.process_time() - started) / len(pages)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--tools", type=int, default=250)
-    parser.add_argument("--hosts", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=2,
-                        help="alternate the two crawls this many times; keep the best of each")
-    parser.add_argument("--bare-worker", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.bare_worker:
-        return bare_worker(args.bare_worker)
+def bench_throughput(args) -> None:
+    """edcat against the bare spider, same pages, same run."""
     server, sites = start_servers(args.hosts)
     results: dict[str, list[dict]] = {"bare scrapy": [], "edcat": []}
     try:
@@ -227,6 +251,84 @@ def main(argv: list[str] | None = None) -> None:
     print(f"of edcat's {per_page:.1f} ms per page, extraction (crawler.extract + crawler.facts) "
           f"costs {extraction_ms(homes):.1f} ms of CPU, inline or in a worker process")
 
+
+def bench_recrawl(tools: int, hosts: int) -> None:
+    """The same sites crawled twice into one catalogue: the second crawl sends the stored
+    ETags, every page answers 304 and is re-observed without download or extraction."""
+    server, sites = start_servers(hosts)
+    try:
+        homes = tool_urls(sites, tools)
+        with tempfile.TemporaryDirectory() as tmp:
+            edcat = import_homes(Path(tmp), homes)
+            first = crawl_all(edcat, BENCH_SETTINGS, "--allow-private")
+            again = crawl_all(edcat, BENCH_SETTINGS, "--allow-private")
+    finally:
+        server.terminate()
+    print(f"unchanged recrawl: {tools} tools x 8 pages on {hosts} hosts, politeness delays 0")
+    for name, run in (("first crawl", first), ("recrawl", again)):
+        print(f"{name:12} {run['pages']:5d} pages ({run['new']} new, {run['not_modified']} "
+              f"answered 304)  {run['failed_total']} failed  {run['elapsed_seconds']:7.2f} s "
+              f"crawling, {run['wall_seconds']:6.2f} s with start-up")
+    ratio = first["elapsed_seconds"] / again["elapsed_seconds"]
+    wall = first["wall_seconds"] / again["wall_seconds"]
+    print(f"the recrawl is {ratio:.2f}x faster ({wall:.2f}x with process start-up; aim: 3x)")
+
+
+class LoopbackResolver(PinnedResolver):
+    """Answers 127.0.0.1 for every *.bench.test name: many sites, one local server. Still
+    edcat's resolver: each name looked up once, its address checked and pinned."""
+
+    def lookup(self, host: str) -> list[str]:
+        if host.endswith(".bench.test"):
+            return ["127.0.0.1"]
+        return super().lookup(host)
+
+
+def bench_scale(hosts: int) -> None:
+    """One tool on each of `hosts` host names x 8 pages, at edcat's DEFAULT politeness
+    (robots.txt, one request at a time per host, 1 s delay with jitter, AutoThrottle)."""
+    server, ((address, port),) = start_servers(1)
+    homes = [f"http://site{n}.bench.test:{port}/t{n}/" for n in range(hosts)]
+    settings = {
+        "TWISTED_DNS_RESOLVER": "bench.bench_crawl.LoopbackResolver",
+        "EDCAT_ALLOWED_NETWORKS": f"{address}/32",  # the address check runs, and passes
+        "LOG_LEVEL": "ERROR",
+    }
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            run = crawl_all(import_homes(Path(tmp), homes), settings)
+    finally:
+        server.terminate()
+    minutes = run["elapsed_seconds"] / 60
+    print(f"{hosts} hosts x 8 pages at default politeness: {run['pages']} pages, "
+          f"{run['failed_total']} failed, {minutes:.1f} min ({run['wall_seconds'] / 60:.1f} min "
+          f"with start-up), {run['pages'] / run['elapsed_seconds']:.1f} pages/s (aim: < 15 min)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--tools", type=int, default=250)
+    parser.add_argument("--hosts", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="alternate the two crawls this many times; keep the best of each")
+    parser.add_argument("--recrawl-tools", type=int, default=100)
+    parser.add_argument("--scale-hosts", type=int, default=1000)
+    parser.add_argument("--only", choices=PARTS, action="append",
+                        help="run only this part (repeatable; default: all)")
+    parser.add_argument("--bare-worker", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.bare_worker:
+        return bare_worker(args.bare_worker)
+    parts = args.only or PARTS
+    if "throughput" in parts:
+        bench_throughput(args)
+    if "recrawl" in parts:
+        bench_recrawl(args.recrawl_tools, args.hosts)
+    if "scale" in parts:
+        bench_scale(args.scale_hosts)
+
+
+PARTS = ("throughput", "recrawl", "scale")
 
 if __name__ == "__main__":
     main()

@@ -33,7 +33,7 @@ from catalogue.errors import (
 from catalogue.query import FTS_TABLE
 from catalogue.settings import LIMITS
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # MIGRATIONS[n] upgrades a catalogue from version n - 1 to n. Each runs inside the upgrade's
 # single transaction; add one here (and bump SCHEMA_VERSION) for every schema change.
@@ -58,7 +58,10 @@ def _pages_keyed_by_tool(conn: Connection) -> None:
     back with their ids. Foreign keys from page_versions and facts are deferred meanwhile, and
     hold again at commit because every page id comes back.
     """
-    columns = ", ".join(c.name for c in SQLModel.metadata.tables["pages"].columns)
+    old = _column_names(conn, "pages")  # later versions' columns are not there yet
+    columns = ", ".join(
+        c.name for c in SQLModel.metadata.tables["pages"].columns if c.name in old
+    )
     conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     conn.exec_driver_sql(f"CREATE TEMP TABLE pages_v2 AS SELECT {columns} FROM pages")
     conn.exec_driver_sql("DROP TABLE pages")
@@ -75,6 +78,19 @@ def _web_catalogue(conn: Connection) -> None:
             index.create(conn)
 
 
+def _column_names(conn: Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
+
+
+def _page_validators(conn: Connection) -> None:
+    """v5: each page keeps its ETag and Last-Modified for conditional recrawls. (A v3
+    rebuilt from the current model by an upgrade from v2 has them already.)"""
+    existing = _column_names(conn, "pages")
+    for column in ("etag", "last_modified"):
+        if column not in existing:
+            conn.exec_driver_sql(f"ALTER TABLE pages ADD COLUMN {column} VARCHAR")
+
+
 MIGRATIONS: dict[int, Migration] = {
     # v2 (edcat 0.2): people's answers to the DPIA questions, and shortlists.
     2: _add_tables("reviews", "shortlists", "shortlist_tools"),
@@ -83,6 +99,8 @@ MIGRATIONS: dict[int, Migration] = {
     # v4: local accounts and sessions of the web catalogue (`edcat serve`), and a covering
     # index of active facts for filters and facet counts.
     4: _web_catalogue,
+    # v5: pages keep their ETag / Last-Modified (conditional requests on recrawl).
+    5: _page_validators,
 }
 
 # Sorting by name walks this index and stops at --limit instead of sorting every match.

@@ -58,6 +58,10 @@ class Page(SQLModel, table=True):
     text: str | None = None
     crawl_run_id: int | None = Field(default=None, foreign_key="crawl_runs.id")
     changed_at: datetime = Field(default_factory=utcnow)
+    # The server's validators, sent back on the next crawl (If-None-Match /
+    # If-Modified-Since) so an unchanged page answers 304 (schema v5).
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class PageVersion(SQLModel, table=True):

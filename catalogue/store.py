@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlmodel import Session
 
 from catalogue.db import Catalogue, refresh_search_index
@@ -41,6 +41,8 @@ class PageRecord:
     meta_description: str | None = None
     text: str | None = None
     fetched_at: datetime | None = None
+    etag: str | None = None  # the server's validators, for a conditional recrawl
+    last_modified: str | None = None
 
     @property
     def content_hash(self) -> str:
@@ -194,6 +196,92 @@ def _store_page(
     return PageOutcome(page_id=stored.id, new=new, changed=changed)
 
 
+@dataclass(frozen=True)
+class ReobservedPage:
+    """A stored page that answered 304 Not Modified: it says what it said before."""
+
+    tool_id: int
+    url: str
+    observed_at: datetime
+    etag: str | None = None  # a 304 may bring new validators
+    last_modified: str | None = None
+
+
+def record_pages_reobserved(
+    catalogue: Catalogue, pages: Sequence[ReobservedPage], crawl_run_id: int | None = None
+) -> list[PageOutcome | None]:
+    """Re-confirm unchanged pages in one transaction: the fetch is recorded (a page_versions
+    row with status 304, unchanged), the page and its current facts are observed again, and
+    nothing is re-extracted. None for a page the catalogue does not have. Set-based (a few
+    statements per batch): an unchanged recrawl is mostly this."""
+    keys = [(seen.tool_id, canonical_url(seen.url)) for seen in pages]
+    with catalogue.writing() as session:
+        conn = session.connection()
+        found = {
+            (tool_id, url): (page_id, content_hash)
+            for page_id, tool_id, url, content_hash in conn.execute(
+                select(Page.id, Page.tool_id, Page.url, Page.content_hash).where(
+                    tuple_(Page.tool_id, Page.url).in_(set(keys))
+                )
+            )
+        }
+        rows = [(seen, found[key]) for seen, key in zip(pages, keys, strict=True) if key in found]
+        if rows:
+            _reobserve(conn, rows, crawl_run_id)
+    return [
+        PageOutcome(page_id=found[key][0], new=False, changed=False) if key in found else None
+        for key in keys
+    ]
+
+
+def _reobserve(conn, rows: list[tuple[ReobservedPage, tuple[int, str | None]]], run_id) -> None:
+    pages = Page.__table__
+    conn.execute(
+        update(pages)
+        .where(pages.c.id == bindparam("pid"))
+        .values(
+            fetched_at=bindparam("seen_at"),
+            crawl_run_id=run_id,
+            etag=func.coalesce(bindparam("new_etag"), pages.c.etag),
+            last_modified=func.coalesce(bindparam("new_lm"), pages.c.last_modified),
+        ),
+        [
+            {"pid": page_id, "seen_at": seen.observed_at, "new_etag": seen.etag,
+             "new_lm": seen.last_modified}
+            for seen, (page_id, _) in rows
+        ],
+    )
+    conn.execute(
+        insert(PageVersion.__table__),
+        [
+            {"page_id": page_id, "crawl_run_id": run_id, "fetched_at": seen.observed_at,
+             "http_status": 304, "content_hash": content_hash, "changed": False}
+            for seen, (page_id, content_hash) in rows
+        ],
+    )
+    facts = Fact.__table__
+    conn.execute(
+        update(facts)
+        .where(
+            facts.c.page_id == bindparam("pid"),
+            facts.c.retracted_at.is_(None),
+            facts.c.origin == "crawl",
+        )
+        .values(observed_at=bindparam("seen_at"), crawl_run_id=run_id),
+        [{"pid": page_id, "seen_at": seen.observed_at} for seen, (page_id, _) in rows],
+    )
+    last_seen: dict[int, datetime] = {}
+    for seen, _ in rows:
+        previous = last_seen.get(seen.tool_id, seen.observed_at)
+        last_seen[seen.tool_id] = max(seen.observed_at, previous)
+    conn.execute(
+        update(Tool.__table__)
+        .where(Tool.__table__.c.id == bindparam("tid"))
+        .values(last_crawled=bindparam("seen_at")),
+        [{"tid": tool_id, "seen_at": seen} for tool_id, seen in last_seen.items()],
+    )
+
+
 def record_page_gone(
     catalogue: Catalogue,
     tool_id: int,
@@ -239,6 +327,7 @@ def _fill_page(stored: Page, page: PageRecord, now, crawl_run_id, changed: bool)
     stored.fetched_at = now
     stored.http_status = page.http_status
     stored.crawl_run_id = crawl_run_id
+    stored.etag, stored.last_modified = page.etag, page.last_modified
     if changed:
         stored.content_hash = page.content_hash
         stored.title = page.title

@@ -83,6 +83,14 @@ def crawl_command(
     cache: Annotated[
         bool, typer.Option("--cache", help="Keep an HTTP cache beside the catalogue (ETag/304).")
     ] = False,
+    stale_days: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Revisit only pages not fetched for this many days (the others are kept as "
+            "they are); tools never crawled are crawled in full.",
+        ),
+    ] = None,
     user_agent: Annotated[
         str | None,
         typer.Option(help="User agent (default: $EDCAT_USER_AGENT or edcat's own with a URL)."),
@@ -107,7 +115,11 @@ def crawl_command(
     links deep. Pages and facts are stored with their history. Polite by default: robots.txt,
     one request at a time per site with a delay, an identifying user agent.
 
-    Ctrl-C stops gracefully; `--resume` continues. Exits 1 when nothing could be fetched.
+    A page crawled before is asked for with its ETag / Last-Modified: one that answers 304
+    is re-confirmed without being downloaded again.
+
+    Ctrl-C stops gracefully; `--resume` continues (also after a kill or a power cut). One
+    crawl per catalogue at a time. Exits 1 when nothing could be fetched.
 
     Example: [bold]edcat crawl --tool padlet --tool kahoot --archive crawls/2026-11.warc.gz[/bold]
     """
@@ -122,6 +134,7 @@ def crawl_command(
         resume=resume,
         allow_private=allow_private,
         cache=cache,
+        stale_days=stale_days,
         user_agent=user_agent,
         settings=parse_settings(set_ or []),
         host_map=parse_host_map(map_host or []),
@@ -132,7 +145,7 @@ def crawl_command(
         typer.echo(json.dumps(summary.as_dict(), indent=2))
     else:
         print_summary(summary)
-    if summary.pages == 0:
+    if summary.pages == 0 and not summary.skipped_fresh:  # --stale-days: all fresh is fine
         reasons = ", ".join(f"{k} {v}" for k, v in summary.failed.items()) or "no requests made"
         raise CrawlError(f"nothing could be fetched ({reasons})")
 
@@ -174,6 +187,11 @@ def print_summary(summary) -> None:
         f"{summary.unchanged} unchanged; {summary.without_text} without text), "
         f"{summary.facts} facts, {summary.failed_total} failed"
     )
+    if summary.not_modified or summary.skipped_fresh:
+        console.print(
+            f"of the unchanged, {summary.not_modified} answered 304 (re-confirmed, not "
+            f"downloaded); {summary.skipped_fresh} fresh pages not revisited"
+        )
     if summary.failed:
         console.print(
             "failed by reason: " + ", ".join(f"{k} {v}" for k, v in summary.failed.items())

@@ -10,10 +10,13 @@ downloading and storing. The result is the same either way: `analyse_page` is a 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -60,11 +63,35 @@ def worker_count(setting: str | int | None, tools: int) -> int:
     return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
-def _warm_up() -> None:
-    """Runs in each worker at start: pay the imports before the first page arrives, and
-    leave Ctrl-C to the crawling process, which stops gracefully and still needs us."""
+PARENT_CHECK_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _warm_up(parent_pid: int) -> None:
+    """Runs in each worker at start: die with the crawling process, leave Ctrl-C to it
+    (it stops gracefully and still needs us), and pay the imports before the first page."""
+    _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     analyse_page(b"<html><body><p>warm-up</p></body></html>", "http://localhost/")
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A worker must not outlive a crawl killed with SIGKILL (which runs no clean-up): on
+    Linux the kernel sends us SIGKILL when the parent dies (PR_SET_PDEATHSIG); everywhere a
+    thread also checks every second that the parent is still ours, for a parent gone before
+    the prctl or a system without it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)  # the crawl is gone: nobody will read our results
 
 
 class Analyser:
@@ -79,6 +106,7 @@ class Analyser:
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_warm_up,
+                initargs=(os.getpid(),),
             )
             for _ in range(workers):  # start them now, while robots.txt is fetched
                 self._pool.submit(int)

@@ -29,12 +29,17 @@ REASONS: dict[str, str] = {
     "too-large": "the answer is bigger than DOWNLOAD_MAXSIZE",
     "not-html": "the answer is not an HTML page (a PDF, an image, binary served as HTML)",
     "robots-disallowed": "robots.txt forbids edcat to fetch it",
+    "robots-unavailable": "robots.txt answered 5xx / 429 or could not be fetched: RFC 9309 "
+    "says assume everything is disallowed (tried again after EDCAT_ROBOTS_RETRY_SECONDS)",
     "too-many-redirects": "more than REDIRECT_MAX_TIMES redirects",
-    "redirect-loop": "a redirect back to a URL already in the chain",
+    "redirect-loop": "a redirect (3xx or meta refresh) back to a URL already in the chain",
+    "redirect-to-fetched": "a redirect to a page this tool already fetched in this crawl "
+    "(its content is stored once, under that URL)",
     "off-site-redirect": "a redirect away from the tool's site (home pages may move site)",
     "private-address": "the host is loopback, private or link-local (use --allow-private)",
     "unsupported-scheme": "not an http(s) URL",
     "not-in-archive": "--replay: the archive has no answer for the URL",
+    "store-error": "the page was fetched but the catalogue refused it (a bug: the detail says)",
     "error": "anything else (the detail says what)",
 }
 

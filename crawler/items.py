@@ -26,6 +26,22 @@ class PageItem:
     fetched_at: datetime
     depth: int = 0
     facts: list[Fact] = field(default_factory=list)
+    requested_url: str = ""  # the frontier entry (before redirects); "" = url
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class PageReobservedItem:
+    """A stored page that answered 304 Not Modified to a conditional request."""
+
+    tool_id: int
+    url: str
+    fetched_at: datetime
+    requested_url: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    depth: int = 0
 
 
 @dataclass

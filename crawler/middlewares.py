@@ -7,17 +7,16 @@ as a failure with that reason in the crawl summary. Their order is set in
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Request, Response
+from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.response import get_meta_refresh
 
 from crawler.failures import PageRefused
 from crawler.frontier import Site
+from crawler.resolver import PinnedResolver, is_private_address  # noqa: F401 (re-exported)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -45,67 +44,54 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # --- refusing unsafe targets ------------------------------------------------------------------
 
 
-def is_private_address(address: str) -> bool:
-    """True for loopback, private, link-local, reserved, multicast or unspecified addresses
-    (and anything else that is not globally routable), IPv4-mapped IPv6 included."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
-        or not ip.is_global
-    )
-
-
-async def private_address_of(host: str, port: int) -> str | None:
-    """The first private address `host` resolves to, or None (also when it does not resolve:
-    the download then fails with reason `dns`)."""
-    try:
-        return host if is_private_address(host) else None
-    except ValueError:
-        pass  # a name, not an address literal
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        return None
-    return next((info[4][0] for info in infos if is_private_address(info[4][0])), None)
-
-
 class SafeTargetMiddleware:
-    """Only http(s) URLs, and no loopback / private / link-local hosts unless
-    EDCAT_ALLOW_PRIVATE: a catalogue's URLs come from public lists and must not make the
-    crawler probe the network it runs in (SSRF). Names are resolved once per host.
+    """Only http(s) URLs, and no loopback / private / link-local hosts unless allowed
+    (--allow-private, EDCAT_ALLOWED_NETWORKS): a catalogue's URLs come from public lists and
+    must not make the crawler probe the network it runs in (SSRF).
 
-    Limitation: the address is checked when the request is made; a DNS answer that changes
-    between this check and the connection (DNS rebinding) is not caught.
+    The check is `crawler.resolver.PinnedResolver`'s: this middleware awaits its verdict
+    for the request's host and refuses the request with its reason; the resolver then hands
+    the connection exactly the addresses it checked (no second lookup, so no rebinding).
+    Every request passes here: redirects, robots.txt and mapped hosts (their real URL) too.
     """
 
-    def __init__(self, allow_private: bool):
-        self.allow_private = allow_private
-        self._verdicts: dict[tuple[str, int], str | None] = {}
+    def __init__(self, resolver=None, replaying: bool = False, mapped_hosts=frozenset()):
+        self.resolver = resolver  # None: the one installed on the reactor, looked up lazily
+        self.replaying = replaying
+        self.mapped_hosts = frozenset(host.lower() for host in mapped_hosts)
 
     @classmethod
     def from_crawler(cls, crawler):
-        replaying = bool(crawler.settings.get("EDCAT_REPLAY"))  # no network, nothing to probe
-        return cls(crawler.settings.getbool("EDCAT_ALLOW_PRIVATE") or replaying)
+        settings = crawler.settings
+        return cls(
+            replaying=bool(settings.get("EDCAT_REPLAY")),  # no network, nothing to probe
+            mapped_hosts=settings.getdict("EDCAT_HOST_MAP").keys(),  # never connected to
+        )
+
+    def _installed_resolver(self) -> PinnedResolver:
+        """The reactor's resolver (installed when the crawl starts, after this middleware
+        is built); anything but a PinnedResolver would crawl unchecked, so it stops the crawl."""
+        from twisted.internet import reactor
+
+        resolver = reactor.nameResolver
+        if not isinstance(resolver, PinnedResolver):
+            raise RuntimeError(
+                "TWISTED_DNS_RESOLVER must be crawler.resolver.PinnedResolver or a subclass: "
+                "it is where the private-address check is made"
+            )
+        return resolver
 
     async def process_request(self, request: Request) -> None:
         parts = urlparse_cached(request)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise PageRefused("unsupported-scheme", request.url)
-        if self.allow_private:
-            return None
-        key = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-        if key not in self._verdicts:
-            self._verdicts[key] = await private_address_of(*key)
-        if self._verdicts[key] is not None:
-            raise PageRefused("private-address", f"{parts.hostname} is {self._verdicts[key]}")
+        if self.replaying or MAPPED_FROM in request.meta or parts.hostname in self.mapped_hosts:
+            return None  # replaying; or a --map-host host and the operator's copy of it
+        if self.resolver is None:
+            self.resolver = self._installed_resolver()
+        verdict = await self.resolver.verdict(parts.hostname)
+        if verdict.reason is not None:
+            raise PageRefused(verdict.reason, verdict.detail)
         return None
 
 
@@ -139,14 +125,31 @@ class RedirectLoopMiddleware:
     """
 
     def process_response(self, request: Request, response: Response) -> Response:
-        location = response.headers.get(b"Location")
-        if response.status not in REDIRECT_STATUSES or not location:
+        target = self.redirect_target(request, response)
+        if target is None:
             return response
-        target = urldefrag(urljoin(request.url, location.decode("latin-1").strip()))[0]
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if target in {urldefrag(url)[0] for url in chain}:
             raise PageRefused("redirect-loop", " -> ".join([*chain, target]))
         return response
+
+    def redirect_target(self, request: Request, response: Response) -> str | None:
+        location = response.headers.get(b"Location")
+        if response.status in REDIRECT_STATUSES and location:
+            return urldefrag(urljoin(request.url, location.decode("latin-1").strip()))[0]
+        return None
+
+
+class MetaRefreshLoopMiddleware(RedirectLoopMiddleware):
+    """The same for `<meta http-equiv="refresh">`: a loop through pages that answer 200.
+    Sits between HttpCompressionMiddleware (590) and MetaRefreshMiddleware (580), so it
+    reads decompressed pages before they are followed."""
+
+    def redirect_target(self, request: Request, response: Response) -> str | None:
+        if not isinstance(response, HtmlResponse) or not 200 <= response.status < 300:
+            return None
+        _, url = get_meta_refresh(response)
+        return urldefrag(url)[0] if url else None
 
 
 # --- HTML only --------------------------------------------------------------------------------

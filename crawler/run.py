@@ -3,19 +3,27 @@
 Twisted's reactor cannot be restarted, so a process runs at most one crawl; the `edcat crawl`
 command is that process (tests run it as a subprocess).
 
-Every crawl keeps Scrapy's job state in `<catalogue>.crawl-job/` (JOBDIR: the request queue,
-the seen-request fingerprints, the spider state and the crawl run id). A crawl stopped early
-(Ctrl-C once, CLOSESPIDER_* limits) leaves it there and `--resume` continues it without
-refetching anything; a crawl that finishes removes it.
+Every crawl keeps its job state in `<catalogue>.crawl-job/`: the options it was started with
+and its durable frontier (`crawler.frontier.FrontierStore`: what is queued, fetched, stored
+or failed, and the crawl run id), committed as the crawl goes. A crawl stopped early (Ctrl-C,
+CLOSESPIDER_* limits, kill -9, a power cut) leaves it there and `--resume` fetches exactly
+what is missing; a crawl that finishes removes it. Scrapy's own JOBDIR is not used: its queue
+and spider state are only written on a clean stop.
+
+One crawl per catalogue at a time: the crawl holds an exclusive `flock` on
+`<catalogue>.crawl.lock` (which names its process id) from before it reads the job state
+until it ends; the OS releases it when the process dies, however it dies.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,10 +34,11 @@ from catalogue import EdcatError, open_catalogue
 from catalogue.cards import find_tool
 from catalogue.db import Catalogue
 from catalogue.models import CrawlRun, Tool
+from catalogue.store import finish_crawl_run
 from crawler.settings import EDCAT_MAX_PAGES, build_settings, user_agent
 
-OPTIONS_FILE = "edcat-options.json"  # in JOBDIR: what a resumed crawl continues
-LOCK_FILE = "edcat-crawl.pid"  # in JOBDIR while a crawl runs
+OPTIONS_FILE = "edcat-options.json"  # in the job dir: what a resumed crawl continues
+LOCK_SUFFIX = ".crawl.lock"  # beside the catalogue: flock-ed by the running crawl
 
 
 class CrawlError(EdcatError):
@@ -48,6 +57,7 @@ class CrawlOptions:
     resume: bool = False
     allow_private: bool = False
     cache: bool = False
+    stale_days: float | None = None  # only revisit pages not fetched for this many days
     user_agent: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
     host_map: dict[str, str] = field(default_factory=dict)  # host -> base URL of a copy
@@ -81,6 +91,8 @@ class CrawlSummary:
     unchanged: int
     without_text: int
     facts: int
+    not_modified: int  # of the unchanged: answered 304 to a conditional request
+    skipped_fresh: int  # --stale-days: pages not revisited
     failed: dict[str, int]
     elapsed_seconds: float
     resumable: bool
@@ -124,8 +136,13 @@ def crawl(
     the caller to report.
     """
     db_path = Path(db_path).expanduser()
+    open_catalogue(db_path).close()  # a missing or foreign file is refused before any lock
+    with crawl_lock(db_path):
+        return _crawl_locked(db_path, options, observer, log_handler)
+
+
+def _crawl_locked(db_path: Path, options: CrawlOptions, observer, log_handler) -> CrawlSummary:
     job_dir = job_dir_for(db_path)
-    _refuse_if_running(job_dir)
     options = _effective_options(options, job_dir)
     catalogue = open_catalogue(db_path)
     try:
@@ -136,15 +153,11 @@ def crawl(
     settings = crawl_settings(db_path, options, job_dir)
     check_archive_files(settings)
     if not options.resume:
+        _close_replaced_run(db_path, job_dir)
         _new_job_dir(options, job_dir)
-    lock = job_dir / LOCK_FILE
-    lock.write_text(str(os.getpid()))
     if observer:
         observer(CrawlEvent("start", None, "", str(len(targets))))
-    try:
-        run_id, elapsed = _run_scrapy(settings, targets, observer, log_handler)
-    finally:
-        lock.unlink(missing_ok=True)
+    run_id, elapsed = _run_scrapy(settings, targets, observer, log_handler)
     if run_id is None and not options.resume:
         # Nothing was crawled: leave no job state for `--resume` to fail on again. (A resumed
         # crawl's state is the interrupted crawl's, and stays.)
@@ -155,20 +168,34 @@ def crawl(
     return summary
 
 
-def _refuse_if_running(job_dir: Path) -> None:
-    """One crawl at a time per catalogue: they would share (and wreck) the job state."""
-    lock = job_dir / LOCK_FILE
+def lock_path_for(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + LOCK_SUFFIX)
+
+
+@contextmanager
+def crawl_lock(db_path: Path) -> Iterator[None]:
+    """Hold the catalogue's crawl lock, or raise CrawlError naming the process holding it.
+
+    An exclusive, non-blocking `flock`: the check and the taking are one system call, so two
+    crawls started at the same moment cannot both pass. The file is never deleted (deleting
+    a lock file lets a third process lock a different inode); it holds the holder's pid.
+    """
+    fd = os.open(lock_path_for(db_path), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        pid = int(lock.read_text())
-    except (OSError, ValueError):
-        return
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise CrawlError(
+            f"another crawl (process {holder}) is running on this catalogue; "
+            "wait for it to end or stop it"
+        ) from None
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return  # left behind by a crawl that was killed
-    except PermissionError:
-        pass
-    raise CrawlError(f"another crawl (process {pid}) is running on this catalogue")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _effective_options(options: CrawlOptions, job_dir: Path) -> CrawlOptions:
@@ -179,10 +206,10 @@ def _effective_options(options: CrawlOptions, job_dir: Path) -> CrawlOptions:
         if not saved.exists():
             raise CrawlError(f"no interrupted crawl to resume for this catalogue ({job_dir})")
         if (options.tools or options.all_tools or options.max_pages or options.archive
-                or options.replay):
+                or options.replay or options.stale_days is not None):
             raise CrawlError(
                 "--resume continues the interrupted crawl with its own tools, --max-pages, "
-                "--archive and --replay; leave those out"
+                "--stale-days, --archive and --replay; leave those out"
             )
         recorded = CrawlOptions.from_recorded(json.loads(saved.read_text()))
         recorded.resume, recorded.settings = True, dict(options.settings)
@@ -193,6 +220,8 @@ def _effective_options(options: CrawlOptions, job_dir: Path) -> CrawlOptions:
         raise CrawlError("--archive and --replay must be different files")
     if options.max_pages is not None and options.max_pages < 1:
         raise CrawlError("--max-pages must be at least 1")
+    if options.stale_days is not None and options.stale_days < 0:
+        raise CrawlError("--stale-days must be 0 or more")
     return options
 
 
@@ -293,6 +322,33 @@ def _check_writable(archive: Path) -> None:
         raise CrawlError(f"--archive {archive} cannot be created in {folder} (permission denied)")
 
 
+def _close_replaced_run(db_path: Path, job_dir: Path) -> None:
+    """A new crawl replaces an unfinished one's job state. A crawl that was killed left its
+    run "running" with no figures: record it as interrupted, with what its frontier says it
+    did, before the frontier goes."""
+    from crawler.frontier import FRONTIER_FILE, FrontierStore
+
+    path = job_dir / FRONTIER_FILE
+    if not path.exists():
+        return
+    store = FrontierStore(path)
+    try:
+        run_id, stats = store.run_id, store.tally()
+    finally:
+        store.close()
+    if run_id is None:
+        return
+    catalogue = open_catalogue(db_path)
+    try:
+        with catalogue.session() as session:
+            run = session.get(CrawlRun, run_id)
+            if run is None or run.status != "running":
+                return
+        finish_crawl_run(catalogue, run_id, "interrupted", {**stats, "close_reason": "killed"})
+    finally:
+        catalogue.close()
+
+
 def _new_job_dir(options: CrawlOptions, job_dir: Path) -> None:
     """A new crawl replaces any interrupted one's job state, and records its options."""
     shutil.rmtree(job_dir, ignore_errors=True)
@@ -334,7 +390,8 @@ def crawl_settings(db_path: Path, options: CrawlOptions, job_dir: Path):
         EDCAT_ARCHIVE_APPEND=options.resume,
         EDCAT_REPLAY=str(options.replay) if options.replay else None,
         EDCAT_HOST_MAP=options.host_map or None,
-        JOBDIR=str(job_dir),
+        EDCAT_JOB_DIR=str(job_dir),
+        EDCAT_STALE_DAYS=options.stale_days,
         USER_AGENT=user_agent(options.user_agent),
         HTTPCACHE_ENABLED=options.cache or None,
         HTTPCACHE_DIR=str(db_path.with_name(db_path.name + ".httpcache")),
@@ -349,10 +406,12 @@ class _Relay:
         self.observer = observer
 
     def item_scraped(self, item: Any) -> None:
-        from crawler.items import PageItem
+        from crawler.items import PageItem, PageReobservedItem
 
         if isinstance(item, PageItem):
             self.observer(CrawlEvent("page", item.tool_id, item.url, item.kind))
+        elif isinstance(item, PageReobservedItem):
+            self.observer(CrawlEvent("page", item.tool_id, item.url, "not-modified"))
         else:
             self.observer(CrawlEvent("failure", item.tool_id, item.url, item.reason))
 
@@ -402,6 +461,8 @@ def read_summary(
         unchanged=stats.get("unchanged", 0),
         without_text=stats.get("without_text", 0),
         facts=stats.get("facts", 0),
+        not_modified=stats.get("not_modified", 0),
+        skipped_fresh=stats.get("skipped_fresh", 0),
         failed=dict(stats.get("failed", {})),
         elapsed_seconds=round(elapsed, 2),
         resumable=status == "interrupted" and job_dir.exists(),

@@ -30,7 +30,8 @@ def _edcat_version() -> str:
 BOT_NAME = "edcat"
 # Identifies us and says where to complain; robots.txt rules for "edcat" apply to us.
 USER_AGENT = f"edcat/{_edcat_version()} (+{CONTACT_URL})"  # $EDCAT_USER_AGENT overrides
-ROBOTSTXT_OBEY = True
+ROBOTSTXT_OBEY = True  # read per RFC 9309 by crawler.robots (5xx / unreachable = disallow)
+EDCAT_ROBOTS_RETRY_SECONDS = 300.0  # a robots.txt that could not be read is tried again after
 # Vendor sites are often small; one request at a time per site, with a pause between them.
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0  # seconds; the minimum AutoThrottle may go down to
@@ -49,6 +50,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
 DOWNLOAD_TIMEOUT = 20  # a vendor page that takes longer is failing; 180 s (Scrapy) stalls a crawl
 DNS_TIMEOUT = 20
+# Resolves each host once, checks every address (SSRF) and connects to those addresses only.
+TWISTED_DNS_RESOLVER = "crawler.resolver.PinnedResolver"
 RETRY_TIMES = 2  # 3 attempts for timeouts, dropped connections and 5xx / 429
 REDIRECT_MAX_TIMES = 5  # real sites need 1-3 (http -> https -> www -> /en/); more is a loop
 DOWNLOAD_MAXSIZE = 5 * 1024 * 1024  # no vendor page needs more; bigger is a file or a trap
@@ -79,6 +82,10 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # --- edcat components -------------------------------------------------------------------------
 
 EDCAT_ALLOW_PRIVATE = False  # loopback / private / link-local targets are refused (SSRF)
+EDCAT_ALLOWED_NETWORKS: list[str] = []  # ... except these (tests: ["127.0.0.2/32"])
+EDCAT_CONDITIONAL = True  # send stored ETag / Last-Modified; a 304 re-observes the page
+EDCAT_STALE_DAYS = None  # --stale-days: only revisit pages not fetched for this many days
+EDCAT_JOB_DIR = None  # the crawl's job state (options, durable frontier); see crawler.run
 EDCAT_ARCHIVE = None  # path of a WARC file to write every response to
 EDCAT_REPLAY = None  # path of a WARC file to answer every request from
 EDCAT_HOST_MAP: dict[str, str] = {}  # host -> base URL to fetch its pages from (--map-host)
@@ -91,7 +98,12 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.SafeTargetMiddleware": 40,  # before robots.txt is fetched
     "crawler.middlewares.SiteScopeMiddleware": 45,
+    # RFC 9309 robots.txt in place of Scrapy's (which reads a failed robots.txt as allow-all).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsPolicyMiddleware": 100,
+    "crawler.recrawl.ConditionalRequestMiddleware": 550,  # If-None-Match / If-Modified-Since
     "crawler.middlewares.HtmlOnlyMiddleware": 560,  # sees decompressed bodies
+    "crawler.middlewares.MetaRefreshLoopMiddleware": 585,  # decompressed, before 580
     "crawler.middlewares.RedirectLoopMiddleware": 650,  # before RedirectMiddleware (600)
     "crawler.warc.WarcArchiveMiddleware": 950,  # raw responses, as the server sent them
     "crawler.warc.WarcReplayMiddleware": 960,  # answers instead of the network

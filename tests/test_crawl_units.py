@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ipaddress
+import os
 import pickle
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from crawler.middlewares import (
     html_verdict,
     is_private_address,
 )
+from crawler.resolver import AddressPolicy, PinnedResolver
 from crawler.settings import build_settings
 from crawler.warc import WarcIndex, WarcReplayMiddleware, WarcWriter
 
@@ -159,14 +162,85 @@ def _refusal(coro) -> str | None:
     return None
 
 
-def test_safe_target_refuses_private_hosts_unless_allowed():
-    strict, lenient = SafeTargetMiddleware(False), SafeTargetMiddleware(True)
-    for url in ("http://127.0.0.1:8000/", "http://localhost/", "http://[::1]/", "http://10.0.0.1/"):
-        assert _refusal(strict.process_request(Request(url))) == "private-address", url
-        assert _refusal(lenient.process_request(Request(url))) is None
-    assert _refusal(strict.process_request(Request("http://8.8.8.8/"))) is None
-    ftp = Request("ftp://files.example/x")
-    assert _refusal(lenient.process_request(ftp)) == "unsupported-scheme"
+class FixedResolver(PinnedResolver):
+    """Answers from a table instead of DNS; a name it lacks does not resolve."""
+
+    def __init__(self, policy: AddressPolicy, table: dict[str, list[str]]):
+        super().__init__(None, policy)
+        self.table = table
+
+    def lookup(self, host: str) -> list[str]:
+        if host not in self.table:
+            raise OSError("Name or service not known")
+        return self.table[host]
+
+
+def _safe_target(allowed=(), **table) -> SafeTargetMiddleware:
+    policy = AddressPolicy(tuple(ipaddress.ip_network(n) for n in allowed))
+    return SafeTargetMiddleware(FixedResolver(policy, {k.replace("_", "."): v
+                                                       for k, v in table.items()}))
+
+
+def test_safe_target_checks_every_address_and_refuses_failed_lookups():
+    async def refusals(middleware, *urls):
+        found = []
+        for url in urls:
+            try:
+                await middleware.process_request(Request(url))
+                found.append(None)
+            except PageRefused as refused:
+                found.append(refused.reason)
+        return found
+
+    strict = _safe_target(public_example=["93.184.216.34"], mixed_example=["93.184.216.34",
+                          "10.0.0.7"], inside_example=["127.0.0.1"])
+    urls = ("http://public.example/", "http://mixed.example/", "http://inside.example/",
+            "http://nowhere.example/", "http://127.0.0.1:8000/", "http://[::1]/",
+            "http://8.8.8.8/")
+    assert asyncio.run(refusals(strict, *urls)) == [
+        None, "private-address", "private-address", "dns", "private-address",
+        "private-address", None]
+    lenient = _safe_target(["0.0.0.0/0", "::/0"], inside_example=["127.0.0.1"])
+    assert asyncio.run(refusals(lenient, "http://inside.example/", "http://10.0.0.1/")) == [
+        None, None]
+    only_one = _safe_target(["127.0.0.2/32"])
+    assert asyncio.run(refusals(only_one, "http://127.0.0.2/", "http://127.0.0.3/")) == [
+        None, "private-address"]
+    assert _refusal(lenient.process_request(Request("ftp://files.example/x"))) == (
+        "unsupported-scheme")
+
+
+def test_resolver_looks_each_host_up_once_and_hands_only_checked_addresses_to_connect():
+    resolver = FixedResolver(AddressPolicy(), {"a.example": ["93.184.216.34"],
+                                               "b.example": ["93.184.216.35", "10.1.1.1"]})
+
+    class Receiver:
+        def __init__(self):
+            self.addresses, self.done = [], False
+
+        def resolutionBegan(self, resolution):  # noqa: N802
+            pass
+
+        def addressResolved(self, address):  # noqa: N802
+            self.addresses.append((address.host, address.port))
+
+        def resolutionComplete(self):  # noqa: N802
+            self.done = True
+
+    async def connect_twice():
+        received = []
+        for host in ("a.example", "a.example", "b.example"):
+            receiver = Receiver()
+            resolver.resolveHostName(receiver, host, 443)
+            await resolver.verdict(host)
+            await asyncio.sleep(0)
+            received.append(receiver)
+        return received
+
+    first, second, refused = asyncio.run(connect_twice())
+    assert first.addresses == second.addresses == [("93.184.216.34", 443)]
+    assert refused.addresses == [] and refused.done  # nothing to connect to
+    assert resolver.lookups == 2  # a.example once, b.example once
 
 
 def test_site_scope_refuses_off_site_redirects_only():
@@ -324,23 +398,6 @@ def test_parse_at_max_depth_follows_nothing_and_names_the_kind():
     assert requests == [] and items[0].kind == "about"
 
 
-# --- the pipeline's tally ---------------------------------------------------------------------
-
-
-def test_tally_round_trips_through_crawl_run_stats():
-    from crawler.items import FailureItem
-    from crawler.pipelines import CrawlTally
-
-    tally = CrawlTally()
-    tally.failure(FailureItem(1, "http://s.example/x", "timeout"))
-    tally.failure(FailureItem(1, "http://s.example/y", "timeout"))
-    tally.tools_visited.add(1)
-    tally.pages, tally.new = 3, 3
-    restored = CrawlTally.from_dict(tally.as_dict())
-    assert restored.as_dict() == tally.as_dict()
-    assert restored.as_dict()["failed"] == {"timeout": 2}
-
-
 def test_set_option_needs_name_equals_value():
     from catalogue.errors import EdcatError
     from cli.crawl import parse_settings
@@ -388,16 +445,29 @@ def test_downloader_keeps_one_request_per_site_without_delay():
 
 
 def test_one_crawl_at_a_time_per_catalogue(tmp_path):
-    import os
+    import subprocess
+    import sys
 
-    from crawler.run import LOCK_FILE, CrawlError, _refuse_if_running
+    from crawler.run import CrawlError, crawl_lock, lock_path_for
 
-    _refuse_if_running(tmp_path)  # no lock: fine
-    (tmp_path / LOCK_FILE).write_text(str(os.getpid()))
-    with pytest.raises(CrawlError, match="another crawl"):
-        _refuse_if_running(tmp_path)
-    (tmp_path / LOCK_FILE).write_text("999999999")  # a crawl that was killed
-    _refuse_if_running(tmp_path)
+    db = tmp_path / "catalogue.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time\n"
+         f"fd = os.open({str(lock_path_for(db))!r}, os.O_RDWR | os.O_CREAT)\n"
+         "fcntl.flock(fd, fcntl.LOCK_EX); os.write(fd, str(os.getpid()).encode())\n"
+         "print('locked', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        expected = f"another crawl \\(process {holder.pid}\\)"
+        with pytest.raises(CrawlError, match=expected), crawl_lock(db):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with crawl_lock(db):  # the OS released the killed holder's lock
+        assert lock_path_for(db).read_text() == str(os.getpid())
 
 
 # --- checks before a crawl starts: nothing to fail inside Scrapy ------------------------------
@@ -526,3 +596,45 @@ def test_bad_options_fail_before_job_state_is_written(small_catalogue, tmp_path,
         with pytest.raises(run.CrawlError):
             run.crawl(small_catalogue.path, options)
         assert not run.job_dir_for(small_catalogue.path).exists(), options
+
+
+# --- robots.txt and loops through pages ---------------------------------------------------------
+
+
+def test_robots_body_keeps_the_first_500_kib_without_a_cut_off_line():
+    from crawler.robots import ROBOTS_PARSE_LIMIT, robots_body
+
+    small = b"User-agent: *\nDisallow: /x\n"
+    assert robots_body(small) == small
+    big = b"User-agent: *\n" + b"Disallow: /private-area\n" * 40_000
+    kept = robots_body(big)
+    assert len(kept) <= ROBOTS_PARSE_LIMIT and kept.endswith(b"/private-area\n")
+    assert len(kept) > ROBOTS_PARSE_LIMIT - 30
+
+
+def test_meta_refresh_loop_through_pages_is_named():
+    from crawler.middlewares import MetaRefreshLoopMiddleware
+
+    middleware = MetaRefreshLoopMiddleware()
+    back = Request("http://s.example/tour", meta={"redirect_urls": ["http://s.example/ai"]})
+    page = HtmlResponse(back.url, body=b'<meta http-equiv="refresh" content="0; url=/ai">')
+    with pytest.raises(PageRefused) as refused:
+        middleware.process_response(back, page)
+    assert refused.value.reason == "redirect-loop"
+    onward = HtmlResponse("http://s.example/ai", body=b'<meta http-equiv="refresh" '
+                          b'content="0; url=/tour">')
+    assert middleware.process_response(Request(onward.url), onward) is onward
+    assert middleware.process_response(back, Response(back.url, status=302, headers={
+        "Location": "/ai"})).status == 302  # 3xx loops are RedirectLoopMiddleware's
+
+
+def test_a_dropped_redirect_is_recorded_against_the_link_followed():
+    spider = _spider()
+    dropped = Request("http://127.0.0.1:8000/", meta={
+        "edcat_tool": 1, "edcat_entry": "http://127.0.0.1:8000/home",
+        "redirect_urls": ["http://127.0.0.1:8000/home"]})
+    spider.request_dropped(dropped)
+    (failure,) = spider.store.tally()["failures"]
+    assert failure["reason"] == "redirect-to-fetched"
+    assert failure["url"] == "http://127.0.0.1:8000/home"
+    assert failure["detail"] == "http://127.0.0.1:8000/home -> http://127.0.0.1:8000/"

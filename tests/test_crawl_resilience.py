@@ -1,0 +1,125 @@
+"""A crawl you can leave running: killed with SIGKILL and resumed, started twice at once, its
+extraction workers gone with it. Real `edcat crawl` subprocesses against generated sites
+(tests/crawl_servers.py) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import REPO, edcat_command
+from crawl_servers import SiteState, import_tools, tool_sites
+
+pytestmark = pytest.mark.slow
+
+FAST = ["--allow-private", "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False",
+        "--format", "json"]
+TOOLS = 6
+PAGES_PER_TOOL = 8
+
+
+def start_crawl(db: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "EDCAT_DB": str(db), "COLUMNS": "200"}
+    return subprocess.Popen(
+        [*edcat_command(), "crawl", *args], cwd=REPO, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+def query(db: Path, sql: str, *params) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def children_of(pid: int) -> set[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_kill_9_mid_crawl_then_resume_fetches_exactly_what_is_missing(edcat, tmp_path, db_path):
+    with tool_sites(SiteState(delay=0.08)) as site:
+        homes = [f"http://127.0.0.1:{site.server_port}/t{n}/" for n in range(TOOLS)]
+        import_tools(edcat, tmp_path, homes)
+        crawl = start_crawl(db_path, "--all", *FAST, "--set", "EDCAT_EXTRACT_WORKERS=1",
+                            "--set", "EDCAT_STORE_SECONDS=0.2")
+        wait_for(lambda: len(site.pages()) >= 20, 60, "20 pages fetched")
+        workers = children_of(crawl.pid)
+        assert workers, "the extraction worker should be running"
+        crawl.send_signal(signal.SIGKILL)
+        crawl.wait()
+        # (d) no child of the killed crawl lives on
+        wait_for(lambda: not any(alive(pid) for pid in workers), 10, "the workers to exit")
+
+        stored_before = {url for (url,) in query(db_path, "SELECT url FROM pages")}
+        fetched_before = len(site.pages())
+        assert 0 < len(stored_before) < TOOLS * PAGES_PER_TOOL
+        site.reset()
+        resumed = start_crawl(db_path, "--resume", *FAST)
+        out, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, err
+    summary = json.loads(out)
+    again = [f"http://127.0.0.1:{site.server_port}{path}" for path in site.pages()]
+    assert not set(again) & stored_before  # nothing stored before the kill is fetched again
+    assert all(n == 1 for n in Counter(again).values())
+    # at most the pages fetched but not yet stored when the kill came are fetched twice
+    assert len(again) <= TOOLS * PAGES_PER_TOOL - len(stored_before)
+    assert fetched_before + len(again) >= TOOLS * PAGES_PER_TOOL
+    stored = query(db_path, "SELECT url FROM pages")
+    assert len(stored) == TOOLS * PAGES_PER_TOOL  # nothing queued was lost
+    assert summary["status"] == "finished" and summary["pages"] == TOOLS * PAGES_PER_TOOL
+    assert summary["failed"] == {}
+    (run,) = query(db_path, "SELECT status, stats FROM crawl_runs")
+    assert run[0] == "finished" and json.loads(run[1])["pages"] == TOOLS * PAGES_PER_TOOL
+    assert not db_path.with_name(db_path.name + ".crawl-job").exists()
+
+
+def test_two_crawls_started_together_one_runs_one_is_refused(edcat, tmp_path, db_path):
+    with tool_sites(SiteState(delay=0.1)) as site:
+        homes = [f"http://127.0.0.1:{site.server_port}/t{n}/" for n in range(2)]
+        import_tools(edcat, tmp_path, homes)
+        first, second = (start_crawl(db_path, "--all", *FAST) for _ in range(2))
+        results = [(p, *p.communicate(timeout=120)) for p in (first, second)]
+    (winner, won_out, _), = [r for r in results if r[0].returncode == 0]
+    (loser, _, lost_err), = [r for r in results if r[0].returncode != 0]
+    assert lost_err.strip().splitlines()[-1] == (
+        f"error: another crawl (process {winner.pid}) is running on this catalogue; "
+        "wait for it to end or stop it"
+    )
+    assert json.loads(won_out)["pages"] == 2 * PAGES_PER_TOOL
+    assert [status for (status,) in query(db_path, "SELECT status FROM crawl_runs")] == [
+        "finished"
+    ]
+    assert Counter(site.pages()).most_common(1)[0][1] == 1  # no page fetched twice
