@@ -48,6 +48,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from catalogue.vocabulary import AI_PROVIDERS, FACT_FIELDS
 from crawler.extract import PageContent, normalise_amount, sentences
@@ -89,6 +90,7 @@ class Rule:
     pattern: re.Pattern[str]
     requires: tuple[re.Pattern[str], ...] = ()  # each must also occur in the sentence
     guarded: bool = True  # reject matches in a negated / comparative clause
+    checks: tuple[Callable[..., bool], ...] = ()  # scope checks beyond the field's own
 
 
 def _compile(pattern: str, *, bounded: bool = True) -> re.Pattern[str]:
@@ -112,6 +114,347 @@ def _table(
         Rule(field, value, _compile("|".join(patterns)), requires, guarded)
         for value, patterns in table.items()
     ]
+
+
+# --------------------------------------------------------------------------- scope
+#
+# A match says *that* a name or a phrase occurs; scope says whether the sentence states it of
+# this product. Each check below reads its own pattern tables and is listed, per field, in
+# FIELD_SCOPE; a positive value is kept only if every check of its field accepts it (stated
+# negatives come from explicit "we do not ..." patterns and skip the checks).
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One match in its sentence, with the names the page's own product goes by."""
+
+    sentence: str
+    start: int
+    end: int
+    value: str
+    names: tuple[str, ...] = ()
+
+    @property
+    def before(self) -> str:
+        """The sentence before the match, from the last strong break (; : ( ) on."""
+        prefix = self.sentence[: self.start]
+        cut = max(prefix.rfind(mark) for mark in ";:()")
+        return prefix[cut + 1 :]
+
+    @property
+    def after(self) -> str:
+        return self.sentence[self.end :]
+
+
+# Who can be the subject of a claim. The vendor: "we", "our", "the platform", the product's
+# name (added per page). Someone else: people, generic tools and other companies.
+VENDOR_WORDS = (
+    r"we|we['’](?:re|ve|ll)|our|ours|us|it|its|this (?:app|tool|platform|service|product"
+    r"|software|site|website)|the (?:app|tool|platform|service|product|software|system"
+    r"|assistant|tutor|site|website|company)"
+)
+PEOPLE = (
+    r"students?|pupils?|learners?|teachers?|educators?|kids|children|young people|people"
+    r"|users|parents|families|schools|districts|you|everyone|many|most|millions|adults"
+    r"|teenagers|teens|staff"
+)
+GENERIC_TOOLS = (
+    r"(?:general|generic|general-purpose|consumer|public|popular|other|free|mainstream)"
+    r"(?: AI)? (?:assistants|chatbots|tools|apps|models|platforms|products)"
+    r"|assistants|chatbots|tools|apps|competitors|companies|AI companies|tech companies"
+    r"|big tech|rivals"
+)
+THIRD_PARTIES = (
+    r"sub-?processors?|vendors?|suppliers?|third[- ]part(?:y|ies)(?: \w+)?|service providers?"
+    r"|hosting providers?|cloud providers?|partners?|providers?|AWS|Amazon Web Services"
+    r"|Microsoft Azure|Google Cloud"
+)
+# An "other" word after these is an object ("lets pupils", "for teachers"), not the subject.
+OBJECT_POSITION = re.compile(
+    r"\b(?:for|lets?|allow\w*|help\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|with|to|by|of|from"
+    r"|support\w*|about|among|between|than|and|or)\s+(?:(?:all|every|each|the|our|your|their"
+    r"|busy|young|more|many|other)\s+){0,2}$",
+    re.IGNORECASE,
+)
+USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
+    rf"^\W*(?:\w+\s+){{0,3}}?(?:is|are|was|were)\s+(?:\w+\s+)?(?:used|popular|loved|adopted)"
+    rf"\s+(?:by|with|among)\s+(?:\w+\s+){{0,2}}?(?:{PEOPLE})\b",
+    re.IGNORECASE,
+)
+
+
+def _subject_pattern(others: str, names: tuple[str, ...]) -> re.Pattern[str]:
+    vendor = "|".join([VENDOR_WORDS, *(re.escape(name) for name in names)])
+    return re.compile(rf"\b(?:(?P<vendor>{vendor})|(?P<other>{others}))\b", re.IGNORECASE)
+
+
+_SUBJECTS: dict[tuple[str, tuple[str, ...]], re.Pattern[str]] = {}
+
+
+def _subject(claim: Claim, others: str) -> str | None:
+    """"vendor", "other" or None: the nearest subject-like word before the match."""
+    key = (others, claim.names)
+    if key not in _SUBJECTS:
+        _SUBJECTS[key] = _subject_pattern(others, claim.names)
+    found = None
+    prefix = claim.sentence[: claim.start]
+    for match in _SUBJECTS[key].finditer(prefix):
+        if match.group("vendor"):
+            found = "vendor"
+        elif not OBJECT_POSITION.search(prefix[: match.start()]):
+            found = "other"
+    return found
+
+
+def about_vendor(claim: Claim) -> bool:
+    """"Our tutor uses Claude", not "most pupils now use ChatGPT" or "assistants like
+    ChatGPT were built for adults"."""
+    if USED_BY_OTHERS.search(claim.after):
+        return False
+    return _subject(claim, f"{PEOPLE}|{GENERIC_TOOLS}") != "other"
+
+
+def vendor_itself(claim: Claim) -> bool:
+    """As about_vendor, and the vendor's suppliers do not count either: "our sub-processors
+    are GDPR compliant" says nothing of the vendor."""
+    return _subject(claim, f"{PEOPLE}|{GENERIC_TOOLS}|{THIRD_PARTIES}") != "other"
+
+
+# What a product detects, blocks, monitors or teaches about is a topic, not a feature it has.
+TOPIC_BEFORE = re.compile(
+    r"\b(?:detect\w*|block\w*|monitor\w*|filter\w*|flag\w*|alert\w*|scan\w*|catch\w*|spot\w*"
+    r"|identif\w*|restrict\w*|prevent\w*|ban\w*|police\w*|screen\w*|moderat\w*|report\w* on"
+    r"|protect\w*|safeguard\w*|risks? (?:of|from)|dangers? of|misuse of|use of|access to"
+    r"|visibility (?:of|into)|oversight of|insights? into|awareness of|guidance on|policies on"
+    r"|polic(?:y|ies) for|learn\w* about|teach\w* (?:\w+ )?about|lessons? (?:on|about)"
+    r"|courses? (?:on|about)|training (?:on|about)|literacy|worried about|concerns? about"
+    r"|cheating with|written by|produced by|copied from)\b(?:[^.;:]{0,60})$",
+    re.IGNORECASE,
+)
+TOPIC_AFTER = re.compile(
+    r"^[\s-]*(?:\w+[\s-]+)?(?:detect\w*|checker|checking|monitor\w*|filter\w*|block\w*|misuse"
+    r"|abuse|risks?|threats?|safety|policy|policies|guidance|literacy|usage|use by|cheating"
+    r"|plagiarism|conversations? (?:are|were) (?:flagged|logged|blocked))\b",
+    re.IGNORECASE,
+)
+
+
+def not_a_topic(claim: Claim) -> bool:
+    """"Monitors chatbot conversations" or "detects AI-generated text" is no chatbot."""
+    return not (TOPIC_BEFORE.search(claim.before) or TOPIC_AFTER.search(claim.after))
+
+
+# Conditionals and intentions: "we may", "only if", "we aim to comply" state nothing.
+UNCERTAIN = re.compile(
+    r"\b(?:may|might|could|only if|only when|only where|if required|where required|aim\w* to"
+    r"|strive\w*|intend\w*|plan\w* to|hope\w*|seek\w* to|endeavou?r\w*|try|tries|trying to"
+    r"|will be (?:fully )?(?:compliant|certified)|soon|by the end of|expect\w* to)\b",
+    re.IGNORECASE,
+)
+OPT_IN = re.compile(
+    r"\b(?:only if|only with|unless|opt(?:s|ed)?[- ]in|if you (?:choose|agree|allow|enable"
+    r"|consent|opt|turn on|switch on)|with your (?:explicit |prior )?(?:consent|permission)"
+    r"|you can (?:allow|choose|opt))\b",
+    re.IGNORECASE,
+)
+# "may" is a grant as often as a doubt ("schools may request our DPA"): agreements drop only
+# the firmer conditionals.
+UNCERTAIN_OFFER = re.compile(
+    r"\b(?:only if|only when|only where|aim\w* to|intend\w*|plan\w* to|hope\w*|soon"
+    r"|may be available|could be|might)\b",
+    re.IGNORECASE,
+)
+
+
+def definite(claim: Claim) -> bool:
+    return not UNCERTAIN.search(claim.sentence)
+
+
+def definite_offer(claim: Claim) -> bool:
+    return not UNCERTAIN_OFFER.search(claim.sentence)
+
+
+def not_opt_in(claim: Claim) -> bool:
+    """"We use conversations to improve models only if you opt in": no default training."""
+    return not OPT_IN.search(claim.sentence)
+
+
+# Agreements count only with schools or customers, not those the vendor signs with suppliers.
+SUPPLIER_AGREEMENT = re.compile(
+    rf"\b(?:with|from|by|require\w*|ask\w*)\s+(?:(?:our|all|each|every|the|its|their)\s+)*"
+    rf"(?:{THIRD_PARTIES})\b",
+    re.IGNORECASE,
+)
+CUSTOMERS = re.compile(
+    r"\b(?:schools?|customers?|districts?|trusts?|institutions?|clients?|colleges?"
+    r"|universities|local authorities|you|your (?:school|organisation|organization|district))\b",
+    re.IGNORECASE,
+)
+
+
+def with_customers(claim: Claim) -> bool:
+    """"We sign a DPA with every school", not "DPAs are in place with our sub-processors"."""
+    return not SUPPLIER_AGREEMENT.search(claim.sentence) or bool(
+        CUSTOMERS.search(claim.sentence[: SUPPLIER_AGREEMENT.search(claim.sentence).start()])
+    )
+
+
+# Who a tool is for: "for teachers", "helps pupils", "teachers can ...", "pupils love it".
+FOR_AUDIENCE = re.compile(
+    r"\b(?:for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
+    r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
+    r"|used by|loved by|trusted by|chosen by|popular with|favourite of|favorite of|assign\w* to"
+    r"|share\w* with|report\w* to)\b(?:[\s,&/]+(?!(?:for|by|and|or)\b)\w+){0,5}?"
+    r"(?:[\s,&/]+(?:and|or))?[\s,&/]*$",
+    re.IGNORECASE,
+)
+AUDIENCE_ACTS = re.compile(
+    r"^(?:['’]s?)?(?:[\s,&/]+(?:and|or|\w+)){0,5}?\s+(?:can|could|will|use|uses|using|love"
+    r"|loves|get|gets|set|sets|create|creates|make|makes|see|sees|save|saves|track|tracks"
+    r"|practi[sc]e|learn|learns|complete|completes|answer|play|plan|mark|assign|receive"
+    r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
+    r"|choose|review|manage|join|log|sign|spend|say|rely|need|want|find|are able|deploy"
+    r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
+    r"|practise|discover|feel|keep|know|stay|follow|understand|have|get)\b",
+    re.IGNORECASE,
+)
+# Text about the law, data subjects or the vendor itself never says who a tool is for.
+LEGAL_TEXT = re.compile(
+    r"\b(?:rights?|request\w*|personal (?:data|information)|data subjects?|eligible|consent\w*"
+    r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?|regulat\w+|complain\w*|disclos\w*|collect\w*"
+    r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
+    r"|lawful|terms of (?:use|service)|liab\w+|indemn\w+|warrant\w*|jurisdiction|cookies?)\b",
+    re.IGNORECASE,
+)
+COMPANY_TEXT = re.compile(
+    r"\b(?:founded|founders?|co-?founders?|alumni|graduat\w+|spun out|spin-?out|researchers?"
+    r"|professors?|PhD|partnership|partnered|careers?|hiring|jobs|vacanc\w+|our team|investors?"
+    r"|funding|headquarter\w*|offices?|award\w*|press|news)\b",
+    re.IGNORECASE,
+)
+ABOUT_US_BEFORE = re.compile(
+    r"\b(?:we are|we're|we were|as|founded by|started by|built by|made by|created by"
+    r"|designed by|run by|written by|developed by|former|ex|team of|ourselves)[\s-]+"
+    r"(?:\w+\s+){0,2}?$",
+    re.IGNORECASE,
+)
+ORGANISATION_AFTER = re.compile(  # "Teachers College", "Parents Association"
+    r"^(?:['’]s?['’]?)?\s+(?-i:College|University|Union|Association|Council|Federation|Institute"
+    r"|Trust|Network|Pay|Guild|Alliance|Society|Foundation)\b",
+    re.IGNORECASE,
+)
+ORGANISATION_BEFORE = re.compile(r"(?-i:\b(?:University|College|Institute) of\s+)$")
+
+
+def said_of_users(claim: Claim) -> bool:
+    """Audience only where the sentence says who the tool is for or who uses it."""
+    if LEGAL_TEXT.search(claim.sentence) or COMPANY_TEXT.search(claim.sentence):
+        return False
+    if ABOUT_US_BEFORE.search(claim.before) or ORGANISATION_AFTER.search(claim.after):
+        return False
+    return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
+                or not claim.before.strip(" -–—•*"))
+
+
+def not_legal_or_company(claim: Claim) -> bool:
+    """Phase and subject never from the law, data subjects, the company or names."""
+    if LEGAL_TEXT.search(claim.sentence) or COMPANY_TEXT.search(claim.sentence):
+        return False
+    return not (ORGANISATION_AFTER.search(claim.after)
+                or ORGANISATION_BEFORE.search(claim.before))
+
+
+# "science-based reading", "the science of reading", "learning science": a qualifier.
+QUALIFIER_AFTER = re.compile(
+    r"^(?:[- ](?:based|backed|led|informed|driven|grounded|aligned|proven)\b| of (?:reading"
+    r"|learning|memory|teaching|retrieval|habit|motivation))",
+    re.IGNORECASE,
+)
+QUALIFIER_BEFORE = re.compile(
+    r"\b(?:learning|cognitive|behaviou?ral|brain|neuro|rocket|the latest|decision)\s+$",
+    re.IGNORECASE,
+)
+
+
+def a_subject_taught(claim: Claim) -> bool:
+    return not (QUALIFIER_AFTER.search(claim.after) or QUALIFIER_BEFORE.search(claim.before))
+
+
+# "grade 5 at GCSE", "grades 4-9": UK exam grades, not US school grades.
+UK_GRADES = re.compile(
+    r"\b(?:GCSEs?|IGCSEs?|A[- ]levels?|AS levels?|exam\w*|key stage|KS\d|(?-i:Year) \d"
+    r"|achiev\w*|score\w*|target\w*|predicted|secur\w*|boost\w*|gain\w*|get (?:a|their)"
+    r"|grade boundaries|higher tier|foundation tier)\b",
+    re.IGNORECASE,
+)
+
+
+def us_school_grade(claim: Claim) -> bool:
+    return not UK_GRADES.search(claim.sentence)
+
+
+# The vendor's own name is not an integration (Clever's pages name Clever throughout).
+INTEGRATION_NAMES = {
+    "google-classroom": ("google classroom",), "microsoft-teams": ("microsoft teams",),
+    "clever": ("clever",), "classlink": ("classlink",), "canvas": ("canvas", "instructure"),
+    "wonde": ("wonde",), "schoology": ("schoology",), "moodle": ("moodle",),
+    "blackboard": ("blackboard",), "brightspace": ("brightspace", "d2l"),
+}
+
+
+def not_the_product(claim: Claim) -> bool:
+    own = {name.lower() for name in claim.names}
+    return not own & set(INTEGRATION_NAMES.get(claim.value, ()))
+
+
+Check = Callable[[Claim], bool]
+# The checks each field's positive values must pass (stated negatives skip them).
+FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
+    "audience": (said_of_users,),
+    "phase": (not_legal_or_company,),
+    "subject": (not_legal_or_company, a_subject_taught),
+    "integration": (not_the_product,),
+    "gdpr": (vendor_itself, definite),
+    "coppa": (vendor_itself, definite),
+    "ferpa": (vendor_itself, definite),
+    "dpa_offered": (vendor_itself, with_customers, definite_offer),
+    "certification": (vendor_itself, definite),
+    "trains_on_user_data": (about_vendor, not_opt_in),
+    "ai_generative": (about_vendor, not_a_topic),
+    "ai_chatbot": (about_vendor, not_a_topic),
+    "ai_adaptive": (about_vendor, not_a_topic),
+    "ai_provider": (about_vendor, not_a_topic),
+}
+
+
+def in_scope(field_name: str, claim: Claim, checks: tuple[Check, ...] = ()) -> bool:
+    """Every check of the field (and the rule's own ``checks``) accepts the claim."""
+    if claim.value == "no":  # stated negatives: their patterns name subject and verb
+        return True
+    return all(check(claim) for check in (*FIELD_SCOPE.get(field_name, ()), *checks))
+
+
+_GENERIC_HOST_LABELS = _set("www app apps my en uk us go get try info web home portal beta")
+_TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+|\s*\|\s*")
+
+
+def product_names(page: PageContent, url: str) -> tuple[str, ...]:
+    """The names this page's product goes by: its host's label ("quizzly" of
+    www.quizzly.example), the short parts of the title, og:site_name and the JSON-LD
+    organisation. Derived from the page alone, so a live, replayed or direct read agree."""
+    names: list[str] = []
+    host = (urlsplit(url).hostname or "").split(".")
+    labels = [label for label in host[:-1] if label not in _GENERIC_HOST_LABELS]
+    if labels:
+        names.append(labels[0])
+    parts = _TITLE_SPLIT.split(page.title or "")
+    candidates = [*parts, page.opengraph.get("site_name", ""),
+                  str(page.organization.get("name", "") or "")]
+    for part in candidates:
+        part = part.strip()
+        if part and len(part.split()) <= 3 and len(part) >= 3:
+            names.append(part)
+    return tuple(dict.fromkeys(name.lower() for name in names))
 
 
 # --------------------------------------------------------------------------- context cues
@@ -357,11 +700,12 @@ GRADE_RULES = [
     )),
     Rule("phase", _us_grades, _compile(
         rf"grades?\s+(?P<lo>pre-?k|k|\d{{1,2}}){_ORD}?{_TO}(?P<hi>\d{{1,2}}){_ORD}?"
-    )),
+    ), checks=(us_school_grade,)),
     Rule("phase", _us_grades, _compile(
         rf"(?P<lo>\d{{1,2}}){_ORD}{_TO}(?P<hi>\d{{1,2}}){_ORD}\s+grade(?:s|rs?)?"
     )),
-    Rule("phase", _us_grades, _compile(rf"grade\s+(?P<lo>\d{{1,2}})(?!{_TO}\d)")),
+    Rule("phase", _us_grades, _compile(rf"grade\s+(?P<lo>\d{{1,2}})(?!{_TO}\d)"),
+         checks=(us_school_grade,)),
     Rule("phase", _us_grades, _compile(rf"(?P<lo>\d{{1,2}}){_ORD}[- ]grade(?:rs?)?")),
     Rule("phase", _uk_years, _compile(
         r"(?-i:Years?)\s+(?P<lo>R|\d{1,2})(?:\s*(?:-|–|—|to)\s*(?P<hi>\d{1,2}))?"
@@ -1002,6 +1346,7 @@ def _negated(sentence: str, start: int, end: int) -> bool:
 def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     """Facts stated on ``page``; ``url`` (default ``page.url``) is recorded as the source."""
     source = url or page.url
+    names = product_names(page, source)
     found: dict[tuple[str, str], Fact] = {}
     units = _text_units(page)
     for sentence, candidates in zip(units, _SCANNER.rules_per_sentence(units), strict=True):
@@ -1010,7 +1355,7 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
             lowest = candidates & -candidates
             candidates ^= lowest
             rule = RULES[lowest.bit_length() - 1]
-            for value, start, end in _matches(rule, sentence, present):
+            for value, start, end in _matches(rule, sentence, present, names):
                 key = (rule.field, value)
                 if key not in found:
                     found[key] = Fact(rule.field, value, quote(sentence, start, end), source)
@@ -1038,7 +1383,7 @@ def _text_units(page: PageContent) -> list[str]:
 
 
 def _matches(
-    rule: Rule, sentence: str, present: dict[re.Pattern[str], bool]
+    rule: Rule, sentence: str, present: dict[re.Pattern[str], bool], names: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, int, int]]:
     for required in rule.requires:
         if required not in present:
@@ -1051,7 +1396,8 @@ def _matches(
             continue
         values = [rule.value] if isinstance(rule.value, str) else rule.value(match)
         for value in values:
-            if allowed is None or value in allowed:
+            claim = Claim(sentence, match.start(), match.end(), value, names)
+            if (allowed is None or value in allowed) and in_scope(rule.field, claim, rule.checks):
                 yield value, match.start(), match.end()
 
 

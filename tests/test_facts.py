@@ -427,17 +427,17 @@ def test_long_real_page_full_output():
          "The Sugar parallels to the Free/Libre Software movement are tools of expression, "
          "children creating content as well as consuming it, and a strong emphasis on "
          "collaboration, co-creation, and helping one another."),
-        ("audience", "leaders", "Welcome to the Sugar school administrators site."),
+        # audience only where the text says who it helps ("help your students"), not from
+        # a list of evaluation levels ("... students, teachers, and parents")
         ("audience", "students",
          "Here you will find all you need to know on how Sugar can help your students and "
          "teachers."),
         ("audience", "teachers",
          "Here you will find all you need to know on how Sugar can help your students and "
          "teachers."),
-        ("audience", "parents",
-         "We developed a series of recommendations for innovation in evaluation at different "
-         "levels: at the level of individual students, teachers, and parents; at the level of a "
-         "classroom or school; and national and global indicators."),
+        ("audience", "leaders",
+         "These data help teachers, administrators and stakeholders understand the impact of a "
+         "program and make adjustments to it."),
         ("subject", "computing",
          "Sugar tries to accommodate a wide variety of users with different levels of skill in "
          "terms of reading and language and different levels of experience with computing by "
