@@ -169,6 +169,11 @@ THIRD_PARTIES = (
     r"|hosting providers?|cloud providers?|partners?|providers?|AWS|Amazon Web Services"
     r"|Microsoft Azure|Google Cloud"
 )
+CLIENTS = r"customers?|clients?|controllers?|organi[sz]ations?|institutions?|operators?"
+HELPING_OTHERS = re.compile(
+    r"\b(?:help\w*|assist\w*|support\w*|enabl\w*|easier for|so that|responsib\w+)\b[^;:]*$",
+    re.IGNORECASE,
+)
 # An "other" word after these is an object ("lets pupils", "for teachers"), not the subject.
 OBJECT_POSITION = re.compile(
     r"\b(?:for|lets?|allow\w*|help\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|with|to|by|of|from"
@@ -176,8 +181,18 @@ OBJECT_POSITION = re.compile(
     r"|busy|young|more|many|other)\s+){0,2}$",
     re.IGNORECASE,
 )
+# "Pupils can chat with the tutor": people with a modal use the product; the claim stands.
+USING_THE_PRODUCT = re.compile(
+    r"^\s+(?:\w+\s+)?(?:can|could|will|get|gets|receive|are able to|have access to|may)\b",
+    re.IGNORECASE,
+)
+OTHER_OWNERS = re.compile(  # "other chatbots", "popular chatbots": someone else's
+    r"\b(?:other|popular|general|generic|consumer|public|these|such|many|most|some|free"
+    r"|mainstream|existing|third-party)\s+$",
+    re.IGNORECASE,
+)
 USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
-    rf"^\W*(?:\w+\s+){{0,3}}?(?:is|are|was|were)\s+(?:\w+\s+)?(?:used|popular|loved|adopted)"
+    rf"^\W*(?:\w+\s+){{0,3}}?(?:(?:is|are|was|were)\s+)?(?:\w+\s+)?(?:used|popular|loved|adopted)"
     rf"\s+(?:by|with|among)\s+(?:\w+\s+){{0,2}}?(?:{PEOPLE})\b",
     re.IGNORECASE,
 )
@@ -185,39 +200,52 @@ USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
 
 def _subject_pattern(others: str, names: tuple[str, ...]) -> re.Pattern[str]:
     vendor = "|".join([VENDOR_WORDS, *(re.escape(name) for name in names)])
-    return re.compile(rf"\b(?:(?P<vendor>{vendor})|(?P<other>{others}))\b", re.IGNORECASE)
+    possessed = (r"(?!['’]?s?['’]?\s+(?:data|information|responses|work|answers|content|records"
+                 r"|accounts?|essays|submissions|conversations|messages|prompts)\b)")
+    return re.compile(rf"\b(?:(?P<vendor>{vendor})|(?P<other>{others}))\b{possessed}",
+                      re.IGNORECASE)
 
 
 _SUBJECTS: dict[tuple[str, tuple[str, ...]], re.Pattern[str]] = {}
 
 
-def _subject(claim: Claim, others: str) -> str | None:
-    """"vendor", "other" or None: the nearest subject-like word before the match."""
+def _subjects(claim: Claim, others: str) -> list[str]:
+    """"vendor" / "other" for each subject-like word before the match, in order."""
     key = (others, claim.names)
     if key not in _SUBJECTS:
         _SUBJECTS[key] = _subject_pattern(others, claim.names)
-    found = None
+    found = []
     prefix = claim.sentence[: claim.start]
     for match in _SUBJECTS[key].finditer(prefix):
-        if match.group("vendor"):
-            found = "vendor"
+        if match.group("vendor") or USING_THE_PRODUCT.match(prefix[match.end():]):
+            found.append("vendor")
         elif not OBJECT_POSITION.search(prefix[: match.start()]):
-            found = "other"
+            found.append("other")
     return found
 
 
 def about_vendor(claim: Claim) -> bool:
     """"Our tutor uses Claude", not "most pupils now use ChatGPT" or "assistants like
     ChatGPT were built for adults"."""
-    if USED_BY_OTHERS.search(claim.after):
+    if USED_BY_OTHERS.search(claim.after) or OTHER_OWNERS.search(claim.before):
         return False
-    return _subject(claim, f"{PEOPLE}|{GENERIC_TOOLS}") != "other"
+    subjects = _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}")
+    return not subjects or subjects[-1] != "other"
 
 
 def vendor_itself(claim: Claim) -> bool:
-    """As about_vendor, and the vendor's suppliers do not count either: "our sub-processors
-    are GDPR compliant" says nothing of the vendor."""
-    return _subject(claim, f"{PEOPLE}|{GENERIC_TOOLS}|{THIRD_PARTIES}") != "other"
+    """Stricter than about_vendor: no one else is a subject anywhere before the claim, the
+    vendor's suppliers and customers included ("our sub-processors are GDPR compliant",
+    "third-party vendors we work with must comply" say nothing of the vendor), and the
+    vendor is not merely helping others ("we help schools meet their GDPR obligations")."""
+    if HELPING_OTHERS.search(claim.before):
+        return False
+    return "other" not in _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}|{THIRD_PARTIES}|{CLIENTS}")
+
+
+def a_statement(claim: Claim) -> bool:
+    """"Is Quillo GDPR compliant?" asks; it does not claim."""
+    return not claim.sentence.rstrip().endswith("?")
 
 
 # What a product detects, blocks, monitors or teaches about is a topic, not a feature it has.
@@ -228,7 +256,8 @@ TOPIC_BEFORE = re.compile(
     r"|visibility (?:of|into)|oversight of|insights? into|awareness of|guidance on|policies on"
     r"|polic(?:y|ies) for|learn\w* about|teach\w* (?:\w+ )?about|lessons? (?:on|about)"
     r"|courses? (?:on|about)|training (?:on|about)|literacy|worried about|concerns? about"
-    r"|cheating with|written by|produced by|copied from)\b(?:[^.;:]{0,60})$",
+    r"|cheating with|written by|produced by|copied from|stud(?:y|ies|ying)|research\w*"
+    r"|paste\w* (?:text )?from|include|includes)\b(?:[^;:]{0,80})$",
     re.IGNORECASE,
 )
 TOPIC_AFTER = re.compile(
@@ -239,9 +268,20 @@ TOPIC_AFTER = re.compile(
 )
 
 
+OWN_PRODUCT_BEFORE = re.compile(r"\b(?:our|its)(?: own)?\s+(?:\w+\s+)?$", re.IGNORECASE)
+FUTURE = re.compile(
+    r"\b(?:in the future|coming soon|soon|plan\w* to|roadmap|may add|exploring|waitlist"
+    r"|will (?:soon )?(?:add|launch|introduce|offer))\b",
+    re.IGNORECASE,
+)
+
+
 def not_a_topic(claim: Claim) -> bool:
-    """"Monitors chatbot conversations" or "detects AI-generated text" is no chatbot."""
-    return not (TOPIC_BEFORE.search(claim.before) or TOPIC_AFTER.search(claim.after))
+    """"Monitors chatbot conversations" or "detects AI-generated text" is no chatbot, but
+    "we monitor our own AI tutor" is one; a feature promised for later is none yet."""
+    if FUTURE.search(claim.sentence) or TOPIC_AFTER.search(claim.after):
+        return False
+    return not TOPIC_BEFORE.search(claim.before) or bool(OWN_PRODUCT_BEFORE.search(claim.before))
 
 
 # Conditionals and intentions: "we may", "only if", "we aim to comply" state nothing.
@@ -304,18 +344,18 @@ FOR_AUDIENCE = re.compile(
     r"\b(?:for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|loved by|trusted by|chosen by|popular with|favourite of|favorite of|assign\w* to"
-    r"|share\w* with|report\w* to)\b(?:[\s,&/]+(?!(?:for|by|and|or)\b)\w+){0,5}?"
-    r"(?:[\s,&/]+(?:and|or))?[\s,&/]*$",
+    r"|share\w* with|report\w* to|teach(?:es|ing)?)\b(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
+    r"[\s,&/]*$",
     re.IGNORECASE,
 )
 AUDIENCE_ACTS = re.compile(
-    r"^(?:['’]s?)?(?:[\s,&/]+(?:and|or|\w+)){0,5}?\s+(?:can|could|will|use|uses|using|love"
+    r"^(?:['’]s?)?(?:[\s,&/]+(?:and|or|\w+)){0,5}?\s+(?:can|could|will|love"
     r"|loves|get|gets|set|sets|create|creates|make|makes|see|sees|save|saves|track|tracks"
     r"|practi[sc]e|learn|learns|complete|completes|answer|play|plan|mark|assign|receive"
     r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
-    r"|choose|review|manage|join|log|sign|spend|say|rely|need|want|find|are able|deploy"
+    r"|choose|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
-    r"|practise|discover|feel|keep|know|stay|follow|understand|have|get)\b",
+    r"|practise|keep|stay|get)\b",
     re.IGNORECASE,
 )
 # Text about the law, data subjects or the vendor itself never says who a tool is for.
@@ -323,13 +363,14 @@ LEGAL_TEXT = re.compile(
     r"\b(?:rights?|request\w*|personal (?:data|information)|data subjects?|eligible|consent\w*"
     r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?|regulat\w+|complain\w*|disclos\w*|collect\w*"
     r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
-    r"|lawful|terms of (?:use|service)|liab\w+|indemn\w+|warrant\w*|jurisdiction|cookies?)\b",
+    r"|lawful|terms of (?:use|service)|data protection|permission|liab\w+|indemn\w+|warrant\w*|jurisdiction|cookies?)\b",
     re.IGNORECASE,
 )
 COMPANY_TEXT = re.compile(
     r"\b(?:founded|founders?|co-?founders?|alumni|graduat\w+|spun out|spin-?out|researchers?"
     r"|professors?|PhD|partnership|partnered|careers?|hiring|jobs|vacanc\w+|our team|investors?"
-    r"|funding|headquarter\w*|offices?|award\w*|press|news)\b",
+    r"|funding|headquarter\w*|(?:our|head|registered) offices?|award\w*|press|news"
+    r"|stud(?:ied|ying) at|work(?:ed)? at)\b",
     re.IGNORECASE,
 )
 ABOUT_US_BEFORE = re.compile(
@@ -339,11 +380,12 @@ ABOUT_US_BEFORE = re.compile(
     re.IGNORECASE,
 )
 ORGANISATION_AFTER = re.compile(  # "Teachers College", "Parents Association"
-    r"^(?:['’]s?['’]?)?\s+(?-i:College|University|Union|Association|Council|Federation|Institute"
+    r"^\s+of\s+(?:this|the|our)\s+(?:website|site|service)|^\s+of\s+(?-i:[A-Z])"
+    r"|^(?:['’]s?['’]?)?\s+(?-i:College|University|Union|Association|Council|Federation|Institute"
     r"|Trust|Network|Pay|Guild|Alliance|Society|Foundation)\b",
     re.IGNORECASE,
 )
-ORGANISATION_BEFORE = re.compile(r"(?-i:\b(?:University|College|Institute) of\s+)$")
+ORGANISATION_BEFORE = re.compile(r"(?-i:\b(?:University|College|Institute) of\s+|\bPay\s+)$")
 
 
 def said_of_users(claim: Claim) -> bool:
@@ -353,7 +395,15 @@ def said_of_users(claim: Claim) -> bool:
     if ABOUT_US_BEFORE.search(claim.before) or ORGANISATION_AFTER.search(claim.after):
         return False
     return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
-                or not claim.before.strip(" -–—•*"))
+                or len(claim.sentence.split()) <= 4 or _uses_product(claim))
+
+
+def _uses_product(claim: Claim) -> bool:
+    """"Teachers use Quillo to ...": people using this product, by name or as "it"."""
+    names = "|".join(["it", "this", r"our \w+", r"the (?:app|platform|tool)",
+                      *(re.escape(name) for name in claim.names)])
+    return bool(re.match(rf"^(?:\s+\w+){{0,2}}?\s+(?:use|uses|using|have used|rely on)\s+"
+                         rf"(?:{names})\b", claim.after, re.IGNORECASE))
 
 
 def not_legal_or_company(claim: Claim) -> bool:
@@ -407,6 +457,18 @@ def not_the_product(claim: Claim) -> bool:
     return not own & set(INTEGRATION_NAMES.get(claim.value, ()))
 
 
+# A period for answering, refunding or trying is not how long data is kept.
+NOT_RETENTION = re.compile(
+    r"\b(?:respond\w*|repl(?:y|ies)|notif\w+|acknowledg\w+|refund\w*|trials?|money[- ]back"
+    r"|invoice\w*|pay\w*|breach\w*|incident\w*|cancel\w* within|notice)\b",
+    re.IGNORECASE,
+)
+
+
+def kept_data_period(claim: Claim) -> bool:
+    return not NOT_RETENTION.search(claim.sentence)
+
+
 Check = Callable[[Claim], bool]
 # The checks each field's positive values must pass (stated negatives skip them).
 FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
@@ -414,12 +476,13 @@ FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "phase": (not_legal_or_company,),
     "subject": (not_legal_or_company, a_subject_taught),
     "integration": (not_the_product,),
-    "gdpr": (vendor_itself, definite),
-    "coppa": (vendor_itself, definite),
-    "ferpa": (vendor_itself, definite),
-    "dpa_offered": (vendor_itself, with_customers, definite_offer),
+    "gdpr": (vendor_itself, definite, a_statement),
+    "coppa": (vendor_itself, definite, a_statement),
+    "ferpa": (vendor_itself, definite, a_statement),
+    "dpa_offered": (vendor_itself, with_customers, definite_offer, a_statement),
     "certification": (vendor_itself, definite),
-    "trains_on_user_data": (about_vendor, not_opt_in),
+    "trains_on_user_data": (about_vendor, not_opt_in, a_statement),
+    "retention": (kept_data_period,),
     "ai_generative": (about_vendor, not_a_topic),
     "ai_chatbot": (about_vendor, not_a_topic),
     "ai_adaptive": (about_vendor, not_a_topic),
@@ -461,16 +524,29 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
 
 COMPLIANCE = _any(
     r"complian(?:t|ce)", r"compl(?:y|ies|ying)", r"accordance", r"adhere[sd]?", "adherence",
-    r"conform\w*", "meets?", "certified", "in line with", "approved", r"safe harbou?r",
+    r"conform\w*", "meets?", "certified", "in line with", "approved", r"safe harbou?r", r"school officials?",
+    r"aligned with", r"(?:fully )?covered by", r"in full accordance",
 )
 DPA_OFFER = _any(
-    "available", r"request\w*", r"sign\w*", r"offer\w*", r"provid\w*", r"download\w*",
-    r"templates?", "standard", "our", r"execut\w*", "in place", r"enter\w* into", r"include[sd]?",
+    "available", r"(?:on|upon) request", r"download\w*", "in place",
+    r"(?:we|i)(?: \w+){0,2}? (?:offer|provide|sign|execute|enter into|countersign|agree to"
+    r"|make available|put in place|have signed|will sign)",
+    r"(?:schools?|customers?|districts?|trusts?|you|institutions?|clients?|colleges?)"
+    r"(?: \w+){0,2}? (?:can|may|are able to|will|just)(?: \w+)? (?:sign|request|download|access"
+    r"|review|obtain|execute|receive|get)",
+    r"our (?:standard |model |template |own )?(?:DPA|data processing|data protection"
+    r"|data privacy|student data|data sharing)",
+    r"sign(?:ed|s|ing)?(?: \w+){0,5}? with (?:(?:every|each|all|our|the|your|any|\d[\d,]*)"
+    r" )?(?:\w+ )?(?:schools?|customers?|districts?|trusts?|institutions?|clients?|states?)",
+    r"includes? (?:a|our|the) (?:DPA|data processing)", r"(?:sign|signing) (?:a|the|our) (?:DPA"
+    r"|data)", r"part of (?:our|the) (?:terms|agreement|contract)", "signed",
+    r"(?:that|which) (?:schools?|customers?|districts?|trusts?) sign",
 )
 AI_USE = _any(
     "powered", "built", r"uses?", "using", "used", r"leverag\w*", r"integrat\w*", r"partner\w*",
     "provided", r"providers?", "via", "through", r"runs?", "running", "based on", "relies",
     "rely", r"sub-?processors?", r"processors?", r"models?", "API", r"connect\w*",
+    r"sen(?:t|d|ds) to", r"calls?",
 )
 AI_CONTEXT = _any(
     "AI", "artificial intelligence", r"models?", r"LLMs?", r"language models?", "generative",
@@ -601,8 +677,9 @@ PRICE_RULES = [
 
 AUDIENCE: dict[str, tuple[str, ...]] = {
     # "student data" / "pupil records" describe the data, not who the product is for.
-    "students": (r"(?:students?|pupils?|learners?|kids|children)(?!['’]?s?['’]? (?:(?:and|or|&)"
-                 r" \w+ )?(?:data|information|records|privacy|personal))",),
+    "students": (r"(?:students?|pupils?|learners?|kids|child(?:ren)?)(?!['’]?s?['’]? (?:(?:and"
+                 r"|or|&) \w+ )?(?:data|information|records|privacy|personal|responses|work"
+                 r"|answers|accounts?|content|submissions|essays))",),
     "teachers": (
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff",
     ),
@@ -612,7 +689,8 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         "principals", r"(?:school|assistant|vice|deputy) principals?",
         r"principal(?= (?:and|or|of|at)\b)", r"(?:district|trust|MAT) (?:leaders?|administrators?)",
         r"superintendents?", r"school administrators?",
-        r"(?<!IT )(?<!system )(?<!systems )(?<!network )(?<!data )(?<!school )administrators?",
+        r"(?<!IT )(?<!system )(?<!systems )(?<!network )(?<!data )(?<!school )administrators?"
+        r"(?! of (?:this|the|our) (?:website|site|service))",
     ),
     "parents": (r"parents?", "families", r"carers?", r"guardians?", r"caregivers?"),
     "admin": (
@@ -633,7 +711,8 @@ PHASE: dict[str, tuple[str, ...]] = {
     "early-years": (
         "EYFS", r"early years(?: foundation stage)?", r"nurser(?:y|ies)",
         r"pre-?schools?", r"pre-?schoolers?", r"pre-?k", r"pre-?kindergarten", r"kindergartens?",
-        r"reception (?:class(?:es)?|year|pupils|children)", r"toddlers?", "early childhood",
+        r"reception (?:class(?:es)?|year|pupils|children)",
+        r"(?-i:Reception)(?=\s+(?:and|to|or|&)\s+(?-i:Year))", r"toddlers?", "early childhood",
     ),
     "primary": (
         rf"(?:primary|elementary)(?=[\s-]+(?:{_STAGE_FOLLOWERS}))", r"KS ?[12]",
@@ -644,7 +723,7 @@ PHASE: dict[str, tuple[str, ...]] = {
         r"KS ?[34]", r"key stage [34]", r"I?GCSEs?", "junior high",
     ),
     "post-16": (
-        r"sixth[- ]form(?: colleges?)?", r"(?-i:A-[Ll]evels?|A [Ll]evels|A Level|AS[- ][Ll]evels?)",
+        r"sixth[- ]form(?: colleges?)?", r"(?-i:A[- ][Ll]evels?|AS[- ][Ll]evels?)",
         r"FE colleges?", "further education", r"post[- ]16", "16-19", r"(?-i:BTECs?)",
         r"(?-i:T[- ][Ll]evels?)", "KS ?5", "key stage 5", "IB diploma",
     ),
@@ -692,9 +771,21 @@ def _uk_years(match: re.Match[str]) -> list[str]:
     return [p for p in PHASE if p in phases]
 
 
+def _ages(match: re.Match[str]) -> list[str]:
+    """Ages lo-hi (the year before hi counts: 5-11 is primary): 3-4 early years, 5-10
+    primary, 11-15 secondary, 16-18 post-16."""
+    lo, hi = int(match.group("lo")), int(match.group("hi"))
+    if not 2 <= lo < hi <= 19:
+        return []
+    phases = {"early-years" if a < 5 else "primary" if a < 11 else "secondary" if a < 16
+              else "post-16" for a in range(lo, hi)}
+    return [p for p in PHASE if p in phases]
+
+
 _TO = r"\s*(?:-|–|—|to|through)\s*"
 _ORD = r"(?:st|nd|rd|th)"
 GRADE_RULES = [
+    Rule("phase", _ages, _compile(r"(?:aged?|ages)\s+(?P<lo>\d{1,2})\s*(?:-|–|to)\s*(?P<hi>\d{1,2})")),
     Rule("phase", _us_grades, _compile(
         rf"(?P<lo>pre-?kindergarten|pre-?k|k)(?:{_TO})?(?P<hi>\d{{1,2}})(?!\w)"
     )),
@@ -723,10 +814,13 @@ SUBJECT: dict[str, tuple[str, ...]] = {
               "calculus", "numeracy", "times tables", "trigonometry"),
     "english": (r"english (?:language|literature|lessons?|class(?:es)?|curriculum|skills)",
                 "language arts", r"(?-i:ELA)"),
-    "literacy": ("literacy", "phonics", "early reading",
-                 r"reading (?:skills|comprehension|fluency|intervention|programmes?|programs?)",
+    "literacy": (r"(?<!financial )(?<!digital )(?<!media )(?<!data )(?<!AI )literacy", "phonics",
+                 "early reading", r"(?:approach to|teach\w*|improv\w*) reading",
+                 r"reading (?:skills|comprehension|fluency|intervention|programmes?|programs?"
+                 r"|practi[cs]e|levels?|ages?)",
                  r"learn(?:ing)? to read", r"writing skills", r"(?:creative|academic) writing",
-                 "spelling", "handwriting", "grammar", "vocabulary"),
+                 "spelling", "handwriting", r"(?<!french )(?<!spanish )(?<!german )grammar",
+                 r"(?<!french )(?<!spanish )(?<!german )(?<!mandarin )(?<!italian )vocabulary"),
     "science": (r"(?<!computer )(?<!data )(?<!computing )sciences?", "biology", "chemistry",
                 "physics", r"(?-i:STEM|STEAM)"),
     "computing": ("coding", "programming", "computer science", "computing",
@@ -734,7 +828,8 @@ SUBJECT: dict[str, tuple[str, ...]] = {
     "languages": ("language learning", r"learn(?:ing)? (?:a )?(?:new |foreign )?languages?",
                   r"foreign languages?", r"modern (?:foreign )?languages", r"(?-i:MFL)",
                   r"(?:spanish|french|german|mandarin|italian|japanese|latin)"
-                  r" (?:lessons?|class(?:es)?|vocabulary|learners?|teachers?|courses?)",
+                  r" (?:lessons?|class(?:es)?|vocabulary|learners?|teachers?|courses?|speaking"
+                  r"|grammar|conversation|pronunciation)",
                   r"learn(?:ing)? (?:spanish|french|german|mandarin|italian|japanese|latin)"),
     "history": (r"(?<!browser )(?<!browsing )(?<!order )(?<!version )(?<!purchase )"
                 r"(?<!search )(?<!payment )(?<!chat )(?<!our )(?<!company )(?<!its )history",
@@ -794,7 +889,7 @@ LAWS = {
 }
 _SUBJECT = (
     r"(?:we|it|(?:the|this|our) (?:app|apps|service|services|platform|product|products|tool"
-    r"|software|website|site))"
+    r"|software|website|site|demo|version|edition|(?:\w+ )?(?:version|edition|plan)))"
 )
 
 
@@ -812,12 +907,19 @@ def _law_rules() -> list[Rule]:
 
 
 DPA: dict[str, tuple[str, ...]] = {
-    "yes": (r"data processing (?:agreement|addendum|addenda)s?", r"(?-i:DPAs?)",
-            r"student data privacy agreements?", r"(?-i:SDPAs?)", "data protection agreements?"),
+    "yes": (r"data (?:processing|protection|sharing|privacy) (?:agreement|addendum|addenda)s?",
+            r"(?-i:DPAs?|N?DPAs?|SDPAs?|DSAs?)", r"(?:national |state )?student data privacy"
+            r" agreements?", r"(?:student )?data privacy agreements?",
+            r"privacy (?:addendum|addenda)", r"data processing terms",
+            r"agreements? (?:that )?we sign with (?:each |every |our |the )?(?:schools?"
+            r"|districts?|customers?|trusts?)"),
 }
 DPA_DECLINED: dict[str, tuple[str, ...]] = {
-    "no": (r"(?:do|does|can|will) ?(?:not|n['’]t) (?:currently )?(?:offer|provide|sign|enter into)"
-           r" (?:a |any |custom |individual )?(?:data processing agreements?|(?-i:DPAs?))",),
+    "no": (r"(?:do|does|can|will|are) ?(?:not|n['’]t|unable to) (?:currently |able to )?(?:offer"
+           r"|provide|sign|enter into|accept|execute) (?:a |any )?(?:data processing agreements?"
+           r"|data processing addend(?:um|a)|(?-i:DPAs?))(?! (?:other than|beyond|except))",
+           r"(?:no|not) (?:a )?(?:data processing agreement|(?-i:DPA)) is (?:offered|available"
+           r"|provided)",),
 }
 
 CERTIFICATION: dict[str, tuple[str, ...]] = {
@@ -895,7 +997,26 @@ MINIMUM_AGE_RULES = [
         r"| or (?:older|over|above))"
     ), guarded=False),
     Rule("minimum_age", _age, _compile(
-        rf"minimum age (?:is |of |requirement is )?{_AGE}"
+        rf"minimum age(?: requirement)?(?: \w+){{0,5}}? (?:is|of) {_AGE}"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(
+        r"(?:users?|children|students|pupils|anyone|individuals|people|persons|those|kids)"
+        rf" (?:who are )?(?:under|below|younger than)(?: the age of)? {_AGE}(?: years(?: old)?)?"
+        r",? (?:are not|is not|may not|must not|cannot|can['’]t|should not|will not be)"
+        r" (?:permitted|allowed|eligible|able|use|create|register|sign up|open|access)"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(
+        rf"if you are (?:under|below|younger than)(?: the age of)? {_AGE},? (?:you )?(?:may not"
+        r"|must not|cannot|can['’]t|should not|are not (?:permitted|allowed)) (?:use|register"
+        r"|create|access|sign)"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(
+        rf"(?:do not|don['’]t|does not) (?:allow|permit|accept) (?:\w+ ){{0,2}}?(?:under|below"
+        rf"|younger than)(?: the age of)? {_AGE}"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(
+        rf"(?:only )?(?:open|available) (?:only )?to (?:users |people |anyone |learners |those )?"
+        rf"(?:aged )?{_AGE}(?: ?\+| and (?:over|above|older)| or (?:over|older))"
     ), guarded=False),
     Rule("minimum_age", _age, _compile(
         r"not (?:intended|designed|directed|available|permitted) (?:for|to) (?:use by )?"
@@ -905,8 +1026,9 @@ MINIMUM_AGE_RULES = [
 ]
 
 _NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "twelve": 12, "thirty": 30, "sixty": 60, "ninety": 90,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "ten": 10, "twelve": 12, "fourteen": 14, "eighteen": 18, "twenty-four": 24, "thirty": 30,
+    "sixty": 60, "ninety": 90,
 }
 
 
@@ -917,7 +1039,20 @@ def _period(match: re.Match[str]) -> list[str]:
     return [f"{n}-{unit}" if n == 1 else f"{n}-{unit}s"]
 
 
+_NUMBER = rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)})"
 RETENTION_RULES = [
+    Rule("retention", _period, _compile(
+        r"(?:deleted|removed|erased|purged|anonymi[sz]ed|destroyed) "
+        rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?) (?:after|of|from|following)"
+    ), guarded=False),
+    Rule("retention", _period, _compile(
+        r"(?:retention period|retention time|retained for a period)(?: \w+){0,4}? (?:is |of |for )?"
+        r"(?:up to )?"
+        rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?)"
+    ), guarded=False),
+    Rule("retention", _period, _compile(
+        rf"{_NUMBER}[- ](?P<unit>days?|weeks?|months?|years?) (?:data )?retention(?! of)"
+    ), guarded=False),
     Rule("retention", _period, _compile(
         r"(?:retain(?:ed|s)?|keep|keeps|kept|stored?|stores|hold|holds|held|delete[ds]?|deletion"
         r"|purge[ds]?|erase[ds]?|remove[ds]?|anonymi[sz]e[ds]?)\b[^.]{0,80}?\b(?:for|within|after)"
@@ -933,13 +1068,16 @@ RETENTION_RULES = [
 ]
 
 _NEG = r"(?:never|not|no|cannot|(?:do|does|did|will|wo|would|can|is|are|has|have)n['’]t)"
-_USER_DATA = r"(?:data|content|information|inputs?|prompts?|conversations?|work|chats?)"
+_USER_DATA = (
+    r"(?:data|content|information|inputs?|prompts?|conversations?|work|chats?|responses|answers"
+    r"|submissions|recordings|essays|messages|outputs)"
+)
 TRAINING: dict[str, tuple[str, ...]] = {
     "yes": (
         rf"(?:use[ds]?|using)\b[^.]{{0,50}}?\b{_USER_DATA}\b[^.]{{0,30}}?\b(?:to|for) (?:train"
         r"(?:ing)?|fine-?tun(?:e|ing)|improv(?:e|ing) (?:our )?(?:ai|models?|machine[- ]learning))",
         rf"{_USER_DATA}\b[^.]{{0,40}}?\b(?:may|might|can|will|is|are) (?:be )?used\b[^.]{{0,30}}?"
-        r"\b(?:to|for) train",
+        r"\b(?:to|for) (?:train|fine-?tun|improv\w+ (?:our |the )?(?:ai|models?))",
         r"train(?:s|ed|ing)?\b[^.]{0,30}?\bmodels?\b[^.]{0,20}?\bon\b[^.]{0,30}?\b(?:your|user"
         rf"|student|customer|pupil|teacher)s?['’]?\b[^.]{{0,20}}?\b{_USER_DATA}",
     ),
@@ -948,17 +1086,18 @@ TRAINING_DECLINED: dict[str, tuple[str, ...]] = {
     "no": (
         rf"{_NEG}\b[^.]{{0,60}}?\b(?:use[ds]?|using|share[ds]?|sell)\b[^.]{{0,60}}?"
         rf"\b{_USER_DATA}\b[^.]{{0,40}}?\btrain(?:s|ed|ing)?",
-        rf"{_USER_DATA}\b[^.]{{0,40}}?\b(?:is|are|will|shall) (?:never|not)\b[^.]{{0,30}}?\bused"
-        r"\b[^.]{0,30}?\btrain",
+        rf"{_USER_DATA}\b[^.]{{0,40}}?\b(?:is|are|will|shall) (?:never|not)\b[^.]{{0,30}}?"
+        r"\b(?:used|shared|sold|sent)\b[^.]{0,40}?\btrain\w*",
         rf"{_NEG}\b[^.]{{0,20}}?\btrain(?:s|ed|ing)?\b[^.]{{0,50}}?\bon\b[^.]{{0,30}}?"
         rf"\b{_USER_DATA}",
-        rf"\bno\b[^.]{{0,40}}?\b{_USER_DATA}\b[^.]{{0,40}}?\bused\b[^.]{{0,30}}?\btrain",
+        rf"\bno\b[^.]{{0,40}}?\b{_USER_DATA}\b[^.]{{0,40}}?\bused\b[^.]{{0,30}}?\btrain\w*",
     ),
 }
 
 # --------------------------------------------------------------------------- AI
 
-_MAKES = (r"(?:generat\w+|creat\w+|writ\w+|draft\w*|produc\w+|build\w*)")
+_MAKES = (r"(?:generat\w+|creat\w+|writ\w+|draft\w*|produc\w+|build\w*|summari[sz]\w+"
+          r"|rewrit\w+|turn\w*|mak(?:e|es|ing))")
 _ARTEFACTS = (
     r"(?:lessons?|lesson plans?|quizz(?:es)?|quiz|questions?|worksheets?|texts?|images?"
     r"|reports?|feedback|content|rubrics?|resources?|slides?|stories|essays?|comments?)"
@@ -968,35 +1107,73 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         "generative AI", r"gen ?AI", r"large language models?", r"(?-i:LLMs?)",
         r"GPT-?\d(?:\.\d)?o?",
         r"AI[- ](?:generated|generates?|generation|writ(?:ing|er|es)|created)",
-        rf"{_MAKES} (?:\w+ ){{0,4}}?{_ARTEFACTS} (?:\w+ ){{0,3}}?(?:with|using|via|powered by|by)"
+        rf"{_MAKES} (?:\w+ ){{0,6}}?{_ARTEFACTS} (?:\w+ ){{0,3}}?(?:with|using|via|powered by|by)"
         r" (?:the (?:help|power) of )?(?:generative )?(?:AI|artificial intelligence)",
         r"(?:AI|artificial intelligence) (?:that |which |to )?(?:generates?|creates?|writes?"
         r"|drafts?|produces?)",
         rf"(?:AI|artificial intelligence)[- ]powered {_ARTEFACTS}",
+        rf"(?:AI|artificial intelligence)(?: \w+){{0,3}}? (?:generates?|creates?|writes?|drafts?"
+        r"|produces?|builds?|turns?|summari[sz]es|rewrites?)\b",
+        rf"(?:AI|artificial intelligence)[- ](?:powered |assisted )?(?:\w+ )?{_ARTEFACTS}"
+        r" (?:generator|creator|writer|builder|maker)s?",
+        r"generative (?:features?|tools?|models?|technology|capabilities)",
+        rf"(?:with|using) (?:AI|artificial intelligence),? (?:\w+ ){{0,3}}?{_MAKES}",
+        r"text-to-image", r"image generation",
+    ),
+}
+# Made by a named model: "uses Gemini to draft lesson starters", "question generator".
+AI_GENERATIVE_NAMED: dict[str, tuple[str, ...]] = {
+    "yes": (
+        r"(?:to|that|which) (?:generate|create|write|draft|produce|summari[sz]e|rewrite)s?",
+        rf"{_ARTEFACTS} generators?",
     ),
 }
 AI_GENERATIVE_DECLINED: dict[str, tuple[str, ...]] = {
     "no": (r"(?:do|does|will) ?(?:not|n['’]t) use (?:any )?(?:generative AI|gen ?AI"
            r"|large language models?|LLMs?)",),
 }
+_TUTORS = r"(?:tutors?|assistants?|coach(?:es)?|companions?|helpers?|buddy|buddies|chat)"
 AI_CHATBOT: dict[str, tuple[str, ...]] = {
     "yes": (
-        r"chat ?bots?", r"AI[- ](?:assistant|tutor|chat|companion|coach|helper"
-        r"|teaching assistant|study buddy|buddy)s?", r"virtual (?:assistant|tutor)s?",
-        "conversational AI",
+        r"chat ?bots?", rf"AI[- ](?:powered )?(?:\w+ )?{_TUTORS}", r"AI teaching assistants?",
+        r"virtual (?:assistant|tutor|teaching assistant)s?", "conversational AI",
+        r"(?:voice|conversational|socratic)(?:[- ]based)? (?:\w+ )?(?:tutors?|assistants?|coach)",
         r"chat (?:with|to) (?:an? |our |the )?(?:AI|bot|assistant|tutor|virtual)",
-        r"(?:ask|talk to) (?:our |the |an )?AI",
+        r"(?:ask|talk to|speak to|chat with) (?:our |the |an |your )?AI",
+        r"(?:talk|speak|chat)(?:s|ing)? (?:to|with) (?:it|him|her|them) (?:\w+ ){0,2}?"
+        r"(?:conversationally|naturally|out loud|in (?:plain|natural) language)",
+        r"(?:converse|conversation|conversations) with (?:an? |our |the )?(?:\w+ )?(?:AI|bot|tutor"
+        r"|assistant|characters?)", r"chat-based", r"chat interface",
+        r"(?:tutor|assistant|bot|AI) (?:that |which |who )?(?:answers|replies to|responds to)"
+        r" (?:\S+ ){0,3}?questions",
+        r"(?:tutor|coach)(?:['’]s)? (?:is |are )?(?:built on|powered by|based on"
+        r"|running on)", r"ask (?:\w+['’]s |the |our )(?:AI )?(?:tutor|assistant|coach)",
     ),
 }
+_EACH_LEARNER = (
+    r"(?:each|every|individual|the|your|their|a|his|her) (?:\w+['’]s? )?(?:student|learner|child"
+    r"|pupil|user)?s?['’]?s? ?(?:level|needs|pace|ability|abilities|progress|answers|responses"
+    r"|strengths|gaps)?"
+)
 AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
     "yes": (
         r"adaptive (?:learning|engine|technology|algorithms?|practice|assessments?|platform"
-        r"|questions?|difficulty|pathways?|paths?)",
-        r"adapts? (?:\w+ ){0,2}?to (?:each|every|the|your|individual) (?:student|learner|child"
-        r"|pupil|user)s?",
-        r"personali[sz]ed (?:learning )?(?:paths?|pathways?|journeys?)",
-        r"adjusts? (?:the )?(?:level of )?difficulty", r"difficulty (?:level )?(?:adjusts|adapts)",
-        r"individuali[sz]ed learning paths?",
+        r"|questions?|difficulty|pathways?|paths?|maths|reading|programme|program|tests?"
+        r"|testing|system|tutoring|homework|quizz(?:es)?|sequencing)",
+        r"adapts? (?:\w+ ){0,3}?to (?:each|every|the|your|individual|their) (?:\w+['’]?s? )?"
+        r"(?:student|learner|child|pupil|user|level|needs|pace|ability|progress)s?",
+        r"(?:adjusts?|adapts?|changes?|tailors?) (?:the )?(?:level of )?(?:difficulty|level"
+        r"|pace|questions|content|challenge)",
+        r"difficulty (?:level )?(?:adjusts|adapts|changes|increases|rises)",
+        r"(?:questions?|practice|tasks?|content|activities|work|problems) (?:\w+ ){0,3}?"
+        r"(?:get|gets|become|becomes|grow|grows) (?:harder|easier|more (?:challenging|difficult))",
+        r"(?:tailor|personalis|personaliz)\w* (?:\w+ ){0,3}?to " + _EACH_LEARNER,
+        r"personali[sz]ed (?:learning )?(?:paths?|pathways?|journeys?|practice|questions"
+        r"|recommendations|revision|sequences?)",
+        r"individuali[sz]ed learning paths?", r"spaced repetition", "knowledge tracing",
+        r"(?:picks|chooses|selects|serves|recommends|suggests) (?:up )?(?:the )?(?:next|right)"
+        r" (?:question|task|activity|lesson|step|problem|skill)",
+        r"responds? to (?:each|every) (?:answer|response)",
     ),
 }
 AI_PROVIDER: dict[str, tuple[str, ...]] = {
@@ -1043,6 +1220,9 @@ RULES: list[Rule] = [
     *RETENTION_RULES,
     *_table("ai_generative", AI_GENERATIVE),
     *_table("ai_generative", AI_GENERATIVE_DECLINED, guarded=False),
+    *_table("ai_generative", AI_GENERATIVE_NAMED, _any(
+        "OpenAI", "ChatGPT", r"GPT-?\d\w*", "Anthropic", "Claude", "Gemini", "Llama", "Mistral",
+        r"LLMs?", r"language models?", "AI", "Copilot", "Bedrock")),
     *_table("ai_chatbot", AI_CHATBOT),
     *_table("ai_adaptive", AI_ADAPTIVE),
     *_table("ai_provider", AI_PROVIDER, AI_USE),

@@ -119,7 +119,7 @@ def test_comparison_page_yields_no_provider_and_no_gdpr():
         ("Claude Monet painted water lilies in his garden.", "ai_provider"),
         ("Our llama farm uses solar power.", "ai_provider"),
         ("Powered by Azure OpenAI Service.", "ai_provider:openai"),
-        ("This demo is not GDPR compliant.", "gdpr"),
+        ("This demo is not GDPR compliant.", "gdpr:yes"),
         ("GDPR compliance is not something this free tool offers.", "gdpr"),
         ("Under the GDPR you have the right to access your data.", "gdpr"),  # no claim
         ("We are working towards ISO 27001 certification.", "certification"),
