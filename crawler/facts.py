@@ -216,7 +216,9 @@ def _subjects(claim: Claim, others: str) -> list[str]:
         _SUBJECTS[key] = _subject_pattern(others, claim.names)
     found = []
     prefix = claim.sentence[: claim.start]
-    for match in _SUBJECTS[key].finditer(prefix):
+    for match in _SUBJECTS[key].finditer(claim.sentence):  # whole: lookaheads see past
+        if match.start() >= claim.start:
+            break
         if match.group("vendor") or USING_THE_PRODUCT.match(prefix[match.end():]):
             found.append("vendor")
         elif not OBJECT_POSITION.search(prefix[: match.start()]):
@@ -363,7 +365,8 @@ LEGAL_TEXT = re.compile(
     r"\b(?:rights?|request\w*|personal (?:data|information)|data subjects?|eligible|consent\w*"
     r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?|regulat\w+|complain\w*|disclos\w*|collect\w*"
     r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
-    r"|lawful|terms of (?:use|service)|data protection|permission|liab\w+|indemn\w+|warrant\w*|jurisdiction|cookies?)\b",
+    r"|lawful|terms of (?:use|service)|data protection|permission|liab\w+|indemn\w+|warrant\w*"
+    r"|jurisdiction|cookies?)\b",
     re.IGNORECASE,
 )
 COMPANY_TEXT = re.compile(
@@ -402,7 +405,7 @@ def _uses_product(claim: Claim) -> bool:
     """"Teachers use Quillo to ...": people using this product, by name or as "it"."""
     names = "|".join(["it", "this", r"our \w+", r"the (?:app|platform|tool)",
                       *(re.escape(name) for name in claim.names)])
-    return bool(re.match(rf"^(?:\s+\w+){{0,2}}?\s+(?:use|uses|using|have used|rely on)\s+"
+    return bool(re.match(rf"^(?:\s+\w+){{0,4}}?\s+(?:use|uses|using|have used|rely on)\s+"
                          rf"(?:{names})\b", claim.after, re.IGNORECASE))
 
 
@@ -524,7 +527,8 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
 
 COMPLIANCE = _any(
     r"complian(?:t|ce)", r"compl(?:y|ies|ying)", r"accordance", r"adhere[sd]?", "adherence",
-    r"conform\w*", "meets?", "certified", "in line with", "approved", r"safe harbou?r", r"school officials?",
+    r"conform\w*", "meets?", "certified", "in line with", "approved", r"safe harbou?r",
+    r"school officials?",
     r"aligned with", r"(?:fully )?covered by", r"in full accordance",
 )
 DPA_OFFER = _any(
@@ -785,7 +789,9 @@ def _ages(match: re.Match[str]) -> list[str]:
 _TO = r"\s*(?:-|–|—|to|through)\s*"
 _ORD = r"(?:st|nd|rd|th)"
 GRADE_RULES = [
-    Rule("phase", _ages, _compile(r"(?:aged?|ages)\s+(?P<lo>\d{1,2})\s*(?:-|–|to)\s*(?P<hi>\d{1,2})")),
+    Rule("phase", _ages, _compile(
+        r"(?:aged?|ages)\s+(?P<lo>\d{1,2})\s*(?:-|–|to)\s*(?P<hi>\d{1,2})"
+    )),
     Rule("phase", _us_grades, _compile(
         rf"(?P<lo>pre-?kindergarten|pre-?k|k)(?:{_TO})?(?P<hi>\d{{1,2}})(?!\w)"
     )),
@@ -888,8 +894,8 @@ LAWS = {
     "ferpa": r"FERPA|Family Educational Rights and Privacy Act",
 }
 _SUBJECT = (
-    r"(?:we|it|(?:the|this|our) (?:app|apps|service|services|platform|product|products|tool"
-    r"|software|website|site|demo|version|edition|(?:\w+ )?(?:version|edition|plan)))"
+    r"(?:we|it|(?:the|this|our) (?:\w+ )?(?:app|apps|service|services|platform|product|products"
+    r"|tool|software|website|site|demo|version|edition|plan))"
 )
 
 
@@ -899,7 +905,8 @@ def _law_rules() -> list[Rule]:
     for field_name, law in LAWS.items():
         rules.append(Rule(field_name, "yes", _compile(law), (COMPLIANCE,)))
         rules.append(Rule(field_name, "no", _compile(
-            rf"{_SUBJECT} (?:is|are)(?: currently)?(?: not|n['’]t) (?:yet )?(?:fully )?(?:{law})"
+            rf"(?:{_SUBJECT}|^(?-i:[A-Z])[\w-]+) (?:is|are)(?: currently)?(?: not|n['’]t) (?:yet )?"
+            rf"(?:fully )?(?:{law})"
             rf"[- ]compliant|{_SUBJECT} (?:do|does) ?(?:not|n['’]t) (?:currently )?comply with"
             rf" (?:the )?(?:{law})"
         ), guarded=False))
@@ -1077,7 +1084,7 @@ TRAINING: dict[str, tuple[str, ...]] = {
         rf"(?:use[ds]?|using)\b[^.]{{0,50}}?\b{_USER_DATA}\b[^.]{{0,30}}?\b(?:to|for) (?:train"
         r"(?:ing)?|fine-?tun(?:e|ing)|improv(?:e|ing) (?:our )?(?:ai|models?|machine[- ]learning))",
         rf"{_USER_DATA}\b[^.]{{0,40}}?\b(?:may|might|can|will|is|are) (?:be )?used\b[^.]{{0,30}}?"
-        r"\b(?:to|for) (?:train|fine-?tun|improv\w+ (?:our |the )?(?:ai|models?))",
+        r"\b(?:to|for) (?:train|fine-?tun\w*|improv\w+ (?:our |the )?(?:ai|models?))",
         r"train(?:s|ed|ing)?\b[^.]{0,30}?\bmodels?\b[^.]{0,20}?\bon\b[^.]{0,30}?\b(?:your|user"
         rf"|student|customer|pupil|teacher)s?['’]?\b[^.]{{0,20}}?\b{_USER_DATA}",
     ),
@@ -1112,7 +1119,7 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         r"(?:AI|artificial intelligence) (?:that |which |to )?(?:generates?|creates?|writes?"
         r"|drafts?|produces?)",
         rf"(?:AI|artificial intelligence)[- ]powered {_ARTEFACTS}",
-        rf"(?:AI|artificial intelligence)(?: \w+){{0,3}}? (?:generates?|creates?|writes?|drafts?"
+        r"(?:AI|artificial intelligence)(?: \w+){0,3}? (?:generates?|creates?|writes?|drafts?"
         r"|produces?|builds?|turns?|summari[sz]es|rewrites?)\b",
         rf"(?:AI|artificial intelligence)[- ](?:powered |assisted )?(?:\w+ )?{_ARTEFACTS}"
         r" (?:generator|creator|writer|builder|maker)s?",
@@ -1508,10 +1515,16 @@ NEGATION_AFTER = re.compile(
 )
 
 
+LIST_ITEM = re.compile(r"^\s*(?:(?:and|or|nor)\s+)?(?:[\w.'’-]+\s+){0,2}$", re.IGNORECASE)
+
+
 def _negated(sentence: str, start: int, end: int) -> bool:
     """True if the match sits in a negated or comparative clause (see module docstring)."""
     before = sentence[:start]
     breaks = list(CLAUSE_BREAK.finditer(before))
+    # a list item ("we do not use OpenAI, Anthropic or ...") belongs to the list's clause
+    while breaks and breaks[-1].group() == "," and LIST_ITEM.match(before[breaks[-1].end():]):
+        breaks.pop()
     clause_start = breaks[-1].end() if breaks else 0
     if NEGATION_BEFORE.search(sentence[clause_start:end]):
         return True

@@ -3,14 +3,25 @@ comparison guard, value formats, and sanity on the real saved pages."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from functools import cache
 from pathlib import Path
 
 import pytest
 
+from catalogue.errors import EdcatError
 from catalogue.vocabulary import FACT_FIELDS
 from crawler.extract import Offer, PageContent, extract_page, sentences
-from crawler.facts import _SCANNER, RULES, Fact, extract_facts, quote, triggers
+from crawler.facts import _SCANNER, RULES, Fact, extract_facts, product_names, quote, triggers
+from crawler.facts_eval import (
+    DEFAULT_CORPUS,
+    NEVER_FALSE_YES,
+    evaluate,
+    facts_of_case,
+    format_report,
+    load_corpus,
+)
 
 HTML = Path(__file__).parent / "fixtures" / "html"
 URL = "https://lessonloop.example/page"
@@ -507,3 +518,106 @@ def test_prefilter_triggers():
 )
 def test_prefilter_matches_case_as_re_does(text, fact):
     assert fact in pairs(facts_of(text))
+
+
+# --------------------------------------------------------------------------- sentence corpus
+
+CORPUS = load_corpus(DEFAULT_CORPUS)
+
+
+def test_corpus_has_positives_and_traps_for_every_field():
+    assert len(CORPUS) >= 400
+    stated = Counter(name for case in CORPUS for name, _value in case.expected)
+    traps = sum(1 for case in CORPUS if not case.expected)
+    assert all(stated[name] >= 4 for name in FACT_FIELDS), stated
+    assert traps >= 100
+    for name in NEVER_FALSE_YES:  # each strict field has a stated negative too
+        assert any((name, "no") in case.expected for case in CORPUS), name
+
+
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, marks=pytest.mark.xfail(reason=c.known, strict=True)) if c.known else c
+     for c in CORPUS],
+    ids=[f"line{c.line}" for c in CORPUS],
+)
+def test_corpus_sentence(case):
+    facts = facts_of_case(case)
+    assert {(f.field, f.value) for f in facts} == case.expected
+    for fact in facts:  # the evidence is the sentence that states the fact
+        assert fact.evidence in sentences(case.text)
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[f"line{c.line}" for c in CORPUS])
+def test_corpus_sentence_never_a_false_yes(case):
+    found = {(f.field, f.value) for f in facts_of_case(case)}
+    wrong = {(name, value) for name, value in found - case.expected
+             if name in NEVER_FALSE_YES and value == "yes"}
+    assert not wrong
+
+
+def test_corpus_scores_meet_the_aims():
+    report = evaluate(CORPUS)
+    total = report.total
+    assert total.precision >= 0.92 and total.recall >= 0.85, format_report(report)
+    assert report.false_yes == []
+    text = format_report(report, show_wrong=True)
+    assert max(len(line) for line in text.splitlines()[:25]) <= 80
+    assert "all" in text and "precision" in text
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("not json", "corpus.jsonl:2: not JSON"),
+        ('{"text": "x"}', 'corpus.jsonl:2: expected an object with "text" and "facts"'),
+        ('{"text": "x", "facts": {"colour": ["red"]}}', "unknown fact field 'colour'"),
+        ('{"text": "x", "facts": {"gdpr": "yes"}}', "facts.gdpr must be a list of strings"),
+    ],
+)
+def test_bad_corpus_line_is_one_clear_error(tmp_path, line, message):
+    path = tmp_path / "corpus.jsonl"
+    path.write_text('{"text": "GDPR compliant.", "facts": {"gdpr": ["yes"]}}\n' + line + "\n")
+    with pytest.raises(EdcatError, match=re.escape(message)):
+        load_corpus(path)
+
+
+def test_corpus_score_counts(tmp_path):
+    path = tmp_path / "corpus.jsonl"
+    path.write_text(
+        '{"text": "We are GDPR compliant.", "facts": {"gdpr": ["yes"]}}\n'
+        '{"text": "Most pupils now use ChatGPT.", "facts": {}}\n'
+        '{"text": "Powered by OpenAI.", "facts": {"ai_provider": ["openai", "anthropic"]}}\n'
+    )
+    report = evaluate(load_corpus(path))
+    assert (report.fields["gdpr"].precision, report.fields["gdpr"].recall) == (1.0, 1.0)
+    provider = report.fields["ai_provider"]
+    counts = (provider.true_positives, provider.false_positives, provider.false_negatives)
+    assert counts == (1, 0, 1)
+    assert report.fields["coppa"].precision is None
+    assert len(report.wrong) == 1
+
+
+# --------------------------------------------------------------------------- scope, by example
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "expected"),
+    [
+        # the vendor's own name is the subject, and no integration
+        ("Clever syncs rosters with Google Classroom.", "Clever",
+         {("integration", "google-classroom")}),
+        ("Quillo is fully GDPR compliant.", "Quillo", {("gdpr", "yes")}),
+        # a named third party is not the vendor
+        ("Quillo's sub-processors are GDPR compliant.", "Quillo", set()),
+    ],
+)
+def test_product_name_from_the_page_scopes_claims(text, title, expected):
+    page = PageContent(url=f"https://{title.lower()}.example/", title=title, main_text=text)
+    assert pairs(extract_facts(page)) == expected
+
+
+def test_product_names_come_from_host_title_and_site_name():
+    page = PageContent(url="https://www.quizzly.example/privacy", title="Privacy | Quizzly AI",
+                       opengraph={"site_name": "Quizzly"})
+    assert product_names(page, page.url) == ("quizzly", "privacy", "quizzly ai")
