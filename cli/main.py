@@ -8,6 +8,7 @@ from cli import (
     procurement,  # noqa: F401  (registers tools risk, review, compare)
 )
 from cli.app import app
+from cli.facts import facts_app
 from cli.label import label_app
 from cli.model import model_app  # also registers `edcat classify`
 from cli.procurement import shortlist_app
@@ -17,6 +18,7 @@ app.add_typer(tools_app, name="tools")
 app.add_typer(shortlist_app, name="shortlist")
 app.add_typer(model_app, name="model")
 app.add_typer(label_app, name="label")
+app.add_typer(facts_app, name="facts")
 
 __all__ = ["app"]
 

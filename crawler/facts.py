@@ -510,7 +510,8 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
     organisation. Derived from the page alone, so a live, replayed or direct read agree."""
     names: list[str] = []
     host = (urlsplit(url).hostname or "").split(".")
-    labels = [label for label in host[:-1] if label not in _GENERIC_HOST_LABELS]
+    labels = [label for label in host[:-1]
+              if label not in _GENERIC_HOST_LABELS and not label.isdigit()]
     if labels:
         names.append(labels[0])
     parts = _TITLE_SPLIT.split(page.title or "")

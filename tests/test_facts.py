@@ -621,3 +621,58 @@ def test_product_names_come_from_host_title_and_site_name():
     page = PageContent(url="https://www.quizzly.example/privacy", title="Privacy | Quizzly AI",
                        opengraph={"site_name": "Quizzly"})
     assert product_names(page, page.url) == ("quizzly", "privacy", "quizzly ai")
+
+
+def test_facts_eval_command(edcat, tmp_path):
+    result = edcat("facts", "eval", "--show-wrong")
+    assert "precision" in result.stdout and "\nall " in result.stdout
+    assert "false yes on gdpr, coppa, ferpa, dpa_offered, trains_on_user_data: 0" in result.stdout
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{}\n")
+    failed = edcat("facts", "eval", "--corpus", str(bad), check=False)
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == (
+        f'error: {bad}:1: expected an object with "text" and "facts"'
+    )
+
+
+# --------------------------------------------------------------------------- one page, three paths
+
+
+@pytest.mark.slow
+def test_a_page_has_the_same_facts_crawled_replayed_and_read_directly(edcat, tmp_path, db_path):
+    """The trusted-tutor privacy page: a live crawl, a replay of its archive and
+    analyse_page on the same bytes store the same facts with the same stating sentences."""
+    import sqlite3
+    import urllib.request
+
+    from crawl_sites import serve, tools_csv
+
+    from crawler.analysis import analyse_page
+
+    fast = ["--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False"]
+    archive, replayed_db = tmp_path / "crawl.warc.gz", tmp_path / "replayed.db"
+    with serve("trusted-tutor") as (site,):
+        url = site.url("/privacy")
+        tools = tools_csv(tmp_path / "tools.csv", {"TrustedTutor": site.url()})
+        edcat("tools", "import", str(tools))
+        edcat("crawl", "--all", "--archive", str(archive), "--allow-private", *fast)
+        with urllib.request.urlopen(url) as response:
+            body, content_type = response.read(), response.headers.get("Content-Type")
+    edcat("tools", "import", str(tools), db=replayed_db)
+    edcat("crawl", "--all", "--replay", str(archive), *fast, db=replayed_db)
+
+    def stored(db):
+        with sqlite3.connect(db) as conn:
+            return set(conn.execute(
+                "SELECT field, value, evidence FROM facts WHERE source_url = ? "
+                "AND retracted_at IS NULL", (url,)))
+
+    direct = {(f.field, f.value, f.evidence) for f in analyse_page(body, url, content_type).facts}
+    assert stored(db_path) == stored(replayed_db) == direct
+    assert direct >= {
+        ("gdpr", "yes", "We are fully compliant with UK GDPR."),
+        ("dpa_offered", "yes",
+         "A data processing agreement is available on request for every school."),
+        ("ai_provider", "openai", "Our feedback features are powered by OpenAI."),
+    }
