@@ -133,6 +133,7 @@ class Claim:
     end: int
     value: str
     names: tuple[str, ...] = ()
+    page: frozenset[str] = frozenset()  # PAGE_KINDS tags of the page the sentence is on
 
     @property
     def before(self) -> str:
@@ -148,14 +149,15 @@ class Claim:
 
 # Who can be the subject of a claim. The vendor: "we", "our", "the platform", the product's
 # name (added per page). Someone else: people, generic tools and other companies.
-VENDOR_WORDS = (
-    r"we|we['’](?:re|ve|ll)|our|ours|us|it|its|this (?:app|tool|platform|service|product"
+VENDOR_WORDS = (  # contracts name the vendor with capitalised defined terms
+    r"(?-i:the (?:Service Provider|Supplier|Processor|Vendor|Company|Provider))"
+    r"|we|we['’](?:re|ve|ll)|our|ours|us|it|its|this (?:app|tool|platform|service|product"
     r"|software|site|website)|the (?:app|tool|platform|service|product|software|system"
     r"|assistant|tutor|site|website|company)"
 )
 PEOPLE = (
     r"students?|pupils?|learners?|teachers?|educators?|kids|children|young people|people"
-    r"|users|parents|families|schools|districts|you|everyone|many|most|millions|adults"
+    r"|users|parents|families|schools?(?! officials?)|districts|you|everyone|many|most|millions|adults"
     r"|teenagers|teens|staff"
 )
 GENERIC_TOOLS = (
@@ -171,7 +173,8 @@ THIRD_PARTIES = (
 )
 CLIENTS = r"customers?|clients?|controllers?|organi[sz]ations?|institutions?|operators?"
 HELPING_OTHERS = re.compile(
-    r"\b(?:help\w*|assist\w*|support\w*|enabl\w*|easier for|so that|responsib\w+)\b[^;:]*$",
+    r"\b(?:help\w*|assist\w*|support\w*|enabl\w*|easier for|so that|responsib\w+"
+    r"|ensur\w+ (?:\w+ ){0,2}?(?:schools?|your|customers?|clients?|districts?)['’]?)\b[^;:]*$",
     re.IGNORECASE,
 )
 # An "other" word after these is an object ("lets pupils", "for teachers"), not the subject.
@@ -245,6 +248,21 @@ def vendor_itself(claim: Claim) -> bool:
     return "other" not in _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}|{THIRD_PARTIES}|{CLIENTS}")
 
 
+BARE_VERB = re.compile(r"^\W*(?:to\s+)?(?:comply|adhere|conform|meet|follow|respect)\b", re.I)
+
+
+def has_a_subject(claim: Claim) -> bool:
+    """"comply with applicable laws (GDPR ...)" is an item of "we may use data to:", no claim."""
+    return not BARE_VERB.match(claim.sentence)
+
+
+def no_supplier_subject(claim: Claim) -> bool:
+    """Agreements: schools may be the subject ("schools can sign our DPA"), suppliers not."""
+    if HELPING_OTHERS.search(claim.before):
+        return False
+    return "other" not in _subjects(claim, f"{GENERIC_TOOLS}|{THIRD_PARTIES}")
+
+
 def a_statement(claim: Claim) -> bool:
     """"Is Quillo GDPR compliant?" asks; it does not claim."""
     return not claim.sentence.rstrip().endswith("?")
@@ -259,7 +277,8 @@ TOPIC_BEFORE = re.compile(
     r"|polic(?:y|ies) for|learn\w* about|teach\w* (?:\w+ )?about|lessons? (?:on|about)"
     r"|courses? (?:on|about)|training (?:on|about)|literacy|worried about|concerns? about"
     r"|cheating with|written by|produced by|copied from|stud(?:y|ies|ying)|research\w*"
-    r"|paste\w* (?:text )?from|include|includes)\b(?:[^;:]{0,80})$",
+    r"|paste\w* (?:text )?from|include|includes|proliferation of|rise of|growth of|spread of"
+    r"|popularity of|era of|age of)\b(?:[^;:]{0,80})$",
     re.IGNORECASE,
 )
 TOPIC_AFTER = re.compile(
@@ -334,11 +353,26 @@ CUSTOMERS = re.compile(
 )
 
 
+THIRD_PARTY_OWNED = re.compile(
+    r"\b(?:the |a )?(?:vendor|supplier|provider|sub-?processor|partner)['’]s\b", re.IGNORECASE
+)
+
+
 def with_customers(claim: Claim) -> bool:
-    """"We sign a DPA with every school", not "DPAs are in place with our sub-processors"."""
-    return not SUPPLIER_AGREEMENT.search(claim.sentence) or bool(
-        CUSTOMERS.search(claim.sentence[: SUPPLIER_AGREEMENT.search(claim.sentence).start()])
-    )
+    """"We sign a DPA with every school", not "DPAs are in place with our sub-processors" or
+    "a signed DPA, incorporated into the vendor's agreement" (on a supplier's entry). On a
+    sub-processor list a DPA counts only where the sentence names schools or customers."""
+    if THIRD_PARTY_OWNED.search(claim.sentence):
+        return False
+    if "suppliers" in claim.page and not CUSTOMERS.search(claim.sentence):
+        return False
+    supplier = SUPPLIER_AGREEMENT.search(claim.sentence)
+    return not supplier or bool(CUSTOMERS.search(claim.sentence[: supplier.start()]))
+
+
+def own_certification(claim: Claim) -> bool:
+    """On a sub-processor list, certifications are the suppliers'."""
+    return "suppliers" not in claim.page
 
 
 # Who a tool is for: "for teachers", "helps pupils", "teachers can ...", "pupils love it".
@@ -346,7 +380,7 @@ FOR_AUDIENCE = re.compile(
     r"\b(?:for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|loved by|trusted by|chosen by|popular with|favourite of|favorite of|assign\w* to"
-    r"|share\w* with|report\w* to|teach(?:es|ing)?)\b(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
+    r"|share\w* with|report\w* to|teach(?:es|ing)?|services? to)\b(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
     r"[\s,&/]*$",
     re.IGNORECASE,
 )
@@ -363,7 +397,7 @@ AUDIENCE_ACTS = re.compile(
 # Text about the law, data subjects or the vendor itself never says who a tool is for.
 LEGAL_TEXT = re.compile(
     r"\b(?:rights?|request\w*|personal (?:data|information)|data subjects?|eligible|consent\w*"
-    r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?|regulat\w+|complain\w*|disclos\w*|collect\w*"
+    r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?(?! guardian)|regulat\w+|complain\w*|disclos\w*|collect\w*"
     r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
     r"|lawful|terms of (?:use|service)|data protection|permission|liab\w+|indemn\w+|warrant\w*"
     r"|jurisdiction|cookies?)\b",
@@ -391,14 +425,47 @@ ORGANISATION_AFTER = re.compile(  # "Teachers College", "Parents Association"
 ORGANISATION_BEFORE = re.compile(r"(?-i:\b(?:University|College|Institute) of\s+|\bPay\s+)$")
 
 
+# Statistics and reports describe the world, not the product ("the gap at Key Stage 2").
+REPORTED_TEXT = re.compile(
+    r"\b(?:percentage points|attainment gap|national average|according to|survey\w*"
+    r"|statistics (?:show|from|published)"
+    r"|figures show|research (?:shows|suggests|found)|studies (?:show|found)|a study)\b",
+    re.IGNORECASE,
+)
+# Names that hold audience or phase words: "Keeping Children Safe in Education".
+NAMES = re.compile(
+    r"Keeping Children Safe in Education|Teachers College|Teachers Pay Teachers|Every Child"
+    r" Matters|Children['’]s Code|Children['’]s Commissioner|Save the Children|Teach First"
+    r"|Teach For (?:America|All)|National Union of Students|Parent Teacher Associations?"
+)
+MONITORED = re.compile(  # "analysing what students type": the monitored, not the users
+    r"\b(?:monitor\w*|analys\w*|analyz\w*|track\w* what|watch\w*|surveil\w*|protect\w*"
+    r"|safeguard\w*)\b[^;:]{0,40}$",
+    re.IGNORECASE,
+)
+HEADING = re.compile(r"^(?:for\s+\S.*|[\w'’-]+(?:\s*(?:,|and|&)\s*[\w'’-]+)*)[.!]?$", re.I)
+
+
+def _inside_name(claim: Claim) -> bool:
+    return any(m.start() <= claim.start and claim.end <= m.end()
+               for m in NAMES.finditer(claim.sentence))
+
+
 def said_of_users(claim: Claim) -> bool:
     """Audience only where the sentence says who the tool is for or who uses it."""
-    if LEGAL_TEXT.search(claim.sentence) or COMPANY_TEXT.search(claim.sentence):
+    if not_said_of_the_product(claim) or MONITORED.search(claim.before):
         return False
     if ABOUT_US_BEFORE.search(claim.before) or ORGANISATION_AFTER.search(claim.after):
         return False
+    heading = len(claim.sentence.split()) <= 4 and HEADING.match(claim.sentence.strip())
     return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
-                or len(claim.sentence.split()) <= 4 or _uses_product(claim))
+                or heading or _uses_product(claim))
+
+
+def not_said_of_the_product(claim: Claim) -> bool:
+    """Law, data subjects, the company, statistics and names are not about who uses it."""
+    return bool(LEGAL_TEXT.search(claim.sentence) or COMPANY_TEXT.search(claim.sentence)
+                or REPORTED_TEXT.search(claim.sentence) or _inside_name(claim))
 
 
 def _uses_product(claim: Claim) -> bool:
@@ -411,7 +478,7 @@ def _uses_product(claim: Claim) -> bool:
 
 def not_legal_or_company(claim: Claim) -> bool:
     """Phase and subject never from the law, data subjects, the company or names."""
-    if LEGAL_TEXT.search(claim.sentence) or COMPANY_TEXT.search(claim.sentence):
+    if not_said_of_the_product(claim):
         return False
     return not (ORGANISATION_AFTER.search(claim.after)
                 or ORGANISATION_BEFORE.search(claim.before))
@@ -479,11 +546,11 @@ FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "phase": (not_legal_or_company,),
     "subject": (not_legal_or_company, a_subject_taught),
     "integration": (not_the_product,),
-    "gdpr": (vendor_itself, definite, a_statement),
-    "coppa": (vendor_itself, definite, a_statement),
-    "ferpa": (vendor_itself, definite, a_statement),
-    "dpa_offered": (vendor_itself, with_customers, definite_offer, a_statement),
-    "certification": (vendor_itself, definite),
+    "gdpr": (vendor_itself, has_a_subject, definite, a_statement),
+    "coppa": (vendor_itself, has_a_subject, definite, a_statement),
+    "ferpa": (vendor_itself, has_a_subject, definite, a_statement),
+    "dpa_offered": (no_supplier_subject, with_customers, definite_offer, a_statement),
+    "certification": (vendor_itself, own_certification, definite),
     "trains_on_user_data": (about_vendor, not_opt_in, a_statement),
     "retention": (kept_data_period,),
     "ai_generative": (about_vendor, not_a_topic),
@@ -498,6 +565,17 @@ def in_scope(field_name: str, claim: Claim, checks: tuple[Check, ...] = ()) -> b
     if claim.value == "no":  # stated negatives: their patterns name subject and verb
         return True
     return all(check(claim) for check in (*FIELD_SCOPE.get(field_name, ()), *checks))
+
+
+# What a whole page is, from its title or first lines; checks read the tags.
+PAGE_KINDS = {
+    "suppliers": re.compile(r"\bsub-?processors?\b|\bsubprocessors?\b", re.IGNORECASE),
+}
+
+
+def page_kinds(page: PageContent, units: list[str]) -> frozenset[str]:
+    head = " ".join([page.title, *units[:3]])
+    return frozenset(kind for kind, pattern in PAGE_KINDS.items() if pattern.search(head))
 
 
 _GENERIC_HOST_LABELS = _set("www app apps my en uk us go get try info web home portal beta")
@@ -530,7 +608,7 @@ COMPLIANCE = _any(
     r"complian(?:t|ce)", r"compl(?:y|ies|ying)", r"accordance", r"adhere[sd]?", "adherence",
     r"conform\w*", "meets?", "certified", "in line with", "approved", r"safe harbou?r",
     r"school officials?",
-    r"aligned with", r"(?:fully )?covered by", r"in full accordance",
+    r"aligned(?: with)?", r"(?:fully )?covered by", r"in full accordance",
 )
 DPA_OFFER = _any(
     "available", r"(?:on|upon) request", r"download\w*", "in place",
@@ -545,7 +623,9 @@ DPA_OFFER = _any(
     r" )?(?:\w+ )?(?:schools?|customers?|districts?|trusts?|institutions?|clients?|states?)",
     r"includes? (?:a|our|the) (?:DPA|data processing)", r"(?:sign|signing) (?:a|the|our) (?:DPA"
     r"|data)", r"part of (?:our|the) (?:terms|agreement|contract)", "signed",
-    r"(?:that|which) (?:schools?|customers?|districts?|trusts?) sign",
+    r"(?:that|which) (?:schools?|customers?|districts?|trusts?) sign", r"forms? part of",
+    r"(?:schools?|districts?|customers?|trusts?)(?: and \w+)? (?:under|with) (?:an?|the|our"
+    r"|a signed) (?:N?DPA|SDPA|data)",
 )
 AI_USE = _any(
     "powered", "built", r"uses?", "using", "used", r"leverag\w*", r"integrat\w*", r"partner\w*",
@@ -690,7 +770,8 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
     ),
     "leaders": (
         r"school leaders?(?:hip teams?)?", r"senior leaders?(?:hip)?(?: teams?)?",
-        r"(?-i:SLTs?)", r"head ?teachers?", r"heads of (?:department|year|school)",
+        r"(?-i:SLTs?)", r"head ?teachers?",
+        r"heads? of (?:department|year|school|maths|english|science|computing|\w+ department)",
         "principals", r"(?:school|assistant|vice|deputy) principals?",
         r"principal(?= (?:and|or|of|at)\b)", r"(?:district|trust|MAT) (?:leaders?|administrators?)",
         r"superintendents?", r"school administrators?",
@@ -922,6 +1003,12 @@ DPA: dict[str, tuple[str, ...]] = {
             r"agreements? (?:that )?we sign with (?:each |every |our |the )?(?:schools?"
             r"|districts?|customers?|trusts?)"),
 }
+# The page is the agreement: a heading that is just its name ("School Data Processing
+# Agreement", "DATA PROCESSING ADDENDUM (last updated ...)").
+DPA_TITLE: dict[str, tuple[str, ...]] = {
+    "yes": (r"^\W*(?:\w+ ){0,2}?(?:data processing (?:agreement|addendum)|(?-i:DPA))"
+            r"(?: \((?-i:DPA)\))?(?: \(?(?:last )?updated[^)]*\)?)?\W*$",),
+}
 DPA_DECLINED: dict[str, tuple[str, ...]] = {
     "no": (r"(?:do|does|can|will|are) ?(?:not|n['’]t|unable to) (?:currently |able to )?(?:offer"
            r"|provide|sign|enter into|accept|execute) (?:a |any )?(?:data processing agreements?"
@@ -972,6 +1059,12 @@ def _regions(match: re.Match[str]) -> list[str]:
 
 
 DATA_LOCATION_RULES = [
+    Rule("data_location", _regions, _compile(  # cloud regions: "US Central", "UK South"
+        rf"{_WHERE}[- ](?-i:Central|East|West|North|South)(?:[- ]\d)?(?!\w)"
+    )),
+    Rule("data_location", _regions, _compile(
+        rf"(?:processing|hosting|storage|data) (?:location|region|residency)s?:? (?:is )?{_WHERE}"
+    )),
     Rule("data_location", _regions, _compile(
         r"(?:stor(?:ed|es?)|host(?:ed|s)?|holds?|held|keeps?|kept|housed|process(?:ed|es)?"
         r"|saved|resides?|backed up)\s+"
@@ -983,7 +1076,7 @@ DATA_LOCATION_RULES = [
         rf"(?:located|based|situated)\s+in\s+{_WHERE}"
     )),
     Rule("data_location", _regions, _compile(
-        rf"{_WHERE}[- ](?:based\s+)?(?:data ?cent(?:re|er)s?|servers?|hosting|data residency"
+        rf"{_WHERE}[- ](?:based\s+)?(?:data ?cent(?:re|er)s?|servers?|(?:data )?hosting|data residency"
         r"|cloud regions?)"
     )),
 ]
@@ -1049,6 +1142,10 @@ def _period(match: re.Match[str]) -> list[str]:
 
 _NUMBER = rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)})"
 RETENTION_RULES = [
+    Rule("retention", _period, _compile(  # a trust page's label: "Retention: up to 30 days"
+        rf"^\W*(?:data )?retention(?: period)?:?\s+(?:up to |of )?{_NUMBER}"
+        r" (?P<unit>days?|weeks?|months?|years?)"
+    ), guarded=False),
     Rule("retention", _period, _compile(
         r"(?:deleted|removed|erased|purged|anonymi[sz]ed|destroyed) "
         rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?) (?:after|of|from|following)"
@@ -1094,7 +1191,8 @@ TRAINING_DECLINED: dict[str, tuple[str, ...]] = {
     "no": (
         rf"{_NEG}\b[^.]{{0,60}}?\b(?:use[ds]?|using|share[ds]?|sell)\b[^.]{{0,60}}?"
         rf"\b{_USER_DATA}\b[^.]{{0,40}}?\btrain(?:s|ed|ing)?",
-        rf"{_USER_DATA}\b[^.]{{0,40}}?\b(?:is|are|will|shall) (?:never|not)\b[^.]{{0,30}}?"
+        r"(?:no|zero)[- ](?:model[- ])?training",
+        rf"{_USER_DATA}\b[^.]{{0,80}}?\b(?:is|are|will|shall) (?:never|not)\b[^.]{{0,30}}?"
         r"\b(?:used|shared|sold|sent)\b[^.]{0,40}?\btrain\w*",
         rf"{_NEG}\b[^.]{{0,20}}?\btrain(?:s|ed|ing)?\b[^.]{{0,50}}?\bon\b[^.]{{0,30}}?"
         rf"\b{_USER_DATA}",
@@ -1144,6 +1242,7 @@ _TUTORS = r"(?:tutors?|assistants?|coach(?:es)?|companions?|helpers?|buddy|buddi
 AI_CHATBOT: dict[str, tuple[str, ...]] = {
     "yes": (
         r"chat ?bots?", rf"AI[- ](?:powered )?(?:\w+ )?{_TUTORS}", r"AI teaching assistants?",
+        r"AI[- ](?:\w+ )?tutoring",
         r"virtual (?:assistant|tutor|teaching assistant)s?", "conversational AI",
         r"(?:voice|conversational|socratic)(?:[- ]based)? (?:\w+ )?(?:tutors?|assistants?|coach)",
         r"chat (?:with|to) (?:an? |our |the )?(?:AI|bot|assistant|tutor|virtual)",
@@ -1165,7 +1264,8 @@ _EACH_LEARNER = (
 )
 AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
     "yes": (
-        r"adaptive (?:learning|engine|technology|algorithms?|practice|assessments?|platform"
+        r"adaptive(?:,? [\w-]+){0,5}? (?:learning|engine|technology|algorithms?|practice"
+        r"|assessments?|platform|teaching|tutoring|instruction"
         r"|questions?|difficulty|pathways?|paths?|maths|reading|programme|program|tests?"
         r"|testing|system|tutoring|homework|quizz(?:es)?|sequencing)",
         r"adapts? (?:\w+ ){0,3}?to (?:each|every|the|your|individual|their) (?:\w+['’]?s? )?"
@@ -1178,7 +1278,7 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"(?:tailor|personalis|personaliz)\w* (?:\w+ ){0,3}?to " + _EACH_LEARNER,
         r"personali[sz]ed (?:learning )?(?:paths?|pathways?|journeys?|practice|questions"
         r"|recommendations|revision|sequences?)",
-        r"individuali[sz]ed learning paths?", r"spaced repetition", "knowledge tracing",
+        r"individuali[sz]ed learning paths?", r"spaced[- ]repetition", "knowledge tracing",
         r"(?:picks|chooses|selects|serves|recommends|suggests) (?:up )?(?:the )?(?:next|right)"
         r" (?:question|task|activity|lesson|step|problem|skill)",
         r"responds? to (?:each|every) (?:answer|response)",
@@ -1219,6 +1319,7 @@ RULES: list[Rule] = [
     *_table("integration", INTEGRATION_AMBIGUOUS, LMS_CONTEXT),
     *_law_rules(),
     *_table("dpa_offered", DPA, DPA_OFFER),
+    *_table("dpa_offered", DPA_TITLE),
     *_table("dpa_offered", DPA_DECLINED, guarded=False),
     *DATA_LOCATION_RULES,
     *_table("certification", CERTIFICATION),
@@ -1543,13 +1644,16 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     names = product_names(page, source)
     found: dict[tuple[str, str], Fact] = {}
     units = _text_units(page)
+    kinds = page_kinds(page, units)
+    # a sub-processor list names its AI providers without a verb ("OpenAI, L.L.C.")
+    given = {AI_USE: True} if "suppliers" in kinds else {}
     for sentence, candidates in zip(units, _SCANNER.rules_per_sentence(units), strict=True):
-        present: dict[re.Pattern[str], bool] = {}  # context cues, shared by many rules
+        present: dict[re.Pattern[str], bool] = dict(given)  # context cues, shared by rules
         while candidates:  # the rules that can match here, in RULES order
             lowest = candidates & -candidates
             candidates ^= lowest
             rule = RULES[lowest.bit_length() - 1]
-            for value, start, end in _matches(rule, sentence, present, names):
+            for value, start, end in _matches(rule, sentence, present, names, kinds):
                 key = (rule.field, value)
                 if key not in found:
                     found[key] = Fact(rule.field, value, quote(sentence, start, end), source)
@@ -1577,7 +1681,8 @@ def _text_units(page: PageContent) -> list[str]:
 
 
 def _matches(
-    rule: Rule, sentence: str, present: dict[re.Pattern[str], bool], names: tuple[str, ...] = ()
+    rule: Rule, sentence: str, present: dict[re.Pattern[str], bool],
+    names: tuple[str, ...] = (), kinds: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[str, int, int]]:
     for required in rule.requires:
         if required not in present:
@@ -1590,7 +1695,7 @@ def _matches(
             continue
         values = [rule.value] if isinstance(rule.value, str) else rule.value(match)
         for value in values:
-            claim = Claim(sentence, match.start(), match.end(), value, names)
+            claim = Claim(sentence, match.start(), match.end(), value, names, kinds)
             if (allowed is None or value in allowed) and in_scope(rule.field, claim, rule.checks):
                 yield value, match.start(), match.end()
 
