@@ -229,6 +229,33 @@ def _subjects(claim: Claim, others: str) -> list[str]:
     return found
 
 
+# "An AI lesson plan generator is software that ...", "Adaptive systems work by ...": the
+# subject is a kind of tool, not this one.
+GENERIC_SUBJECT = re.compile(
+    r"^\W*(?:an?|any|most|many|these|such|some|all|good|typical|traditional|modern"
+    r"|well-designed|other)\s+(?:[\w-]+\s+){0,4}?(?:generators?|systems?|platforms?|tools?|apps?"
+    r"|programs?|programmes?|software|approach|engines?|chatbots?|tutors?|assistants?"
+    r"|learning)\s+(?:\w+\s+){0,2}?(?:is|are|refers?|means|does|do|works?|should|must"
+    r"|typically|usually|tends?|can be)\b",
+    re.IGNORECASE,
+)
+
+
+def names_the_product(claim: Claim) -> bool:
+    """The sentence names the vendor ("we", "our") or the product anywhere in it."""
+    own = "|".join([r"we|we['’](?:re|ve|ll)|our|ours|us",
+                     *(re.escape(name) for name in claim.names)])
+    return re.search(rf"\b(?:{own})\b", claim.sentence, re.IGNORECASE) is not None
+
+
+def not_generic(claim: Claim) -> bool:
+    """No claim from a sentence about a kind of tool, or from an article's sentence that
+    does not name the product."""
+    if names_the_product(claim):
+        return True
+    return "article" not in claim.page and not GENERIC_SUBJECT.match(claim.sentence)
+
+
 def about_vendor(claim: Claim) -> bool:
     """"Our tutor uses Claude", not "most pupils now use ChatGPT" or "assistants like
     ChatGPT were built for adults"."""
@@ -542,9 +569,9 @@ def kept_data_period(claim: Claim) -> bool:
 Check = Callable[[Claim], bool]
 # The checks each field's positive values must pass (stated negatives skip them).
 FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
-    "audience": (said_of_users,),
-    "phase": (not_legal_or_company,),
-    "subject": (not_legal_or_company, a_subject_taught),
+    "audience": (said_of_users, not_generic),
+    "phase": (not_legal_or_company, not_generic),
+    "subject": (not_legal_or_company, a_subject_taught, not_generic),
     "integration": (not_the_product,),
     "gdpr": (vendor_itself, has_a_subject, definite, a_statement),
     "coppa": (vendor_itself, has_a_subject, definite, a_statement),
@@ -553,10 +580,10 @@ FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "certification": (vendor_itself, own_certification, definite),
     "trains_on_user_data": (about_vendor, not_opt_in, a_statement),
     "retention": (kept_data_period,),
-    "ai_generative": (about_vendor, not_a_topic),
-    "ai_chatbot": (about_vendor, not_a_topic),
-    "ai_adaptive": (about_vendor, not_a_topic),
-    "ai_provider": (about_vendor, not_a_topic),
+    "ai_generative": (about_vendor, not_a_topic, not_generic),
+    "ai_chatbot": (about_vendor, not_a_topic, not_generic),
+    "ai_adaptive": (about_vendor, not_a_topic, not_generic),
+    "ai_provider": (about_vendor, not_a_topic, not_generic),
 }
 
 
@@ -571,11 +598,25 @@ def in_scope(field_name: str, claim: Claim, checks: tuple[Check, ...] = ()) -> b
 PAGE_KINDS = {
     "suppliers": re.compile(r"\bsub-?processors?\b|\bsubprocessors?\b", re.IGNORECASE),
 }
+# Blog posts, guides and glossaries talk about the world: a sentence there is about the
+# product only when it names it ("we", "our", its name).
+ARTICLE_URL = re.compile(
+    r"/(?:blog|blogs|[\w-]+-blog|news|glossary|learn|insights|guides?|posts?|stories|magazine"
+    r"|resources)(?:/|$)", re.IGNORECASE,
+)
+ARTICLE_TITLE = re.compile(
+    r"^\W*(?:how|why|what (?:is|are)|when|\d+ (?:ways|tips|reasons))\b|\bexplained\b"
+    r"|\b(?:a|the|complete|ultimate) guide\b", re.IGNORECASE,
+)
 
 
-def page_kinds(page: PageContent, units: list[str]) -> frozenset[str]:
+def page_kinds(page: PageContent, units: list[str], url: str = "") -> frozenset[str]:
     head = " ".join([page.title, *units[:3]])
-    return frozenset(kind for kind, pattern in PAGE_KINDS.items() if pattern.search(head))
+    kinds = {kind for kind, pattern in PAGE_KINDS.items() if pattern.search(head)}
+    if ARTICLE_URL.search(urlsplit(url).path) or any(ARTICLE_TITLE.search(u) for u in
+                                                      [page.title, *units[:2]] if u):
+        kinds.add("article")
+    return frozenset(kinds)
 
 
 _GENERIC_HOST_LABELS = _set("www app apps my en uk us go get try info web home portal beta")
@@ -1644,7 +1685,7 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     names = product_names(page, source)
     found: dict[tuple[str, str], Fact] = {}
     units = _text_units(page)
-    kinds = page_kinds(page, units)
+    kinds = page_kinds(page, units, source)
     # a sub-processor list names its AI providers without a verb ("OpenAI, L.L.C.")
     given = {AI_USE: True} if "suppliers" in kinds else {}
     for sentence, candidates in zip(units, _SCANNER.rules_per_sentence(units), strict=True):
