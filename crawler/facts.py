@@ -150,14 +150,15 @@ class Claim:
 # Who can be the subject of a claim. The vendor: "we", "our", "the platform", the product's
 # name (added per page). Someone else: people, generic tools and other companies.
 VENDOR_WORDS = (  # contracts name the vendor with capitalised defined terms
-    r"(?-i:the (?:Service Provider|Supplier|Processor|Vendor|Company|Provider))"
+    r"(?-i:[Tt]he (?:Service Provider|Supplier|Processor|Vendor|Company|Provider))"
     r"|we|we['’](?:re|ve|ll)|our|ours|us|it|its|this (?:app|tool|platform|service|product"
     r"|software|site|website)|the (?:app|tool|platform|service|product|software|system"
     r"|assistant|tutor|site|website|company)"
 )
 PEOPLE = (
     r"students?|pupils?|learners?|teachers?|educators?|kids|children|young people|people"
-    r"|users|parents|families|schools?(?! officials?)|districts|you|everyone|many|most|millions|adults"
+    r"|users|parents|families|schools?(?! officials?)|districts|you|everyone|many|most|millions"
+    r"|adults"
     r"|teenagers|teens|staff"
 )
 GENERIC_TOOLS = (
@@ -191,7 +192,7 @@ USING_THE_PRODUCT = re.compile(
 )
 OTHER_OWNERS = re.compile(  # "other chatbots", "popular chatbots": someone else's
     r"\b(?:other|popular|general|generic|consumer|public|these|such|many|most|some|free"
-    r"|mainstream|existing|third-party)\s+$",
+    r"|mainstream|existing|third-party)\s+(?:[\w-]+\s+)?$",
     re.IGNORECASE,
 )
 USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
@@ -204,7 +205,8 @@ USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
 def _subject_pattern(others: str, names: tuple[str, ...]) -> re.Pattern[str]:
     vendor = "|".join([VENDOR_WORDS, *(re.escape(name) for name in names)])
     possessed = (r"(?!['’]?s?['’]?\s+(?:data|information|responses|work|answers|content|records"
-                 r"|accounts?|essays|submissions|conversations|messages|prompts)\b)")
+                 r"|accounts?|essays|submissions|conversations|messages|prompts|queries|inputs"
+                 r"|outputs|transcriptions|logs|writing)\b)")
     return re.compile(rf"\b(?:(?P<vendor>{vendor})|(?P<other>{others}))\b{possessed}",
                       re.IGNORECASE)
 
@@ -290,6 +292,36 @@ def no_supplier_subject(claim: Claim) -> bool:
     return "other" not in _subjects(claim, f"{GENERIC_TOOLS}|{THIRD_PARTIES}")
 
 
+# How a law is claimed. An adjective ("GDPR compliant", "FERPA-aligned") claims it, unless it
+# describes a kind of thing ("FERPA-aligned AI platforms"); a verb or preposition ("we comply
+# with", "in accordance with") claims it; the bare noun ("COPPA Compliance", "FERPA
+# compliance checklist") is a topic unless the sentence names the vendor and is no heading.
+COMPLIANT_ADJECTIVE = re.compile(
+    r"\b(?:complian(?:t)|aligned|certified|approved|conformant)\b(?![\"”’'])"
+    r"(?!\s+(?:\w+\s+){0,2}?(?:platforms|tools|vendors|chatbots|apps|products|solutions"
+    r"|services|providers|companies|software|systems)\b)",
+    re.IGNORECASE,
+)
+COMPLIANT_VERB = re.compile(
+    r"\b(?:compl(?:y|ies|ying)|adhere[sd]?|meets?|conforms?|accordance|in line with"
+    r"|safe harbou?r|school officials?|covered by|aligned with|in (?:full )?compliance with)\b",
+    re.IGNORECASE,
+)
+COMPLIANCE_NOUN = re.compile(
+    r"\b(?:compliance|adherence)\b(?!\s+(?:checklists?|guides?|requirements?|reviews?"
+    r"|specialists?|stacks?|scorecards?|questions?|frameworks?|matrix|posture))",
+    re.IGNORECASE,
+)
+
+
+def a_compliance_claim(claim: Claim) -> bool:
+    if COMPLIANT_ADJECTIVE.search(claim.sentence) or COMPLIANT_VERB.search(claim.sentence):
+        return True
+    heading = not re.search(r"[.!]\s*$", claim.sentence) and len(claim.sentence.split()) <= 6
+    return (not heading and bool(COMPLIANCE_NOUN.search(claim.sentence))
+            and names_the_product(claim))
+
+
 def a_statement(claim: Claim) -> bool:
     """"Is Quillo GDPR compliant?" asks; it does not claim."""
     return not claim.sentence.rstrip().endswith("?")
@@ -305,7 +337,8 @@ TOPIC_BEFORE = re.compile(
     r"|courses? (?:on|about)|training (?:on|about)|literacy|worried about|concerns? about"
     r"|cheating with|written by|produced by|copied from|stud(?:y|ies|ying)|research\w*"
     r"|paste\w* (?:text )?from|include|includes|proliferation of|rise of|growth of|spread of"
-    r"|popularity of|era of|age of)\b(?:[^;:]{0,80})$",
+    r"|popularity of|era of|age of|reviewed|compared|evaluated|ranked|rated)\b"
+    r"(?:[^;:]{0,80})$",
     re.IGNORECASE,
 )
 TOPIC_AFTER = re.compile(
@@ -397,8 +430,14 @@ def with_customers(claim: Claim) -> bool:
     return not supplier or bool(CUSTOMERS.search(claim.sentence[: supplier.start()]))
 
 
+NAMED_OTHER_WHICH = re.compile(r"(?-i:\b[A-Z][\w.]+),?\s+(?:which|who)\b[^;:]*$")
+
+
 def own_certification(claim: Claim) -> bool:
-    """On a sub-processor list, certifications are the suppliers'."""
+    """On a sub-processor list, certifications are the suppliers'; so are those of a named
+    company in a relative clause ("Stripe, which is PCI DSS compliant")."""
+    if NAMED_OTHER_WHICH.search(claim.before) and not names_the_product(claim):
+        return False
     return "suppliers" not in claim.page
 
 
@@ -407,7 +446,8 @@ FOR_AUDIENCE = re.compile(
     r"\b(?:for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|loved by|trusted by|chosen by|popular with|favourite of|favorite of|assign\w* to"
-    r"|share\w* with|report\w* to|teach(?:es|ing)?|services? to)\b(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
+    r"|share\w* with|report\w* to|teach(?:es|ing)?|services? to)\b"
+    r"(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
     r"[\s,&/]*$",
     re.IGNORECASE,
 )
@@ -424,7 +464,8 @@ AUDIENCE_ACTS = re.compile(
 # Text about the law, data subjects or the vendor itself never says who a tool is for.
 LEGAL_TEXT = re.compile(
     r"\b(?:rights?|request\w*|personal (?:data|information)|data subjects?|eligible|consent\w*"
-    r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?(?! guardian)|regulat\w+|complain\w*|disclos\w*|collect\w*"
+    r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?(?! guardian)|regulat\w+|complain\w*|disclos\w*"
+    r"|collect\w*"
     r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
     r"|lawful|terms of (?:use|service)|data protection|permission|liab\w+|indemn\w+|warrant\w*"
     r"|jurisdiction|cookies?)\b",
@@ -573,10 +614,14 @@ FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "phase": (not_legal_or_company, not_generic),
     "subject": (not_legal_or_company, a_subject_taught, not_generic),
     "integration": (not_the_product,),
-    "gdpr": (vendor_itself, has_a_subject, definite, a_statement),
-    "coppa": (vendor_itself, has_a_subject, definite, a_statement),
-    "ferpa": (vendor_itself, has_a_subject, definite, a_statement),
-    "dpa_offered": (no_supplier_subject, with_customers, definite_offer, a_statement),
+    "gdpr": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
+             not_generic),
+    "coppa": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
+              not_generic),
+    "ferpa": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
+              not_generic),
+    "dpa_offered": (no_supplier_subject, with_customers, definite_offer, a_statement,
+                    not_generic),
     "certification": (vendor_itself, own_certification, definite),
     "trains_on_user_data": (about_vendor, not_opt_in, a_statement),
     "retention": (kept_data_period,),
@@ -589,8 +634,8 @@ FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
 
 def in_scope(field_name: str, claim: Claim, checks: tuple[Check, ...] = ()) -> bool:
     """Every check of the field (and the rule's own ``checks``) accepts the claim."""
-    if claim.value == "no":  # stated negatives: their patterns name subject and verb
-        return True
+    if claim.value == "no":  # stated negatives: their patterns name the verb; not others'
+        return "other" not in _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}")
     return all(check(claim) for check in (*FIELD_SCOPE.get(field_name, ()), *checks))
 
 
@@ -1117,7 +1162,8 @@ DATA_LOCATION_RULES = [
         rf"(?:located|based|situated)\s+in\s+{_WHERE}"
     )),
     Rule("data_location", _regions, _compile(
-        rf"{_WHERE}[- ](?:based\s+)?(?:data ?cent(?:re|er)s?|servers?|(?:data )?hosting|data residency"
+        rf"{_WHERE}[- ](?:based\s+)?(?:data ?cent(?:re|er)s?|servers?|(?:data )?hosting"
+        r"|data residency"
         r"|cloud regions?)"
     )),
 ]
@@ -1206,10 +1252,12 @@ RETENTION_RULES = [
         rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)}) (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
     Rule("retention", "until-account-deleted", _compile(
-        r"(?:retain|keep|store|hold|kept|held)\w*\b[^.]{0,80}?\b(?:until (?:you|the (?:user|school|"
+        r"(?:retain|keep|store|hold|kept|held|remain)\w*\b[^.]{0,80}?\b(?:until (?:you|the (?:user|"
+        r"school|"
         r"customer|account holder)) (?:delete|close|cancel)s? (?:your|their|the|its) (?:account|"
         r"subscription)|(?:for )?as long as (?:your|the|their) account (?:is active|remains"
-        r" (?:active|open)|exists))"
+        r" (?:active|open)|exists)|while (?:your|the|their) account (?:is|remains) (?:active"
+        r"|open))"
     ), guarded=False),
 ]
 
@@ -1339,7 +1387,8 @@ AI_PROVIDER: dict[str, tuple[str, ...]] = {
 # Names that are also ordinary words or people (Claude Monet, the Gemini star sign, llamas).
 AI_PROVIDER_AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "anthropic": (r"(?-i:Claude)",),
-    "google": (r"(?-i:Gemini|Bard|PaLM)",),
+    "google": (r"(?-i:Gemini|Bard|PaLM)", r"(?<=OpenAI and )(?-i:Google)",
+               r"(?<=OpenAI, )(?-i:Google)", r"(?-i:Google)(?= \(AI)"),
     "meta": (r"(?-i:Llama|LLaMA)",),
     "mistral": (r"(?-i:Mistral)",),
     "amazon": (r"(?-i:Bedrock)",),

@@ -676,3 +676,68 @@ def test_a_page_has_the_same_facts_crawled_replayed_and_read_directly(edcat, tmp
          "A data processing agreement is available on request for every school."),
         ("ai_provider", "openai", "Our feedback features are powered by OpenAI."),
     }
+
+
+# --------------------------------------------------------------------------- page-level scope
+
+
+def page_facts(url: str, text: str, title: str = "") -> set[tuple[str, str]]:
+    return pairs(extract_facts(PageContent(url=url, title=title, main_text=text)))
+
+
+def test_a_sub_processor_list_states_its_suppliers_certifications_not_the_vendors():
+    text = ("Sub-processors we use\n"
+            "Example Cloud: hosting, SOC 2 Type II and ISO 27001 certified, DPA signed.\n"
+            "OpenAI, L.L.C.\n"
+            "Schools under a signed DPA are told before we add a sub-processor.")
+    found = page_facts("https://quillo.example/legal", text)
+    assert ("ai_provider", "openai") in found  # named on the list: used, without a verb
+    assert ("dpa_offered", "yes") in found  # from the sentence about schools
+    assert not {f for f, _v in found if f == "certification"}
+
+
+def test_an_article_states_only_what_names_the_product():
+    text = ("What is adaptive learning?\n"
+            "Adaptive practice adjusts the difficulty to each learner.\n"
+            "Our adaptive engine picks the next question for every pupil.")
+    on_blog = page_facts("https://quillo.example/blog/adaptive", text)
+    assert on_blog == {("ai_adaptive", "yes"), ("audience", "students")}
+    evidence = [f.evidence for f in extract_facts(PageContent(
+        url="https://quillo.example/blog/adaptive", main_text=text))]
+    assert set(evidence) == {"Our adaptive engine picks the next question for every pupil."}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("An AI quiz generator is software that drafts questions with a language model.", set()),
+        ("An AI tutor for GCSE maths.",
+         {("ai_chatbot", "yes"), ("phase", "secondary"), ("subject", "maths")}),
+        ("DATA PROCESSING ADDENDUM", {("dpa_offered", "yes")}),
+        ("Frequently asked questions about data processing agreements.", set()),
+        ("The Service Provider shall comply with the UK GDPR.", {("gdpr", "yes")}),
+        ("comply with applicable laws (for example, the GDPR);", set()),
+        ("Quillo exists to ensure school privacy and GDPR compliance.", set()),
+        ("Staying compliant with Keeping Children Safe in Education is hard for DSLs.", set()),
+        ("We do not use OpenAI, Anthropic or Google models.", set()),
+        ("Customer content is processed in US Central.", {("data_location", "us")}),
+        ("Retention: up to 30 days, then deleted.", {("retention", "30-days")}),
+        ("Before the rise of AI chatbots, filtering was enough.", set()),
+        ("In 2024 the gap at Key Stage 2 was 18 percentage points.", set()),
+        # a law named as a topic, heading or kind of tool is no claim
+        ("COPPA Compliance", set()),
+        ("A FERPA compliance checklist for districts.", set()),
+        ("FERPA-aligned AI platforms compared for 2026.", set()),
+        ("GDPR compliant.", {("gdpr", "yes")}),
+        ("Our platform operates in compliance with the UK GDPR.", {("gdpr", "yes")}),
+        # someone else's negative is not the vendor's
+        ("Many AI tools do not offer DPAs suitable for schools.", set()),
+        ("Payments go through Stripe, which is PCI DSS certified.", set()),
+        ("We keep your data while your account is active.",
+         {("retention", "until-account-deleted")}),
+        ("Files go to the AI providers we use (currently OpenAI and Google).",
+         {("ai_provider", "openai"), ("ai_provider", "google")}),
+    ],
+)
+def test_scope_on_constructions_seen_on_real_pages(text, expected):
+    assert pairs(facts_of(text)) == expected
