@@ -93,6 +93,11 @@ class Rule:
     checks: tuple[Callable[..., bool], ...] = ()  # scope checks beyond the field's own
 
 
+def _cues(pattern: str) -> re.Pattern[str]:
+    """A case-insensitive cue pattern for the scope checks (no word-boundary wrapping)."""
+    return re.compile(pattern, re.IGNORECASE)
+
+
 def _compile(pattern: str, *, bounded: bool = True) -> re.Pattern[str]:
     """Case-insensitive; ``bounded``: no word character right before or after the match."""
     if bounded:
@@ -173,22 +178,19 @@ THIRD_PARTIES = (
     r"|Microsoft Azure|Google Cloud"
 )
 CLIENTS = r"customers?|clients?|controllers?|organi[sz]ations?|institutions?|operators?"
-HELPING_OTHERS = re.compile(
+HELPING_OTHERS = _cues(
     r"\b(?:help\w*|assist\w*|support\w*|enabl\w*|easier for|so that|responsib\w+"
     r"|ensur\w+ (?:\w+ ){0,2}?(?:schools?|your|customers?|clients?|districts?)['’]?)\b[^;:]*$",
-    re.IGNORECASE,
 )
 # An "other" word after these is an object ("lets pupils", "for teachers"), not the subject.
-OBJECT_POSITION = re.compile(
+OBJECT_POSITION = _cues(
     r"\b(?:for|lets?|allow\w*|help\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|with|to|by|of|from"
     r"|support\w*|about|among|between|than|and|or)\s+(?:(?:all|every|each|the|our|your|their"
     r"|busy|young|more|many|other)\s+){0,2}$",
-    re.IGNORECASE,
 )
 # "Pupils can chat with the tutor": people with a modal use the product; the claim stands.
-USING_THE_PRODUCT = re.compile(
+USING_THE_PRODUCT = _cues(
     r"^\s+(?:\w+\s+)?(?:can|could|will|get|gets|receive|are able to|have access to|may)\b",
-    re.IGNORECASE,
 )
 OTHER_OWNERS = re.compile(  # "other chatbots", "popular chatbots": someone else's
     r"\b(?:other|popular|general|generic|consumer|public|these|such|many|most|some|free"
@@ -233,13 +235,12 @@ def _subjects(claim: Claim, others: str) -> list[str]:
 
 # "An AI lesson plan generator is software that ...", "Adaptive systems work by ...": the
 # subject is a kind of tool, not this one.
-GENERIC_SUBJECT = re.compile(
+GENERIC_SUBJECT = _cues(
     r"^\W*(?:an?|any|most|many|these|such|some|all|good|typical|traditional|modern"
     r"|well-designed|other)\s+(?:[\w-]+\s+){0,4}?(?:generators?|systems?|platforms?|tools?|apps?"
     r"|programs?|programmes?|software|approach|engines?|chatbots?|tutors?|assistants?"
     r"|learning)\s+(?:\w+\s+){0,2}?(?:is|are|refers?|means|does|do|works?|should|must"
     r"|typically|usually|tends?|can be)\b",
-    re.IGNORECASE,
 )
 
 
@@ -296,21 +297,18 @@ def no_supplier_subject(claim: Claim) -> bool:
 # describes a kind of thing ("FERPA-aligned AI platforms"); a verb or preposition ("we comply
 # with", "in accordance with") claims it; the bare noun ("COPPA Compliance", "FERPA
 # compliance checklist") is a topic unless the sentence names the vendor and is no heading.
-COMPLIANT_ADJECTIVE = re.compile(
+COMPLIANT_ADJECTIVE = _cues(
     r"\b(?:complian(?:t)|aligned|certified|approved|conformant)\b(?![\"”’'])"
     r"(?!\s+(?:\w+\s+){0,2}?(?:platforms|tools|vendors|chatbots|apps|products|solutions"
     r"|services|providers|companies|software|systems)\b)",
-    re.IGNORECASE,
 )
-COMPLIANT_VERB = re.compile(
+COMPLIANT_VERB = _cues(
     r"\b(?:compl(?:y|ies|ying)|adhere[sd]?|meets?|conforms?|accordance|in line with"
     r"|safe harbou?r|school officials?|covered by|aligned with|in (?:full )?compliance with)\b",
-    re.IGNORECASE,
 )
-COMPLIANCE_NOUN = re.compile(
+COMPLIANCE_NOUN = _cues(
     r"\b(?:compliance|adherence)\b(?!\s+(?:checklists?|guides?|requirements?|reviews?"
     r"|specialists?|stacks?|scorecards?|questions?|frameworks?|matrix|posture))",
-    re.IGNORECASE,
 )
 
 
@@ -328,7 +326,7 @@ def a_statement(claim: Claim) -> bool:
 
 
 # What a product detects, blocks, monitors or teaches about is a topic, not a feature it has.
-TOPIC_BEFORE = re.compile(
+TOPIC_BEFORE = _cues(
     r"\b(?:detect\w*|block\w*|monitor\w*|filter\w*|flag\w*|alert\w*|scan\w*|catch\w*|spot\w*"
     r"|identif\w*|restrict\w*|prevent\w*|ban\w*|police\w*|screen\w*|moderat\w*|report\w* on"
     r"|protect\w*|safeguard\w*|risks? (?:of|from)|dangers? of|misuse of|use of|access to"
@@ -339,21 +337,18 @@ TOPIC_BEFORE = re.compile(
     r"|paste\w* (?:text )?from|include|includes|proliferation of|rise of|growth of|spread of"
     r"|popularity of|era of|age of|reviewed|compared|evaluated|ranked|rated)\b"
     r"(?:[^;:]{0,80})$",
-    re.IGNORECASE,
 )
-TOPIC_AFTER = re.compile(
+TOPIC_AFTER = _cues(
     r"^[\s-]*(?:\w+[\s-]+)?(?:detect\w*|checker|checking|monitor\w*|filter\w*|block\w*|misuse"
     r"|abuse|risks?|threats?|safety|policy|policies|guidance|literacy|usage|use by|cheating"
     r"|plagiarism|conversations? (?:are|were) (?:flagged|logged|blocked))\b",
-    re.IGNORECASE,
 )
 
 
 OWN_PRODUCT_BEFORE = re.compile(r"\b(?:our|its)(?: own)?\s+(?:\w+\s+)?$", re.IGNORECASE)
-FUTURE = re.compile(
+FUTURE = _cues(
     r"\b(?:in the future|coming soon|soon|plan\w* to|roadmap|may add|exploring|waitlist"
     r"|will (?:soon )?(?:add|launch|introduce|offer))\b",
-    re.IGNORECASE,
 )
 
 
@@ -366,24 +361,21 @@ def not_a_topic(claim: Claim) -> bool:
 
 
 # Conditionals and intentions: "we may", "only if", "we aim to comply" state nothing.
-UNCERTAIN = re.compile(
+UNCERTAIN = _cues(
     r"\b(?:may|might|could|only if|only when|only where|if required|where required|aim\w* to"
     r"|strive\w*|intend\w*|plan\w* to|hope\w*|seek\w* to|endeavou?r\w*|try|tries|trying to"
     r"|will be (?:fully )?(?:compliant|certified)|soon|by the end of|expect\w* to)\b",
-    re.IGNORECASE,
 )
-OPT_IN = re.compile(
+OPT_IN = _cues(
     r"\b(?:only if|only with|unless|opt(?:s|ed)?[- ]in|if you (?:choose|agree|allow|enable"
     r"|consent|opt|turn on|switch on)|with your (?:explicit |prior )?(?:consent|permission)"
     r"|you can (?:allow|choose|opt))\b",
-    re.IGNORECASE,
 )
 # "may" is a grant as often as a doubt ("schools may request our DPA"): agreements drop only
 # the firmer conditionals.
-UNCERTAIN_OFFER = re.compile(
+UNCERTAIN_OFFER = _cues(
     r"\b(?:only if|only when|only where|aim\w* to|intend\w*|plan\w* to|hope\w*|soon"
     r"|may be available|could be|might)\b",
-    re.IGNORECASE,
 )
 
 
@@ -401,15 +393,13 @@ def not_opt_in(claim: Claim) -> bool:
 
 
 # Agreements count only with schools or customers, not those the vendor signs with suppliers.
-SUPPLIER_AGREEMENT = re.compile(
+SUPPLIER_AGREEMENT = _cues(
     rf"\b(?:with|from|by|require\w*|ask\w*)\s+(?:(?:our|all|each|every|the|its|their)\s+)*"
     rf"(?:{THIRD_PARTIES})\b",
-    re.IGNORECASE,
 )
-CUSTOMERS = re.compile(
+CUSTOMERS = _cues(
     r"\b(?:schools?|customers?|districts?|trusts?|institutions?|clients?|colleges?"
     r"|universities|local authorities|you|your (?:school|organisation|organization|district))\b",
-    re.IGNORECASE,
 )
 
 
@@ -442,16 +432,15 @@ def own_certification(claim: Claim) -> bool:
 
 
 # Who a tool is for: "for teachers", "helps pupils", "teachers can ...", "pupils love it".
-FOR_AUDIENCE = re.compile(
+FOR_AUDIENCE = _cues(
     r"\b(?:for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|loved by|trusted by|chosen by|popular with|favourite of|favorite of|assign\w* to"
     r"|share\w* with|report\w* to|teach(?:es|ing)?|services? to)\b"
     r"(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
     r"[\s,&/]*$",
-    re.IGNORECASE,
 )
-AUDIENCE_ACTS = re.compile(
+AUDIENCE_ACTS = _cues(
     r"^(?:['’]s?)?(?:[\s,&/]+(?:and|or|\w+)){0,5}?\s+(?:can|could|will|love"
     r"|loves|get|gets|set|sets|create|creates|make|makes|see|sees|save|saves|track|tracks"
     r"|practi[sc]e|learn|learns|complete|completes|answer|play|plan|mark|assign|receive"
@@ -459,30 +448,26 @@ AUDIENCE_ACTS = re.compile(
     r"|choose|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
     r"|practise|keep|stay|get)\b",
-    re.IGNORECASE,
 )
 # Text about the law, data subjects or the vendor itself never says who a tool is for.
-LEGAL_TEXT = re.compile(
+LEGAL_TEXT = _cues(
     r"\b(?:rights?|request\w*|personal (?:data|information)|data subjects?|eligible|consent\w*"
     r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?(?! guardian)|regulat\w+|complain\w*|disclos\w*"
     r"|collect\w*"
     r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
     r"|lawful|terms of (?:use|service)|data protection|permission|liab\w+|indemn\w+|warrant\w*"
     r"|jurisdiction|cookies?)\b",
-    re.IGNORECASE,
 )
-COMPANY_TEXT = re.compile(
+COMPANY_TEXT = _cues(
     r"\b(?:founded|founders?|co-?founders?|alumni|graduat\w+|spun out|spin-?out|researchers?"
     r"|professors?|PhD|partnership|partnered|careers?|hiring|jobs|vacanc\w+|our team|investors?"
     r"|funding|headquarter\w*|(?:our|head|registered) offices?|award\w*|press|news"
     r"|stud(?:ied|ying) at|work(?:ed)? at)\b",
-    re.IGNORECASE,
 )
-ABOUT_US_BEFORE = re.compile(
+ABOUT_US_BEFORE = _cues(
     r"\b(?:we are|we're|we were|as|founded by|started by|built by|made by|created by"
     r"|designed by|run by|written by|developed by|former|ex|team of|ourselves)[\s-]+"
     r"(?:\w+\s+){0,2}?$",
-    re.IGNORECASE,
 )
 ORGANISATION_AFTER = re.compile(  # "Teachers College", "Parents Association"
     r"^\s+of\s+(?:this|the|our)\s+(?:website|site|service)|^\s+of\s+(?-i:[A-Z])"
@@ -494,11 +479,10 @@ ORGANISATION_BEFORE = re.compile(r"(?-i:\b(?:University|College|Institute) of\s+
 
 
 # Statistics and reports describe the world, not the product ("the gap at Key Stage 2").
-REPORTED_TEXT = re.compile(
+REPORTED_TEXT = _cues(
     r"\b(?:percentage points|attainment gap|national average|according to|survey\w*"
     r"|statistics (?:show|from|published)"
     r"|figures show|research (?:shows|suggests|found)|studies (?:show|found)|a study)\b",
-    re.IGNORECASE,
 )
 # Names that hold audience or phase words: "Keeping Children Safe in Education".
 NAMES = re.compile(
@@ -553,14 +537,12 @@ def not_legal_or_company(claim: Claim) -> bool:
 
 
 # "science-based reading", "the science of reading", "learning science": a qualifier.
-QUALIFIER_AFTER = re.compile(
+QUALIFIER_AFTER = _cues(
     r"^(?:[- ](?:based|backed|led|informed|driven|grounded|aligned|proven)\b| of (?:reading"
     r"|learning|memory|teaching|retrieval|habit|motivation))",
-    re.IGNORECASE,
 )
-QUALIFIER_BEFORE = re.compile(
+QUALIFIER_BEFORE = _cues(
     r"\b(?:learning|cognitive|behaviou?ral|brain|neuro|rocket|the latest|decision)\s+$",
-    re.IGNORECASE,
 )
 
 
@@ -569,11 +551,10 @@ def a_subject_taught(claim: Claim) -> bool:
 
 
 # "grade 5 at GCSE", "grades 4-9": UK exam grades, not US school grades.
-UK_GRADES = re.compile(
+UK_GRADES = _cues(
     r"\b(?:GCSEs?|IGCSEs?|A[- ]levels?|AS levels?|exam\w*|key stage|KS\d|(?-i:Year) \d"
     r"|achiev\w*|score\w*|target\w*|predicted|secur\w*|boost\w*|gain\w*|get (?:a|their)"
     r"|grade boundaries|higher tier|foundation tier)\b",
-    re.IGNORECASE,
 )
 
 
@@ -596,10 +577,9 @@ def not_the_product(claim: Claim) -> bool:
 
 
 # A period for answering, refunding or trying is not how long data is kept.
-NOT_RETENTION = re.compile(
+NOT_RETENTION = _cues(
     r"\b(?:respond\w*|repl(?:y|ies)|notif\w+|acknowledg\w+|refund\w*|trials?|money[- ]back"
     r"|invoice\w*|pay\w*|breach\w*|incident\w*|cancel\w* within|notice)\b",
-    re.IGNORECASE,
 )
 
 
