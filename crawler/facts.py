@@ -48,6 +48,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from catalogue.vocabulary import AI_PROVIDERS, FACT_FIELDS
@@ -204,31 +205,42 @@ USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
 )
 
 
-def _subject_pattern(others: str, names: tuple[str, ...]) -> re.Pattern[str]:
-    vendor = "|".join([VENDOR_WORDS, *(re.escape(name) for name in names)])
-    possessed = (r"(?!['’]?s?['’]?\s+(?:data|information|responses|work|answers|content|records"
-                 r"|accounts?|essays|submissions|conversations|messages|prompts|queries|inputs"
-                 r"|outputs|transcriptions|logs|writing)\b)")
-    return re.compile(rf"\b(?:(?P<vendor>{vendor})|(?P<other>{others}))\b{possessed}",
-                      re.IGNORECASE)
+_POSSESSED = (r"(?!['’]?s?['’]?\s+(?:data|information|responses|work|answers|content|records"
+              r"|accounts?|essays|submissions|conversations|messages|prompts|queries|inputs"
+              r"|outputs|transcriptions|logs|writing)\b)")
+_SUBJECTS: dict[str, re.Pattern[str]] = {}  # one per set of "other" words (a handful)
 
 
-_SUBJECTS: dict[tuple[str, tuple[str, ...]], re.Pattern[str]] = {}
+def _subject_pattern(others: str) -> re.Pattern[str]:
+    if others not in _SUBJECTS:
+        _SUBJECTS[others] = _cues(
+            rf"\b(?:(?P<vendor>{VENDOR_WORDS})|(?P<other>{others}))\b{_POSSESSED}")
+    return _SUBJECTS[others]
+
+
+@lru_cache(maxsize=1024)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The product's own names as words (cached per page's names, bounded)."""
+    if not names:
+        return None
+    return _cues(rf"\b(?:{'|'.join(re.escape(name) for name in names)})\b")
 
 
 def _subjects(claim: Claim, others: str) -> list[str]:
     """"vendor" / "other" for each subject-like word before the match, in order."""
-    key = (others, claim.names)
-    if key not in _SUBJECTS:
-        _SUBJECTS[key] = _subject_pattern(others, claim.names)
+    hits = [(m.start(), m.end(), "vendor" if m.group("vendor") else "other")
+            for m in _subject_pattern(others).finditer(claim.sentence)]  # lookaheads see past
+    names = _names_pattern(claim.names)
+    if names is not None:
+        hits += [(m.start(), m.end(), "vendor") for m in names.finditer(claim.sentence)]
     found = []
     prefix = claim.sentence[: claim.start]
-    for match in _SUBJECTS[key].finditer(claim.sentence):  # whole: lookaheads see past
-        if match.start() >= claim.start:
+    for start, end, kind in sorted(hits):
+        if start >= claim.start:
             break
-        if match.group("vendor") or USING_THE_PRODUCT.match(prefix[match.end():]):
+        if kind == "vendor" or USING_THE_PRODUCT.match(prefix[end:]):
             found.append("vendor")
-        elif not OBJECT_POSITION.search(prefix[: match.start()]):
+        elif not OBJECT_POSITION.search(prefix[:start]):
             found.append("other")
     return found
 
@@ -244,11 +256,13 @@ GENERIC_SUBJECT = _cues(
 )
 
 
+OWN_WORDS = _cues(r"\b(?:we|we['’](?:re|ve|ll)|our|ours|us)\b")
+
+
 def names_the_product(claim: Claim) -> bool:
     """The sentence names the vendor ("we", "our") or the product anywhere in it."""
-    own = "|".join([r"we|we['’](?:re|ve|ll)|our|ours|us",
-                     *(re.escape(name) for name in claim.names)])
-    return re.search(rf"\b(?:{own})\b", claim.sentence, re.IGNORECASE) is not None
+    names = _names_pattern(claim.names)
+    return bool(OWN_WORDS.search(claim.sentence) or (names and names.search(claim.sentence)))
 
 
 def not_generic(claim: Claim) -> bool:
@@ -516,8 +530,13 @@ def said_of_users(claim: Claim) -> bool:
 
 def not_said_of_the_product(claim: Claim) -> bool:
     """Law, data subjects, the company, statistics and names are not about who uses it."""
-    return bool(LEGAL_TEXT.search(claim.sentence) or COMPANY_TEXT.search(claim.sentence)
-                or REPORTED_TEXT.search(claim.sentence) or _inside_name(claim))
+    return _about_something_else(claim.sentence) or _inside_name(claim)
+
+
+@lru_cache(maxsize=4096)
+def _about_something_else(sentence: str) -> bool:
+    """Sentence-level cues, asked for every audience, phase and subject match in it."""
+    return any(cue.search(sentence) for cue in (LEGAL_TEXT, COMPANY_TEXT, REPORTED_TEXT))
 
 
 def _uses_product(claim: Claim) -> bool:
