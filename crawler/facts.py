@@ -220,10 +220,12 @@ def _subject_pattern(others: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=1024)
 def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
-    """The product's own names as words (cached per page's names, bounded)."""
+    """The product's own names as capitalised words ("Phonics" names the product phonics.org,
+    "adaptive phonics apps" does not); cached per page's names, bounded."""
     if not names:
         return None
-    return _cues(rf"\b(?:{'|'.join(re.escape(name) for name in names)})\b")
+    capitalised = [f"(?-i:{re.escape(name[0].upper())}){re.escape(name[1:])}" for name in names]
+    return _cues(rf"\b(?:{'|'.join(capitalised)})\b")
 
 
 def _subjects(claim: Claim, others: str) -> list[str]:
@@ -256,7 +258,11 @@ GENERIC_SUBJECT = _cues(
 )
 
 
-OWN_WORDS = _cues(r"\b(?:we|we['’](?:re|ve|ll)|our|ours|us)\b")
+OWN_WORDS = _cues(  # "our" alone is weak on a blog ("our children"); "our app" is not
+    r"\b(?:we|we['’](?:re|ve|ll)|us)\b|\bour (?:[\w-]+ )?(?:apps?|platform|tools?|products?"
+    r"|services?|tutors?|assistants?|engine|programmes?|programs?|software|system|website|site"
+    r"|team|customers|users|features?|policy|DPA|models?|AI|courses?|lessons?)\b"
+)
 
 
 def names_the_product(claim: Claim) -> bool:
@@ -646,6 +652,7 @@ PAGE_KINDS = {
 # product only when it names it ("we", "our", its name).
 ARTICLE_URL = re.compile(
     r"/(?:blog|blogs|[\w-]+-blog|news|glossary|learn|insights|guides?|posts?|stories|magazine"
+    r"|tags?|authors?|category|categories|topics"
     r"|resources)(?:/|$)", re.IGNORECASE,
 )
 ARTICLE_TITLE = re.compile(

@@ -741,3 +741,18 @@ def test_an_article_states_only_what_names_the_product():
 )
 def test_scope_on_constructions_seen_on_real_pages(text, expected):
     assert pairs(facts_of(text)) == expected
+
+
+def test_real_excerpt_judgements_use_the_vocabulary():
+    """tests/fixtures/facts/real-excerpts.json: URLs and hand judgements only (no page text)."""
+    import json
+
+    doc = json.loads((DEFAULT_CORPUS.parent / "real-excerpts.json").read_text())
+    assert len(doc["pages"]) >= 20
+    for page in doc["pages"]:
+        assert page["url"].startswith(("http://", "https://")) and set(page) == {
+            "url", "set", "judged", "found"}
+        for facts in (page["judged"], page["found"]):
+            for name, found_values in facts.items():
+                allowed = FACT_FIELDS[name]
+                assert allowed is None or set(found_values) <= set(allowed), (page["url"], name)
