@@ -1751,7 +1751,8 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
             rule = RULES[lowest.bit_length() - 1]
             for value, start, end in _matches(rule, sentence, present, names, kinds):
                 key = (rule.field, value)
-                if key not in found:
+                # the first sentence stating it, but a sentence rather than a heading
+                if key not in found or (_heading(found[key].evidence) and not _heading(sentence)):
                     found[key] = Fact(rule.field, value, quote(sentence, start, end), source)
     text_prices = [value for field, value in found if field == "price"]
     for fact in _offer_facts(page, source):
@@ -1760,6 +1761,11 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     facts = _reconcile_pricing(list(found.values()))
     order = {name: i for i, name in enumerate(FACT_FIELDS)}
     return sorted(facts, key=lambda f: order[f.field])
+
+
+def _heading(text: str) -> bool:
+    """A title or label ("Student Data Privacy and AI Tutors"), not a sentence."""
+    return len(text.split()) <= 8 and not re.search(r"[.!?;:]\s*$", text)
 
 
 def _text_units(page: PageContent) -> list[str]:

@@ -756,3 +756,11 @@ def test_real_excerpt_judgements_use_the_vocabulary():
             for name, found_values in facts.items():
                 allowed = FACT_FIELDS[name]
                 assert allowed is None or set(found_values) <= set(allowed), (page["url"], name)
+
+
+def test_evidence_is_the_stating_sentence_not_a_heading():
+    facts = facts_of("Student privacy and AI tutors\n"
+                     "Quillo is the AI tutor that asks pupils questions instead of answering.")
+    (chatbot,) = [f for f in facts if f.field == "ai_chatbot"]
+    assert chatbot.evidence == (
+        "Quillo is the AI tutor that asks pupils questions instead of answering.")
