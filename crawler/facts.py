@@ -515,6 +515,7 @@ MONITORED = re.compile(  # "analysing what students type": the monitored, not th
     r"|safeguard\w*)\b[^;:]{0,40}$",
     re.IGNORECASE,
 )
+FACING = _cues(r"^[- ]facing\b")  # "a teacher-facing platform"
 HEADING = re.compile(r"^(?:for\s+\S.*|[\w'’-]+(?:\s*(?:,|and|&)\s*[\w'’-]+)*)[.!]?$", re.I)
 
 
@@ -531,7 +532,7 @@ def said_of_users(claim: Claim) -> bool:
         return False
     heading = len(claim.sentence.split()) <= 4 and HEADING.match(claim.sentence.strip())
     return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
-                or heading or _uses_product(claim))
+                or FACING.match(claim.after) or heading or _uses_product(claim))
 
 
 def not_said_of_the_product(claim: Claim) -> bool:
@@ -858,7 +859,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
                  r"|or|&) \w+ )?(?:data|information|records|privacy|personal|responses|work"
                  r"|answers|accounts?|content|submissions|essays))",),
     "teachers": (
-        r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff",
+        r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
     ),
     "leaders": (
         r"school leaders?(?:hip teams?)?", r"senior leaders?(?:hip)?(?: teams?)?",
