@@ -10,6 +10,7 @@ from cli import (
     web,  # noqa: F401  (registers serve)
 )
 from cli.app import app
+from cli.facts import facts_app
 from cli.label import label_app
 from cli.model import model_app  # also registers `edcat classify`
 from cli.procurement import shortlist_app
@@ -21,6 +22,7 @@ app.add_typer(shortlist_app, name="shortlist")
 app.add_typer(model_app, name="model")
 app.add_typer(label_app, name="label")
 app.add_typer(users_app, name="users")
+app.add_typer(facts_app, name="facts")
 
 __all__ = ["app"]
 

@@ -48,6 +48,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from urllib.parse import urlsplit
 
 from catalogue.vocabulary import AI_PROVIDERS, FACT_FIELDS
 from crawler.extract import PageContent, normalise_amount, sentences
@@ -89,6 +91,12 @@ class Rule:
     pattern: re.Pattern[str]
     requires: tuple[re.Pattern[str], ...] = ()  # each must also occur in the sentence
     guarded: bool = True  # reject matches in a negated / comparative clause
+    checks: tuple[Callable[..., bool], ...] = ()  # scope checks beyond the field's own
+
+
+def _cues(pattern: str) -> re.Pattern[str]:
+    """A case-insensitive cue pattern for the scope checks (no word-boundary wrapping)."""
+    return re.compile(pattern, re.IGNORECASE)
 
 
 def _compile(pattern: str, *, bounded: bool = True) -> re.Pattern[str]:
@@ -114,20 +122,609 @@ def _table(
     ]
 
 
+# --------------------------------------------------------------------------- scope
+#
+# A match says *that* a name or a phrase occurs; scope says whether the sentence states it of
+# this product. Each check below reads its own pattern tables and is listed, per field, in
+# FIELD_SCOPE; a positive value is kept only if every check of its field accepts it (stated
+# negatives come from explicit "we do not ..." patterns and skip the checks).
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One match in its sentence, with the names the page's own product goes by."""
+
+    sentence: str
+    start: int
+    end: int
+    value: str
+    names: tuple[str, ...] = ()
+    page: frozenset[str] = frozenset()  # PAGE_KINDS tags of the page the sentence is on
+
+    @property
+    def before(self) -> str:
+        """The sentence before the match, from the last strong break (; : ( ) on."""
+        prefix = self.sentence[: self.start]
+        cut = max(prefix.rfind(mark) for mark in ";:()")
+        return prefix[cut + 1 :]
+
+    @property
+    def after(self) -> str:
+        return self.sentence[self.end :]
+
+
+# Who can be the subject of a claim. The vendor: "we", "our", "the platform", the product's
+# name (added per page). Someone else: people, generic tools and other companies.
+VENDOR_WORDS = (  # contracts name the vendor with capitalised defined terms
+    r"(?-i:[Tt]he (?:Service Provider|Supplier|Processor|Vendor|Company|Provider))"
+    r"|we|we['’](?:re|ve|ll)|our|ours|us|it|its|this (?:app|tool|platform|service|product"
+    r"|software|site|website)|the (?:app|tool|platform|service|product|software|system"
+    r"|assistant|tutor|site|website|company)"
+)
+PEOPLE = (
+    r"students?|pupils?|learners?|teachers?|educators?|kids|children|young people|people"
+    r"|users|parents|families|schools?(?! officials?)|districts|you|everyone|many|most|millions"
+    r"|adults"
+    r"|teenagers|teens|staff"
+)
+GENERIC_TOOLS = (
+    r"(?:general|generic|general-purpose|consumer|public|popular|other|free|mainstream)"
+    r"(?: AI)? (?:assistants|chatbots|tools|apps|models|platforms|products)"
+    r"|assistants|chatbots|tools|apps|competitors|companies|AI companies|tech companies"
+    r"|big tech|rivals"
+)
+THIRD_PARTIES = (
+    r"sub-?processors?|vendors?|suppliers?|third[- ]part(?:y|ies)(?: \w+)?|service providers?"
+    r"|hosting providers?|cloud providers?|partners?|providers?|AWS|Amazon Web Services"
+    r"|Microsoft Azure|Google Cloud"
+)
+CLIENTS = r"customers?|clients?|controllers?|organi[sz]ations?|institutions?|operators?"
+HELPING_OTHERS = _cues(
+    r"\b(?:help\w*|assist\w*|support\w*|enabl\w*|easier for|so that|responsib\w+"
+    r"|ensur\w+ (?:\w+ ){0,2}?(?:schools?|your|customers?|clients?|districts?)['’]?)\b[^;:]*$",
+)
+# An "other" word after these is an object ("lets pupils", "for teachers"), not the subject.
+OBJECT_POSITION = _cues(
+    r"\b(?:for|lets?|allow\w*|help\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|with|to|by|of|from"
+    r"|support\w*|about|among|between|than|and|or)\s+(?:(?:all|every|each|the|our|your|their"
+    r"|busy|young|more|many|other)\s+){0,2}$",
+)
+# "Pupils can chat with the tutor": people with a modal use the product; the claim stands.
+USING_THE_PRODUCT = _cues(
+    r"^\s+(?:\w+\s+)?(?:can|could|will|get|gets|receive|are able to|have access to|may)\b",
+)
+OTHER_OWNERS = re.compile(  # "other chatbots", "popular chatbots": someone else's
+    r"\b(?:other|popular|general|generic|consumer|public|these|such|many|most|some|free"
+    r"|mainstream|existing|third-party)\s+(?:[\w-]+\s+)?$",
+    re.IGNORECASE,
+)
+USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
+    rf"^\W*(?:\w+\s+){{0,3}}?(?:(?:is|are|was|were)\s+)?(?:\w+\s+)?(?:used|popular|loved|adopted)"
+    rf"\s+(?:by|with|among)\s+(?:\w+\s+){{0,2}}?(?:{PEOPLE})\b",
+    re.IGNORECASE,
+)
+
+
+_POSSESSED = (r"(?!['’]?s?['’]?\s+(?:data|information|responses|work|answers|content|records"
+              r"|accounts?|essays|submissions|conversations|messages|prompts|queries|inputs"
+              r"|outputs|transcriptions|logs|writing)\b)")
+_SUBJECTS: dict[str, re.Pattern[str]] = {}  # one per set of "other" words (a handful)
+
+
+def _subject_pattern(others: str) -> re.Pattern[str]:
+    if others not in _SUBJECTS:
+        _SUBJECTS[others] = _cues(
+            rf"\b(?:(?P<vendor>{VENDOR_WORDS})|(?P<other>{others}))\b{_POSSESSED}")
+    return _SUBJECTS[others]
+
+
+@lru_cache(maxsize=1024)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The product's own names as capitalised words ("Phonics" names the product phonics.org,
+    "adaptive phonics apps" does not); cached per page's names, bounded."""
+    if not names:
+        return None
+    capitalised = [f"(?-i:{re.escape(name[0].upper())}){re.escape(name[1:])}" for name in names]
+    return _cues(rf"\b(?:{'|'.join(capitalised)})\b")
+
+
+def _subjects(claim: Claim, others: str) -> list[str]:
+    """"vendor" / "other" for each subject-like word before the match, in order."""
+    hits = [(m.start(), m.end(), "vendor" if m.group("vendor") else "other")
+            for m in _subject_pattern(others).finditer(claim.sentence)]  # lookaheads see past
+    names = _names_pattern(claim.names)
+    if names is not None:
+        hits += [(m.start(), m.end(), "vendor") for m in names.finditer(claim.sentence)]
+    found = []
+    prefix = claim.sentence[: claim.start]
+    for start, end, kind in sorted(hits):
+        if start >= claim.start:
+            break
+        if kind == "vendor" or USING_THE_PRODUCT.match(prefix[end:]):
+            found.append("vendor")
+        elif not OBJECT_POSITION.search(prefix[:start]):
+            found.append("other")
+    return found
+
+
+# "An AI lesson plan generator is software that ...", "Adaptive systems work by ...": the
+# subject is a kind of tool, not this one.
+GENERIC_SUBJECT = _cues(
+    r"^\W*(?:an?|any|most|many|these|such|some|all|good|typical|traditional|modern"
+    r"|well-designed|other)\s+(?:[\w-]+\s+){0,4}?(?:generators?|systems?|platforms?|tools?|apps?"
+    r"|programs?|programmes?|software|approach|engines?|chatbots?|tutors?|assistants?"
+    r"|learning)\s+(?:\w+\s+){0,2}?(?:is|are|refers?|means|does|do|works?|should|must"
+    r"|typically|usually|tends?|can be)\b",
+)
+
+
+OWN_WORDS = _cues(  # "our" alone is weak on a blog ("our children"); "our app" is not
+    r"\b(?:we|we['’](?:re|ve|ll)|us)\b|\bour (?:[\w-]+ )?(?:apps?|platform|tools?|products?"
+    r"|services?|tutors?|assistants?|engine|programmes?|programs?|software|system|website|site"
+    r"|team|customers|users|features?|policy|DPA|models?|AI|courses?|lessons?)\b"
+)
+
+
+def names_the_product(claim: Claim) -> bool:
+    """The sentence names the vendor ("we", "our") or the product anywhere in it."""
+    names = _names_pattern(claim.names)
+    return bool(OWN_WORDS.search(claim.sentence) or (names and names.search(claim.sentence)))
+
+
+def not_generic(claim: Claim) -> bool:
+    """No claim from a sentence about a kind of tool, or from an article's sentence that
+    does not name the product."""
+    if names_the_product(claim):
+        return True
+    return "article" not in claim.page and not GENERIC_SUBJECT.match(claim.sentence)
+
+
+def about_vendor(claim: Claim) -> bool:
+    """"Our tutor uses Claude", not "most pupils now use ChatGPT" or "assistants like
+    ChatGPT were built for adults"."""
+    if USED_BY_OTHERS.search(claim.after) or OTHER_OWNERS.search(claim.before):
+        return False
+    subjects = _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}")
+    return not subjects or subjects[-1] != "other"
+
+
+def vendor_itself(claim: Claim) -> bool:
+    """Stricter than about_vendor: no one else is a subject anywhere before the claim, the
+    vendor's suppliers and customers included ("our sub-processors are GDPR compliant",
+    "third-party vendors we work with must comply" say nothing of the vendor), and the
+    vendor is not merely helping others ("we help schools meet their GDPR obligations")."""
+    if HELPING_OTHERS.search(claim.before):
+        return False
+    return "other" not in _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}|{THIRD_PARTIES}|{CLIENTS}")
+
+
+BARE_VERB = re.compile(r"^\W*(?:to\s+)?(?:comply|adhere|conform|meet|follow|respect)\b", re.I)
+
+
+def has_a_subject(claim: Claim) -> bool:
+    """"comply with applicable laws (GDPR ...)" is an item of "we may use data to:", no claim."""
+    return not BARE_VERB.match(claim.sentence)
+
+
+def no_supplier_subject(claim: Claim) -> bool:
+    """Agreements: schools may be the subject ("schools can sign our DPA"), suppliers not."""
+    if HELPING_OTHERS.search(claim.before):
+        return False
+    return "other" not in _subjects(claim, f"{GENERIC_TOOLS}|{THIRD_PARTIES}")
+
+
+# How a law is claimed. An adjective ("GDPR compliant", "FERPA-aligned") claims it, unless it
+# describes a kind of thing ("FERPA-aligned AI platforms"); a verb or preposition ("we comply
+# with", "in accordance with") claims it; the bare noun ("COPPA Compliance", "FERPA
+# compliance checklist") is a topic unless the sentence names the vendor and is no heading.
+COMPLIANT_ADJECTIVE = _cues(
+    r"\b(?:complian(?:t)|aligned|certified|approved|conformant)\b(?![\"”’'])"
+    r"(?!\s+(?:\w+\s+){0,2}?(?:platforms|tools|vendors|chatbots|apps|products|solutions"
+    r"|services|providers|companies|software|systems)\b)",
+)
+COMPLIANT_VERB = _cues(
+    r"\b(?:compl(?:y|ies|ying)|adhere[sd]?|meets?|conforms?|accordance|in line with"
+    r"|safe harbou?r|school officials?|covered by|aligned with|in (?:full )?compliance with)\b",
+)
+COMPLIANCE_NOUN = _cues(
+    r"\b(?:compliance|adherence)\b(?!\s+(?:checklists?|guides?|requirements?|reviews?"
+    r"|specialists?|stacks?|scorecards?|questions?|frameworks?|matrix|posture))",
+)
+
+
+def a_compliance_claim(claim: Claim) -> bool:
+    if COMPLIANT_ADJECTIVE.search(claim.sentence) or COMPLIANT_VERB.search(claim.sentence):
+        return True
+    heading = not re.search(r"[.!]\s*$", claim.sentence) and len(claim.sentence.split()) <= 6
+    return (not heading and bool(COMPLIANCE_NOUN.search(claim.sentence))
+            and names_the_product(claim))
+
+
+def a_statement(claim: Claim) -> bool:
+    """"Is Quillo GDPR compliant?" asks; it does not claim."""
+    return not claim.sentence.rstrip().endswith("?")
+
+
+# What a product detects, blocks, monitors or teaches about is a topic, not a feature it has.
+TOPIC_BEFORE = _cues(
+    r"\b(?:detect\w*|block\w*|monitor\w*|filter\w*|flag\w*|alert\w*|scan\w*|catch\w*|spot\w*"
+    r"|identif\w*|restrict\w*|prevent\w*|ban\w*|police\w*|screen\w*|moderat\w*|report\w* on"
+    r"|protect\w*|safeguard\w*|risks? (?:of|from)|dangers? of|misuse of|use of|access to"
+    r"|visibility (?:of|into)|oversight of|insights? into|awareness of|guidance on|policies on"
+    r"|polic(?:y|ies) for|learn\w* about|teach\w* (?:\w+ )?about|lessons? (?:on|about)"
+    r"|courses? (?:on|about)|training (?:on|about)|literacy|worried about|concerns? about"
+    r"|cheating with|written by|produced by|copied from|stud(?:y|ies|ying)|research\w*"
+    r"|paste\w* (?:text )?from|include|includes|proliferation of|rise of|growth of|spread of"
+    r"|popularity of|era of|age of|reviewed|compared|evaluated|ranked|rated)\b"
+    r"(?:[^;:]{0,80})$",
+)
+TOPIC_AFTER = _cues(
+    r"^[\s-]*(?:\w+[\s-]+)?(?:detect\w*|checker|checking|monitor\w*|filter\w*|block\w*|misuse"
+    r"|abuse|risks?|threats?|safety|policy|policies|guidance|literacy|usage|use by|cheating"
+    r"|plagiarism|conversations? (?:are|were) (?:flagged|logged|blocked))\b",
+)
+
+
+OWN_PRODUCT_BEFORE = re.compile(r"\b(?:our|its)(?: own)?\s+(?:\w+\s+)?$", re.IGNORECASE)
+FUTURE = _cues(
+    r"\b(?:in the future|coming soon|soon|plan\w* to|roadmap|may add|exploring|waitlist"
+    r"|will (?:soon )?(?:add|launch|introduce|offer))\b",
+)
+
+
+def not_a_topic(claim: Claim) -> bool:
+    """"Monitors chatbot conversations" or "detects AI-generated text" is no chatbot, but
+    "we monitor our own AI tutor" is one; a feature promised for later is none yet."""
+    if FUTURE.search(claim.sentence) or TOPIC_AFTER.search(claim.after):
+        return False
+    return not TOPIC_BEFORE.search(claim.before) or bool(OWN_PRODUCT_BEFORE.search(claim.before))
+
+
+# Conditionals and intentions: "we may", "only if", "we aim to comply" state nothing.
+UNCERTAIN = _cues(
+    r"\b(?:may|might|could|only if|only when|only where|if required|where required|aim\w* to"
+    r"|strive\w*|intend\w*|plan\w* to|hope\w*|seek\w* to|endeavou?r\w*|try|tries|trying to"
+    r"|will be (?:fully )?(?:compliant|certified)|soon|by the end of|expect\w* to)\b",
+)
+OPT_IN = _cues(
+    r"\b(?:only if|only with|unless|opt(?:s|ed)?[- ]in|if you (?:choose|agree|allow|enable"
+    r"|consent|opt|turn on|switch on)|with your (?:explicit |prior )?(?:consent|permission)"
+    r"|you can (?:allow|choose|opt))\b",
+)
+# "may" is a grant as often as a doubt ("schools may request our DPA"): agreements drop only
+# the firmer conditionals.
+UNCERTAIN_OFFER = _cues(
+    r"\b(?:only if|only when|only where|aim\w* to|intend\w*|plan\w* to|hope\w*|soon"
+    r"|may be available|could be|might)\b",
+)
+
+
+def definite(claim: Claim) -> bool:
+    return not UNCERTAIN.search(claim.sentence)
+
+
+def definite_offer(claim: Claim) -> bool:
+    return not UNCERTAIN_OFFER.search(claim.sentence)
+
+
+def not_opt_in(claim: Claim) -> bool:
+    """"We use conversations to improve models only if you opt in": no default training."""
+    return not OPT_IN.search(claim.sentence)
+
+
+# Agreements count only with schools or customers, not those the vendor signs with suppliers.
+SUPPLIER_AGREEMENT = _cues(
+    rf"\b(?:with|from|by|require\w*|ask\w*)\s+(?:(?:our|all|each|every|the|its|their)\s+)*"
+    rf"(?:{THIRD_PARTIES})\b",
+)
+CUSTOMERS = _cues(
+    r"\b(?:schools?|customers?|districts?|trusts?|institutions?|clients?|colleges?"
+    r"|universities|local authorities|you|your (?:school|organisation|organization|district))\b",
+)
+
+
+THIRD_PARTY_OWNED = re.compile(
+    r"\b(?:the |a )?(?:vendor|supplier|provider|sub-?processor|partner)['’]s\b", re.IGNORECASE
+)
+
+
+def with_customers(claim: Claim) -> bool:
+    """"We sign a DPA with every school", not "DPAs are in place with our sub-processors" or
+    "a signed DPA, incorporated into the vendor's agreement" (on a supplier's entry). On a
+    sub-processor list a DPA counts only where the sentence names schools or customers."""
+    if THIRD_PARTY_OWNED.search(claim.sentence):
+        return False
+    if "suppliers" in claim.page and not CUSTOMERS.search(claim.sentence):
+        return False
+    supplier = SUPPLIER_AGREEMENT.search(claim.sentence)
+    return not supplier or bool(CUSTOMERS.search(claim.sentence[: supplier.start()]))
+
+
+NAMED_OTHER_WHICH = re.compile(r"(?-i:\b[A-Z][\w.]+),?\s+(?:which|who)\b[^;:]*$")
+
+
+def own_certification(claim: Claim) -> bool:
+    """On a sub-processor list, certifications are the suppliers'; so are those of a named
+    company in a relative clause ("Stripe, which is PCI DSS compliant")."""
+    if NAMED_OTHER_WHICH.search(claim.before) and not names_the_product(claim):
+        return False
+    return "suppliers" not in claim.page
+
+
+# Who a tool is for: "for teachers", "helps pupils", "teachers can ...", "pupils love it".
+FOR_AUDIENCE = _cues(
+    r"\b(?:for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
+    r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
+    r"|used by|loved by|trusted by|chosen by|popular with|favourite of|favorite of|assign\w* to"
+    r"|share\w* with|report\w* to|teach(?:es|ing)?|services? to)\b"
+    r"(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
+    r"[\s,&/]*$",
+)
+AUDIENCE_ACTS = _cues(
+    r"^(?:['’]s?)?(?:[\s,&/]+(?:and|or|\w+)){0,5}?\s+(?:can|could|will|love"
+    r"|loves|get|gets|set|sets|create|creates|make|makes|see|sees|save|saves|track|tracks"
+    r"|practi[sc]e|learn|learns|complete|completes|answer|play|plan|mark|assign|receive"
+    r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
+    r"|choose|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
+    r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
+    r"|practise|keep|stay|get)\b",
+)
+# Text about the law, data subjects or the vendor itself never says who a tool is for.
+LEGAL_TEXT = _cues(
+    r"\b(?:rights?|request\w*|personal (?:data|information)|data subjects?|eligible|consent\w*"
+    r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?(?! guardian)|regulat\w+|complain\w*|disclos\w*"
+    r"|collect\w*"
+    r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
+    r"|lawful|terms of (?:use|service)|data protection|permission|liab\w+|indemn\w+|warrant\w*"
+    r"|jurisdiction|cookies?)\b",
+)
+COMPANY_TEXT = _cues(
+    r"\b(?:founded|founders?|co-?founders?|alumni|graduat\w+|spun out|spin-?out|researchers?"
+    r"|professors?|PhD|partnership|partnered|careers?|hiring|jobs|vacanc\w+|our team|investors?"
+    r"|funding|headquarter\w*|(?:our|head|registered) offices?|award\w*|press|news"
+    r"|stud(?:ied|ying) at|work(?:ed)? at)\b",
+)
+ABOUT_US_BEFORE = _cues(
+    r"\b(?:we are|we're|we were|as|founded by|started by|built by|made by|created by"
+    r"|designed by|run by|written by|developed by|former|ex|team of|ourselves)[\s-]+"
+    r"(?:\w+\s+){0,2}?$",
+)
+ORGANISATION_AFTER = re.compile(  # "Teachers College", "Parents Association"
+    r"^\s+of\s+(?:this|the|our)\s+(?:website|site|service)|^\s+of\s+(?-i:[A-Z])"
+    r"|^(?:['’]s?['’]?)?\s+(?-i:College|University|Union|Association|Council|Federation|Institute"
+    r"|Trust|Network|Pay|Guild|Alliance|Society|Foundation)\b",
+    re.IGNORECASE,
+)
+ORGANISATION_BEFORE = re.compile(r"(?-i:\b(?:University|College|Institute) of\s+|\bPay\s+)$")
+
+
+# Statistics and reports describe the world, not the product ("the gap at Key Stage 2").
+REPORTED_TEXT = _cues(
+    r"\b(?:percentage points|attainment gap|national average|according to|survey\w*"
+    r"|statistics (?:show|from|published)"
+    r"|figures show|research (?:shows|suggests|found)|studies (?:show|found)|a study)\b",
+)
+# Names that hold audience or phase words: "Keeping Children Safe in Education".
+NAMES = re.compile(
+    r"Keeping Children Safe in Education|Teachers College|Teachers Pay Teachers|Every Child"
+    r" Matters|Children['’]s Code|Children['’]s Commissioner|Save the Children|Teach First"
+    r"|Teach For (?:America|All)|National Union of Students|Parent Teacher Associations?"
+)
+MONITORED = re.compile(  # "analysing what students type": the monitored, not the users
+    r"\b(?:monitor\w*|analys\w*|analyz\w*|track\w* what|watch\w*|surveil\w*|protect\w*"
+    r"|safeguard\w*)\b[^;:]{0,40}$",
+    re.IGNORECASE,
+)
+FACING = _cues(r"^[- ]facing\b")  # "a teacher-facing platform"
+HEADING = re.compile(r"^(?:for\s+\S.*|[\w'’-]+(?:\s*(?:,|and|&)\s*[\w'’-]+)*)[.!]?$", re.I)
+
+
+def _inside_name(claim: Claim) -> bool:
+    return any(m.start() <= claim.start and claim.end <= m.end()
+               for m in NAMES.finditer(claim.sentence))
+
+
+def said_of_users(claim: Claim) -> bool:
+    """Audience only where the sentence says who the tool is for or who uses it."""
+    if not_said_of_the_product(claim) or MONITORED.search(claim.before):
+        return False
+    if ABOUT_US_BEFORE.search(claim.before) or ORGANISATION_AFTER.search(claim.after):
+        return False
+    heading = len(claim.sentence.split()) <= 4 and HEADING.match(claim.sentence.strip())
+    return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
+                or FACING.match(claim.after) or heading or _uses_product(claim))
+
+
+def not_said_of_the_product(claim: Claim) -> bool:
+    """Law, data subjects, the company, statistics and names are not about who uses it."""
+    return _about_something_else(claim.sentence) or _inside_name(claim)
+
+
+@lru_cache(maxsize=4096)
+def _about_something_else(sentence: str) -> bool:
+    """Sentence-level cues, asked for every audience, phase and subject match in it."""
+    return any(cue.search(sentence) for cue in (LEGAL_TEXT, COMPANY_TEXT, REPORTED_TEXT))
+
+
+def _uses_product(claim: Claim) -> bool:
+    """"Teachers use Quillo to ...": people using this product, by name or as "it"."""
+    names = "|".join(["it", "this", r"our \w+", r"the (?:app|platform|tool)",
+                      *(re.escape(name) for name in claim.names)])
+    return bool(re.match(rf"^(?:\s+\w+){{0,4}}?\s+(?:use|uses|using|have used|rely on)\s+"
+                         rf"(?:{names})\b", claim.after, re.IGNORECASE))
+
+
+def not_legal_or_company(claim: Claim) -> bool:
+    """Phase and subject never from the law, data subjects, the company or names."""
+    if not_said_of_the_product(claim):
+        return False
+    return not (ORGANISATION_AFTER.search(claim.after)
+                or ORGANISATION_BEFORE.search(claim.before))
+
+
+# "science-based reading", "the science of reading", "learning science": a qualifier.
+QUALIFIER_AFTER = _cues(
+    r"^(?:[- ](?:based|backed|led|informed|driven|grounded|aligned|proven)\b| of (?:reading"
+    r"|learning|memory|teaching|retrieval|habit|motivation))",
+)
+QUALIFIER_BEFORE = _cues(
+    r"\b(?:learning|cognitive|behaviou?ral|brain|neuro|rocket|the latest|decision)\s+$",
+)
+
+
+def a_subject_taught(claim: Claim) -> bool:
+    return not (QUALIFIER_AFTER.search(claim.after) or QUALIFIER_BEFORE.search(claim.before))
+
+
+# "grade 5 at GCSE", "grades 4-9": UK exam grades, not US school grades.
+UK_GRADES = _cues(
+    r"\b(?:GCSEs?|IGCSEs?|A[- ]levels?|AS levels?|exam\w*|key stage|KS\d|(?-i:Year) \d"
+    r"|achiev\w*|score\w*|target\w*|predicted|secur\w*|boost\w*|gain\w*|get (?:a|their)"
+    r"|grade boundaries|higher tier|foundation tier)\b",
+)
+
+
+def us_school_grade(claim: Claim) -> bool:
+    return not UK_GRADES.search(claim.sentence)
+
+
+# The vendor's own name is not an integration (Clever's pages name Clever throughout).
+INTEGRATION_NAMES = {
+    "google-classroom": ("google classroom",), "microsoft-teams": ("microsoft teams",),
+    "clever": ("clever",), "classlink": ("classlink",), "canvas": ("canvas", "instructure"),
+    "wonde": ("wonde",), "schoology": ("schoology",), "moodle": ("moodle",),
+    "blackboard": ("blackboard",), "brightspace": ("brightspace", "d2l"),
+}
+
+
+def not_the_product(claim: Claim) -> bool:
+    own = {name.lower() for name in claim.names}
+    return not own & set(INTEGRATION_NAMES.get(claim.value, ()))
+
+
+# A period for answering, refunding or trying is not how long data is kept.
+NOT_RETENTION = _cues(
+    r"\b(?:respond\w*|repl(?:y|ies)|notif\w+|acknowledg\w+|refund\w*|trials?|money[- ]back"
+    r"|invoice\w*|pay\w*|breach\w*|incident\w*|cancel\w* within|notice)\b",
+)
+
+
+def kept_data_period(claim: Claim) -> bool:
+    return not NOT_RETENTION.search(claim.sentence)
+
+
+Check = Callable[[Claim], bool]
+# The checks each field's positive values must pass (stated negatives skip them).
+FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
+    "audience": (said_of_users, not_generic),
+    "phase": (not_legal_or_company, not_generic),
+    "subject": (not_legal_or_company, a_subject_taught, not_generic),
+    "integration": (not_the_product,),
+    "gdpr": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
+             not_generic),
+    "coppa": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
+              not_generic),
+    "ferpa": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
+              not_generic),
+    "dpa_offered": (no_supplier_subject, with_customers, definite_offer, a_statement,
+                    not_generic),
+    "certification": (vendor_itself, own_certification, definite),
+    "trains_on_user_data": (about_vendor, not_opt_in, a_statement),
+    "retention": (kept_data_period,),
+    "ai_generative": (about_vendor, not_a_topic, not_generic),
+    "ai_chatbot": (about_vendor, not_a_topic, not_generic),
+    "ai_adaptive": (about_vendor, not_a_topic, not_generic),
+    "ai_provider": (about_vendor, not_a_topic, not_generic),
+}
+
+
+def in_scope(field_name: str, claim: Claim, checks: tuple[Check, ...] = ()) -> bool:
+    """Every check of the field (and the rule's own ``checks``) accepts the claim."""
+    if claim.value == "no":  # stated negatives: their patterns name the verb; not others'
+        return "other" not in _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}")
+    return all(check(claim) for check in (*FIELD_SCOPE.get(field_name, ()), *checks))
+
+
+# What a whole page is, from its title or first lines; checks read the tags.
+PAGE_KINDS = {
+    "suppliers": re.compile(r"\bsub-?processors?\b|\bsubprocessors?\b", re.IGNORECASE),
+}
+# Blog posts, guides and glossaries talk about the world: a sentence there is about the
+# product only when it names it ("we", "our", its name).
+ARTICLE_URL = re.compile(
+    r"/(?:blog|blogs|[\w-]+-blog|news|glossary|learn|insights|guides?|posts?|stories|magazine"
+    r"|tags?|authors?|category|categories|topics"
+    r"|resources)(?:/|$)", re.IGNORECASE,
+)
+ARTICLE_TITLE = re.compile(
+    r"^\W*(?:how|why|what (?:is|are)|when|\d+ (?:ways|tips|reasons))\b|\bexplained\b"
+    r"|\b(?:a|the|complete|ultimate) guide\b", re.IGNORECASE,
+)
+
+
+def page_kinds(page: PageContent, units: list[str], url: str = "") -> frozenset[str]:
+    head = " ".join([page.title, *units[:3]])
+    kinds = {kind for kind, pattern in PAGE_KINDS.items() if pattern.search(head)}
+    if ARTICLE_URL.search(urlsplit(url).path) or any(ARTICLE_TITLE.search(u) for u in
+                                                      [page.title, *units[:2]] if u):
+        kinds.add("article")
+    return frozenset(kinds)
+
+
+_GENERIC_HOST_LABELS = _set("www app apps my en uk us go get try info web home portal beta")
+_TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+|\s*\|\s*")
+
+
+def product_names(page: PageContent, url: str) -> tuple[str, ...]:
+    """The names this page's product goes by: its host's label ("quizzly" of
+    www.quizzly.example), the short parts of the title, og:site_name and the JSON-LD
+    organisation. Derived from the page alone, so a live, replayed or direct read agree."""
+    names: list[str] = []
+    host = (urlsplit(url).hostname or "").split(".")
+    labels = [label for label in host[:-1]
+              if label not in _GENERIC_HOST_LABELS and not label.isdigit()]
+    if labels:
+        names.append(labels[0])
+    parts = _TITLE_SPLIT.split(page.title or "")
+    candidates = [*parts, page.opengraph.get("site_name", ""),
+                  str(page.organization.get("name", "") or "")]
+    for part in candidates:
+        part = part.strip()
+        if part and len(part.split()) <= 3 and len(part) >= 3:
+            names.append(part)
+    return tuple(dict.fromkeys(name.lower() for name in names))
+
+
 # --------------------------------------------------------------------------- context cues
 
 COMPLIANCE = _any(
     r"complian(?:t|ce)", r"compl(?:y|ies|ying)", r"accordance", r"adhere[sd]?", "adherence",
     r"conform\w*", "meets?", "certified", "in line with", "approved", r"safe harbou?r",
+    r"school officials?",
+    r"aligned(?: with)?", r"(?:fully )?covered by", r"in full accordance",
 )
 DPA_OFFER = _any(
-    "available", r"request\w*", r"sign\w*", r"offer\w*", r"provid\w*", r"download\w*",
-    r"templates?", "standard", "our", r"execut\w*", "in place", r"enter\w* into", r"include[sd]?",
+    "available", r"(?:on|upon) request", r"download\w*", "in place",
+    r"(?:we|i)(?: \w+){0,2}? (?:offer|provide|sign|execute|enter into|countersign|agree to"
+    r"|make available|put in place|have signed|will sign)",
+    r"(?:schools?|customers?|districts?|trusts?|you|institutions?|clients?|colleges?)"
+    r"(?: \w+){0,2}? (?:can|may|are able to|will|just)(?: \w+)? (?:sign|request|download|access"
+    r"|review|obtain|execute|receive|get)",
+    r"our (?:standard |model |template |own )?(?:DPA|data processing|data protection"
+    r"|data privacy|student data|data sharing)",
+    r"sign(?:ed|s|ing)?(?: \w+){0,5}? with (?:(?:every|each|all|our|the|your|any|\d[\d,]*)"
+    r" )?(?:\w+ )?(?:schools?|customers?|districts?|trusts?|institutions?|clients?|states?)",
+    r"includes? (?:a|our|the) (?:DPA|data processing)", r"(?:sign|signing) (?:a|the|our) (?:DPA"
+    r"|data)", r"part of (?:our|the) (?:terms|agreement|contract)", "signed",
+    r"(?:that|which) (?:schools?|customers?|districts?|trusts?) sign", r"forms? part of",
+    r"(?:schools?|districts?|customers?|trusts?)(?: and \w+)? (?:under|with) (?:an?|the|our"
+    r"|a signed) (?:N?DPA|SDPA|data)",
 )
 AI_USE = _any(
     "powered", "built", r"uses?", "using", "used", r"leverag\w*", r"integrat\w*", r"partner\w*",
     "provided", r"providers?", "via", "through", r"runs?", "running", "based on", "relies",
     "rely", r"sub-?processors?", r"processors?", r"models?", "API", r"connect\w*",
+    r"sen(?:t|d|ds) to", r"calls?",
 )
 AI_CONTEXT = _any(
     "AI", "artificial intelligence", r"models?", r"LLMs?", r"language models?", "generative",
@@ -258,18 +855,21 @@ PRICE_RULES = [
 
 AUDIENCE: dict[str, tuple[str, ...]] = {
     # "student data" / "pupil records" describe the data, not who the product is for.
-    "students": (r"(?:students?|pupils?|learners?|kids|children)(?!['’]?s?['’]? (?:(?:and|or|&)"
-                 r" \w+ )?(?:data|information|records|privacy|personal))",),
+    "students": (r"(?:students?|pupils?|learners?|kids|child(?:ren)?)(?!['’]?s?['’]? (?:(?:and"
+                 r"|or|&) \w+ )?(?:data|information|records|privacy|personal|responses|work"
+                 r"|answers|accounts?|content|submissions|essays))",),
     "teachers": (
-        r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff",
+        r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
     ),
     "leaders": (
         r"school leaders?(?:hip teams?)?", r"senior leaders?(?:hip)?(?: teams?)?",
-        r"(?-i:SLTs?)", r"head ?teachers?", r"heads of (?:department|year|school)",
+        r"(?-i:SLTs?)", r"head ?teachers?",
+        r"heads? of (?:department|year|school|maths|english|science|computing|\w+ department)",
         "principals", r"(?:school|assistant|vice|deputy) principals?",
         r"principal(?= (?:and|or|of|at)\b)", r"(?:district|trust|MAT) (?:leaders?|administrators?)",
         r"superintendents?", r"school administrators?",
-        r"(?<!IT )(?<!system )(?<!systems )(?<!network )(?<!data )(?<!school )administrators?",
+        r"(?<!IT )(?<!system )(?<!systems )(?<!network )(?<!data )(?<!school )administrators?"
+        r"(?! of (?:this|the|our) (?:website|site|service))",
     ),
     "parents": (r"parents?", "families", r"carers?", r"guardians?", r"caregivers?"),
     "admin": (
@@ -290,7 +890,8 @@ PHASE: dict[str, tuple[str, ...]] = {
     "early-years": (
         "EYFS", r"early years(?: foundation stage)?", r"nurser(?:y|ies)",
         r"pre-?schools?", r"pre-?schoolers?", r"pre-?k", r"pre-?kindergarten", r"kindergartens?",
-        r"reception (?:class(?:es)?|year|pupils|children)", r"toddlers?", "early childhood",
+        r"reception (?:class(?:es)?|year|pupils|children)",
+        r"(?-i:Reception)(?=\s+(?:and|to|or|&)\s+(?-i:Year))", r"toddlers?", "early childhood",
     ),
     "primary": (
         rf"(?:primary|elementary)(?=[\s-]+(?:{_STAGE_FOLLOWERS}))", r"KS ?[12]",
@@ -301,7 +902,7 @@ PHASE: dict[str, tuple[str, ...]] = {
         r"KS ?[34]", r"key stage [34]", r"I?GCSEs?", "junior high",
     ),
     "post-16": (
-        r"sixth[- ]form(?: colleges?)?", r"(?-i:A-[Ll]evels?|A [Ll]evels|A Level|AS[- ][Ll]evels?)",
+        r"sixth[- ]form(?: colleges?)?", r"(?-i:A[- ][Ll]evels?|AS[- ][Ll]evels?)",
         r"FE colleges?", "further education", r"post[- ]16", "16-19", r"(?-i:BTECs?)",
         r"(?-i:T[- ][Ll]evels?)", "KS ?5", "key stage 5", "IB diploma",
     ),
@@ -349,19 +950,34 @@ def _uk_years(match: re.Match[str]) -> list[str]:
     return [p for p in PHASE if p in phases]
 
 
+def _ages(match: re.Match[str]) -> list[str]:
+    """Ages lo-hi (the year before hi counts: 5-11 is primary): 3-4 early years, 5-10
+    primary, 11-15 secondary, 16-18 post-16."""
+    lo, hi = int(match.group("lo")), int(match.group("hi"))
+    if not 2 <= lo < hi <= 19:
+        return []
+    phases = {"early-years" if a < 5 else "primary" if a < 11 else "secondary" if a < 16
+              else "post-16" for a in range(lo, hi)}
+    return [p for p in PHASE if p in phases]
+
+
 _TO = r"\s*(?:-|–|—|to|through)\s*"
 _ORD = r"(?:st|nd|rd|th)"
 GRADE_RULES = [
+    Rule("phase", _ages, _compile(
+        r"(?:aged?|ages)\s+(?P<lo>\d{1,2})\s*(?:-|–|to)\s*(?P<hi>\d{1,2})"
+    )),
     Rule("phase", _us_grades, _compile(
         rf"(?P<lo>pre-?kindergarten|pre-?k|k)(?:{_TO})?(?P<hi>\d{{1,2}})(?!\w)"
     )),
     Rule("phase", _us_grades, _compile(
         rf"grades?\s+(?P<lo>pre-?k|k|\d{{1,2}}){_ORD}?{_TO}(?P<hi>\d{{1,2}}){_ORD}?"
-    )),
+    ), checks=(us_school_grade,)),
     Rule("phase", _us_grades, _compile(
         rf"(?P<lo>\d{{1,2}}){_ORD}{_TO}(?P<hi>\d{{1,2}}){_ORD}\s+grade(?:s|rs?)?"
     )),
-    Rule("phase", _us_grades, _compile(rf"grade\s+(?P<lo>\d{{1,2}})(?!{_TO}\d)")),
+    Rule("phase", _us_grades, _compile(rf"grade\s+(?P<lo>\d{{1,2}})(?!{_TO}\d)"),
+         checks=(us_school_grade,)),
     Rule("phase", _us_grades, _compile(rf"(?P<lo>\d{{1,2}}){_ORD}[- ]grade(?:rs?)?")),
     Rule("phase", _uk_years, _compile(
         r"(?-i:Years?)\s+(?P<lo>R|\d{1,2})(?:\s*(?:-|–|—|to)\s*(?P<hi>\d{1,2}))?"
@@ -379,10 +995,13 @@ SUBJECT: dict[str, tuple[str, ...]] = {
               "calculus", "numeracy", "times tables", "trigonometry"),
     "english": (r"english (?:language|literature|lessons?|class(?:es)?|curriculum|skills)",
                 "language arts", r"(?-i:ELA)"),
-    "literacy": ("literacy", "phonics", "early reading",
-                 r"reading (?:skills|comprehension|fluency|intervention|programmes?|programs?)",
+    "literacy": (r"(?<!financial )(?<!digital )(?<!media )(?<!data )(?<!AI )literacy", "phonics",
+                 "early reading", r"(?:approach to|teach\w*|improv\w*) reading",
+                 r"reading (?:skills|comprehension|fluency|intervention|programmes?|programs?"
+                 r"|practi[cs]e|levels?|ages?)",
                  r"learn(?:ing)? to read", r"writing skills", r"(?:creative|academic) writing",
-                 "spelling", "handwriting", "grammar", "vocabulary"),
+                 "spelling", "handwriting", r"(?<!french )(?<!spanish )(?<!german )grammar",
+                 r"(?<!french )(?<!spanish )(?<!german )(?<!mandarin )(?<!italian )vocabulary"),
     "science": (r"(?<!computer )(?<!data )(?<!computing )sciences?", "biology", "chemistry",
                 "physics", r"(?-i:STEM|STEAM)"),
     "computing": ("coding", "programming", "computer science", "computing",
@@ -390,7 +1009,8 @@ SUBJECT: dict[str, tuple[str, ...]] = {
     "languages": ("language learning", r"learn(?:ing)? (?:a )?(?:new |foreign )?languages?",
                   r"foreign languages?", r"modern (?:foreign )?languages", r"(?-i:MFL)",
                   r"(?:spanish|french|german|mandarin|italian|japanese|latin)"
-                  r" (?:lessons?|class(?:es)?|vocabulary|learners?|teachers?|courses?)",
+                  r" (?:lessons?|class(?:es)?|vocabulary|learners?|teachers?|courses?|speaking"
+                  r"|grammar|conversation|pronunciation)",
                   r"learn(?:ing)? (?:spanish|french|german|mandarin|italian|japanese|latin)"),
     "history": (r"(?<!browser )(?<!browsing )(?<!order )(?<!version )(?<!purchase )"
                 r"(?<!search )(?<!payment )(?<!chat )(?<!our )(?<!company )(?<!its )history",
@@ -449,8 +1069,8 @@ LAWS = {
     "ferpa": r"FERPA|Family Educational Rights and Privacy Act",
 }
 _SUBJECT = (
-    r"(?:we|it|(?:the|this|our) (?:app|apps|service|services|platform|product|products|tool"
-    r"|software|website|site))"
+    r"(?:we|it|(?:the|this|our) (?:\w+ )?(?:app|apps|service|services|platform|product|products"
+    r"|tool|software|website|site|demo|version|edition|plan))"
 )
 
 
@@ -460,7 +1080,8 @@ def _law_rules() -> list[Rule]:
     for field_name, law in LAWS.items():
         rules.append(Rule(field_name, "yes", _compile(law), (COMPLIANCE,)))
         rules.append(Rule(field_name, "no", _compile(
-            rf"{_SUBJECT} (?:is|are)(?: currently)?(?: not|n['’]t) (?:yet )?(?:fully )?(?:{law})"
+            rf"(?:{_SUBJECT}|^(?-i:[A-Z])[\w-]+) (?:is|are)(?: currently)?(?: not|n['’]t) (?:yet )?"
+            rf"(?:fully )?(?:{law})"
             rf"[- ]compliant|{_SUBJECT} (?:do|does) ?(?:not|n['’]t) (?:currently )?comply with"
             rf" (?:the )?(?:{law})"
         ), guarded=False))
@@ -468,12 +1089,25 @@ def _law_rules() -> list[Rule]:
 
 
 DPA: dict[str, tuple[str, ...]] = {
-    "yes": (r"data processing (?:agreement|addendum|addenda)s?", r"(?-i:DPAs?)",
-            r"student data privacy agreements?", r"(?-i:SDPAs?)", "data protection agreements?"),
+    "yes": (r"data (?:processing|protection|sharing|privacy) (?:agreement|addendum|addenda)s?",
+            r"(?-i:DPAs?|N?DPAs?|SDPAs?|DSAs?)", r"(?:national |state )?student data privacy"
+            r" agreements?", r"(?:student )?data privacy agreements?",
+            r"privacy (?:addendum|addenda)", r"data processing terms",
+            r"agreements? (?:that )?we sign with (?:each |every |our |the )?(?:schools?"
+            r"|districts?|customers?|trusts?)"),
+}
+# The page is the agreement: a heading that is just its name ("School Data Processing
+# Agreement", "DATA PROCESSING ADDENDUM (last updated ...)").
+DPA_TITLE: dict[str, tuple[str, ...]] = {
+    "yes": (r"^\W*(?:\w+ ){0,2}?(?:data processing (?:agreement|addendum)|(?-i:DPA))"
+            r"(?: \((?-i:DPA)\))?(?: \(?(?:last )?updated[^)]*\)?)?\W*$",),
 }
 DPA_DECLINED: dict[str, tuple[str, ...]] = {
-    "no": (r"(?:do|does|can|will) ?(?:not|n['’]t) (?:currently )?(?:offer|provide|sign|enter into)"
-           r" (?:a |any |custom |individual )?(?:data processing agreements?|(?-i:DPAs?))",),
+    "no": (r"(?:do|does|can|will|are) ?(?:not|n['’]t|unable to) (?:currently |able to )?(?:offer"
+           r"|provide|sign|enter into|accept|execute) (?:a |any )?(?:data processing agreements?"
+           r"|data processing addend(?:um|a)|(?-i:DPAs?))(?! (?:other than|beyond|except))",
+           r"(?:no|not) (?:a )?(?:data processing agreement|(?-i:DPA)) is (?:offered|available"
+           r"|provided)",),
 }
 
 CERTIFICATION: dict[str, tuple[str, ...]] = {
@@ -518,6 +1152,12 @@ def _regions(match: re.Match[str]) -> list[str]:
 
 
 DATA_LOCATION_RULES = [
+    Rule("data_location", _regions, _compile(  # cloud regions: "US Central", "UK South"
+        rf"{_WHERE}[- ](?-i:Central|East|West|North|South)(?:[- ]\d)?(?!\w)"
+    )),
+    Rule("data_location", _regions, _compile(
+        rf"(?:processing|hosting|storage|data) (?:location|region|residency)s?:? (?:is )?{_WHERE}"
+    )),
     Rule("data_location", _regions, _compile(
         r"(?:stor(?:ed|es?)|host(?:ed|s)?|holds?|held|keeps?|kept|housed|process(?:ed|es)?"
         r"|saved|resides?|backed up)\s+"
@@ -529,7 +1169,8 @@ DATA_LOCATION_RULES = [
         rf"(?:located|based|situated)\s+in\s+{_WHERE}"
     )),
     Rule("data_location", _regions, _compile(
-        rf"{_WHERE}[- ](?:based\s+)?(?:data ?cent(?:re|er)s?|servers?|hosting|data residency"
+        rf"{_WHERE}[- ](?:based\s+)?(?:data ?cent(?:re|er)s?|servers?|(?:data )?hosting"
+        r"|data residency"
         r"|cloud regions?)"
     )),
 ]
@@ -551,7 +1192,26 @@ MINIMUM_AGE_RULES = [
         r"| or (?:older|over|above))"
     ), guarded=False),
     Rule("minimum_age", _age, _compile(
-        rf"minimum age (?:is |of |requirement is )?{_AGE}"
+        rf"minimum age(?: requirement)?(?: \w+){{0,5}}? (?:is|of) {_AGE}"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(
+        r"(?:users?|children|students|pupils|anyone|individuals|people|persons|those|kids)"
+        rf" (?:who are )?(?:under|below|younger than)(?: the age of)? {_AGE}(?: years(?: old)?)?"
+        r",? (?:are not|is not|may not|must not|cannot|can['’]t|should not|will not be)"
+        r" (?:permitted|allowed|eligible|able|use|create|register|sign up|open|access)"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(
+        rf"if you are (?:under|below|younger than)(?: the age of)? {_AGE},? (?:you )?(?:may not"
+        r"|must not|cannot|can['’]t|should not|are not (?:permitted|allowed)) (?:use|register"
+        r"|create|access|sign)"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(
+        rf"(?:do not|don['’]t|does not) (?:allow|permit|accept) (?:\w+ ){{0,2}}?(?:under|below"
+        rf"|younger than)(?: the age of)? {_AGE}"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(
+        rf"(?:only )?(?:open|available) (?:only )?to (?:users |people |anyone |learners |those )?"
+        rf"(?:aged )?{_AGE}(?: ?\+| and (?:over|above|older)| or (?:over|older))"
     ), guarded=False),
     Rule("minimum_age", _age, _compile(
         r"not (?:intended|designed|directed|available|permitted) (?:for|to) (?:use by )?"
@@ -561,8 +1221,9 @@ MINIMUM_AGE_RULES = [
 ]
 
 _NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "twelve": 12, "thirty": 30, "sixty": 60, "ninety": 90,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "ten": 10, "twelve": 12, "fourteen": 14, "eighteen": 18, "twenty-four": 24, "thirty": 30,
+    "sixty": 60, "ninety": 90,
 }
 
 
@@ -573,7 +1234,24 @@ def _period(match: re.Match[str]) -> list[str]:
     return [f"{n}-{unit}" if n == 1 else f"{n}-{unit}s"]
 
 
+_NUMBER = rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)})"
 RETENTION_RULES = [
+    Rule("retention", _period, _compile(  # a trust page's label: "Retention: up to 30 days"
+        rf"^\W*(?:data )?retention(?: period)?:?\s+(?:up to |of )?{_NUMBER}"
+        r" (?P<unit>days?|weeks?|months?|years?)"
+    ), guarded=False),
+    Rule("retention", _period, _compile(
+        r"(?:deleted|removed|erased|purged|anonymi[sz]ed|destroyed) "
+        rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?) (?:after|of|from|following)"
+    ), guarded=False),
+    Rule("retention", _period, _compile(
+        r"(?:retention period|retention time|retained for a period)(?: \w+){0,4}? (?:is |of |for )?"
+        r"(?:up to )?"
+        rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?)"
+    ), guarded=False),
+    Rule("retention", _period, _compile(
+        rf"{_NUMBER}[- ](?P<unit>days?|weeks?|months?|years?) (?:data )?retention(?! of)"
+    ), guarded=False),
     Rule("retention", _period, _compile(
         r"(?:retain(?:ed|s)?|keep|keeps|kept|stored?|stores|hold|holds|held|delete[ds]?|deletion"
         r"|purge[ds]?|erase[ds]?|remove[ds]?|anonymi[sz]e[ds]?)\b[^.]{0,80}?\b(?:for|within|after)"
@@ -581,21 +1259,26 @@ RETENTION_RULES = [
         rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)}) (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
     Rule("retention", "until-account-deleted", _compile(
-        r"(?:retain|keep|store|hold|kept|held)\w*\b[^.]{0,80}?\b(?:until (?:you|the (?:user|school|"
+        r"(?:retain|keep|store|hold|kept|held|remain)\w*\b[^.]{0,80}?\b(?:until (?:you|the (?:user|"
+        r"school|"
         r"customer|account holder)) (?:delete|close|cancel)s? (?:your|their|the|its) (?:account|"
         r"subscription)|(?:for )?as long as (?:your|the|their) account (?:is active|remains"
-        r" (?:active|open)|exists))"
+        r" (?:active|open)|exists)|while (?:your|the|their) account (?:is|remains) (?:active"
+        r"|open))"
     ), guarded=False),
 ]
 
 _NEG = r"(?:never|not|no|cannot|(?:do|does|did|will|wo|would|can|is|are|has|have)n['’]t)"
-_USER_DATA = r"(?:data|content|information|inputs?|prompts?|conversations?|work|chats?)"
+_USER_DATA = (
+    r"(?:data|content|information|inputs?|prompts?|conversations?|work|chats?|responses|answers"
+    r"|submissions|recordings|essays|messages|outputs)"
+)
 TRAINING: dict[str, tuple[str, ...]] = {
     "yes": (
         rf"(?:use[ds]?|using)\b[^.]{{0,50}}?\b{_USER_DATA}\b[^.]{{0,30}}?\b(?:to|for) (?:train"
         r"(?:ing)?|fine-?tun(?:e|ing)|improv(?:e|ing) (?:our )?(?:ai|models?|machine[- ]learning))",
         rf"{_USER_DATA}\b[^.]{{0,40}}?\b(?:may|might|can|will|is|are) (?:be )?used\b[^.]{{0,30}}?"
-        r"\b(?:to|for) train",
+        r"\b(?:to|for) (?:train|fine-?tun\w*|improv\w+ (?:our |the )?(?:ai|models?))",
         r"train(?:s|ed|ing)?\b[^.]{0,30}?\bmodels?\b[^.]{0,20}?\bon\b[^.]{0,30}?\b(?:your|user"
         rf"|student|customer|pupil|teacher)s?['’]?\b[^.]{{0,20}}?\b{_USER_DATA}",
     ),
@@ -604,17 +1287,19 @@ TRAINING_DECLINED: dict[str, tuple[str, ...]] = {
     "no": (
         rf"{_NEG}\b[^.]{{0,60}}?\b(?:use[ds]?|using|share[ds]?|sell)\b[^.]{{0,60}}?"
         rf"\b{_USER_DATA}\b[^.]{{0,40}}?\btrain(?:s|ed|ing)?",
-        rf"{_USER_DATA}\b[^.]{{0,40}}?\b(?:is|are|will|shall) (?:never|not)\b[^.]{{0,30}}?\bused"
-        r"\b[^.]{0,30}?\btrain",
+        r"(?:no|zero)[- ](?:model[- ])?training",
+        rf"{_USER_DATA}\b[^.]{{0,80}}?\b(?:is|are|will|shall) (?:never|not)\b[^.]{{0,30}}?"
+        r"\b(?:used|shared|sold|sent)\b[^.]{0,40}?\btrain\w*",
         rf"{_NEG}\b[^.]{{0,20}}?\btrain(?:s|ed|ing)?\b[^.]{{0,50}}?\bon\b[^.]{{0,30}}?"
         rf"\b{_USER_DATA}",
-        rf"\bno\b[^.]{{0,40}}?\b{_USER_DATA}\b[^.]{{0,40}}?\bused\b[^.]{{0,30}}?\btrain",
+        rf"\bno\b[^.]{{0,40}}?\b{_USER_DATA}\b[^.]{{0,40}}?\bused\b[^.]{{0,30}}?\btrain\w*",
     ),
 }
 
 # --------------------------------------------------------------------------- AI
 
-_MAKES = (r"(?:generat\w+|creat\w+|writ\w+|draft\w*|produc\w+|build\w*)")
+_MAKES = (r"(?:generat\w+|creat\w+|writ\w+|draft\w*|produc\w+|build\w*|summari[sz]\w+"
+          r"|rewrit\w+|turn\w*|mak(?:e|es|ing))")
 _ARTEFACTS = (
     r"(?:lessons?|lesson plans?|quizz(?:es)?|quiz|questions?|worksheets?|texts?|images?"
     r"|reports?|feedback|content|rubrics?|resources?|slides?|stories|essays?|comments?)"
@@ -624,35 +1309,75 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         "generative AI", r"gen ?AI", r"large language models?", r"(?-i:LLMs?)",
         r"GPT-?\d(?:\.\d)?o?",
         r"AI[- ](?:generated|generates?|generation|writ(?:ing|er|es)|created)",
-        rf"{_MAKES} (?:\w+ ){{0,4}}?{_ARTEFACTS} (?:\w+ ){{0,3}}?(?:with|using|via|powered by|by)"
+        rf"{_MAKES} (?:\w+ ){{0,6}}?{_ARTEFACTS} (?:\w+ ){{0,3}}?(?:with|using|via|powered by|by)"
         r" (?:the (?:help|power) of )?(?:generative )?(?:AI|artificial intelligence)",
         r"(?:AI|artificial intelligence) (?:that |which |to )?(?:generates?|creates?|writes?"
         r"|drafts?|produces?)",
         rf"(?:AI|artificial intelligence)[- ]powered {_ARTEFACTS}",
+        r"(?:AI|artificial intelligence)(?: \w+){0,3}? (?:generates?|creates?|writes?|drafts?"
+        r"|produces?|builds?|turns?|summari[sz]es|rewrites?)\b",
+        rf"(?:AI|artificial intelligence)[- ](?:powered |assisted )?(?:\w+ )?{_ARTEFACTS}"
+        r" (?:generator|creator|writer|builder|maker)s?",
+        r"generative (?:features?|tools?|models?|technology|capabilities)",
+        rf"(?:with|using) (?:AI|artificial intelligence),? (?:\w+ ){{0,3}}?{_MAKES}",
+        r"text-to-image", r"image generation",
+    ),
+}
+# Made by a named model: "uses Gemini to draft lesson starters", "question generator".
+AI_GENERATIVE_NAMED: dict[str, tuple[str, ...]] = {
+    "yes": (
+        r"(?:to|that|which) (?:generate|create|write|draft|produce|summari[sz]e|rewrite)s?",
+        rf"{_ARTEFACTS} generators?",
     ),
 }
 AI_GENERATIVE_DECLINED: dict[str, tuple[str, ...]] = {
     "no": (r"(?:do|does|will) ?(?:not|n['’]t) use (?:any )?(?:generative AI|gen ?AI"
            r"|large language models?|LLMs?)",),
 }
+_TUTORS = r"(?:tutors?|assistants?|coach(?:es)?|companions?|helpers?|buddy|buddies|chat)"
 AI_CHATBOT: dict[str, tuple[str, ...]] = {
     "yes": (
-        r"chat ?bots?", r"AI[- ](?:assistant|tutor|chat|companion|coach|helper"
-        r"|teaching assistant|study buddy|buddy)s?", r"virtual (?:assistant|tutor)s?",
-        "conversational AI",
+        r"chat ?bots?", rf"AI[- ](?:powered )?(?:\w+ )?{_TUTORS}", r"AI teaching assistants?",
+        r"AI[- ](?:\w+ )?tutoring",
+        r"virtual (?:assistant|tutor|teaching assistant)s?", "conversational AI",
+        r"(?:voice|conversational|socratic)(?:[- ]based)? (?:\w+ )?(?:tutors?|assistants?|coach)",
         r"chat (?:with|to) (?:an? |our |the )?(?:AI|bot|assistant|tutor|virtual)",
-        r"(?:ask|talk to) (?:our |the |an )?AI",
+        r"(?:ask|talk to|speak to|chat with) (?:our |the |an |your )?AI",
+        r"(?:talk|speak|chat)(?:s|ing)? (?:to|with) (?:it|him|her|them) (?:\w+ ){0,2}?"
+        r"(?:conversationally|naturally|out loud|in (?:plain|natural) language)",
+        r"(?:converse|conversation|conversations) with (?:an? |our |the )?(?:\w+ )?(?:AI|bot|tutor"
+        r"|assistant|characters?)", r"chat-based", r"chat interface",
+        r"(?:tutor|assistant|bot|AI) (?:that |which |who )?(?:answers|replies to|responds to)"
+        r" (?:\S+ ){0,3}?questions",
+        r"(?:tutor|coach)(?:['’]s)? (?:is |are )?(?:built on|powered by|based on"
+        r"|running on)", r"ask (?:\w+['’]s |the |our )(?:AI )?(?:tutor|assistant|coach)",
     ),
 }
+_EACH_LEARNER = (
+    r"(?:each|every|individual|the|your|their|a|his|her) (?:\w+['’]s? )?(?:student|learner|child"
+    r"|pupil|user)?s?['’]?s? ?(?:level|needs|pace|ability|abilities|progress|answers|responses"
+    r"|strengths|gaps)?"
+)
 AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
     "yes": (
-        r"adaptive (?:learning|engine|technology|algorithms?|practice|assessments?|platform"
-        r"|questions?|difficulty|pathways?|paths?)",
-        r"adapts? (?:\w+ ){0,2}?to (?:each|every|the|your|individual) (?:student|learner|child"
-        r"|pupil|user)s?",
-        r"personali[sz]ed (?:learning )?(?:paths?|pathways?|journeys?)",
-        r"adjusts? (?:the )?(?:level of )?difficulty", r"difficulty (?:level )?(?:adjusts|adapts)",
-        r"individuali[sz]ed learning paths?",
+        r"adaptive(?:,? [\w-]+){0,5}? (?:learning|engine|technology|algorithms?|practice"
+        r"|assessments?|platform|teaching|tutoring|instruction"
+        r"|questions?|difficulty|pathways?|paths?|maths|reading|programme|program|tests?"
+        r"|testing|system|tutoring|homework|quizz(?:es)?|sequencing)",
+        r"adapts? (?:\w+ ){0,3}?to (?:each|every|the|your|individual|their) (?:\w+['’]?s? )?"
+        r"(?:student|learner|child|pupil|user|level|needs|pace|ability|progress)s?",
+        r"(?:adjusts?|adapts?|changes?|tailors?) (?:the )?(?:level of )?(?:difficulty|level"
+        r"|pace|questions|content|challenge)",
+        r"difficulty (?:level )?(?:adjusts|adapts|changes|increases|rises)",
+        r"(?:questions?|practice|tasks?|content|activities|work|problems) (?:\w+ ){0,3}?"
+        r"(?:get|gets|become|becomes|grow|grows) (?:harder|easier|more (?:challenging|difficult))",
+        r"(?:tailor|personalis|personaliz)\w* (?:\w+ ){0,3}?to " + _EACH_LEARNER,
+        r"personali[sz]ed (?:learning )?(?:paths?|pathways?|journeys?|practice|questions"
+        r"|recommendations|revision|sequences?)",
+        r"individuali[sz]ed learning paths?", r"spaced[- ]repetition", "knowledge tracing",
+        r"(?:picks|chooses|selects|serves|recommends|suggests) (?:up )?(?:the )?(?:next|right)"
+        r" (?:question|task|activity|lesson|step|problem|skill)",
+        r"responds? to (?:each|every) (?:answer|response)",
     ),
 }
 AI_PROVIDER: dict[str, tuple[str, ...]] = {
@@ -669,7 +1394,8 @@ AI_PROVIDER: dict[str, tuple[str, ...]] = {
 # Names that are also ordinary words or people (Claude Monet, the Gemini star sign, llamas).
 AI_PROVIDER_AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "anthropic": (r"(?-i:Claude)",),
-    "google": (r"(?-i:Gemini|Bard|PaLM)",),
+    "google": (r"(?-i:Gemini|Bard|PaLM)", r"(?<=OpenAI and )(?-i:Google)",
+               r"(?<=OpenAI, )(?-i:Google)", r"(?-i:Google)(?= \(AI)"),
     "meta": (r"(?-i:Llama|LLaMA)",),
     "mistral": (r"(?-i:Mistral)",),
     "amazon": (r"(?-i:Bedrock)",),
@@ -690,6 +1416,7 @@ RULES: list[Rule] = [
     *_table("integration", INTEGRATION_AMBIGUOUS, LMS_CONTEXT),
     *_law_rules(),
     *_table("dpa_offered", DPA, DPA_OFFER),
+    *_table("dpa_offered", DPA_TITLE),
     *_table("dpa_offered", DPA_DECLINED, guarded=False),
     *DATA_LOCATION_RULES,
     *_table("certification", CERTIFICATION),
@@ -699,6 +1426,9 @@ RULES: list[Rule] = [
     *RETENTION_RULES,
     *_table("ai_generative", AI_GENERATIVE),
     *_table("ai_generative", AI_GENERATIVE_DECLINED, guarded=False),
+    *_table("ai_generative", AI_GENERATIVE_NAMED, _any(
+        "OpenAI", "ChatGPT", r"GPT-?\d\w*", "Anthropic", "Claude", "Gemini", "Llama", "Mistral",
+        r"LLMs?", r"language models?", "AI", "Copilot", "Bedrock")),
     *_table("ai_chatbot", AI_CHATBOT),
     *_table("ai_adaptive", AI_ADAPTIVE),
     *_table("ai_provider", AI_PROVIDER, AI_USE),
@@ -984,10 +1714,16 @@ NEGATION_AFTER = re.compile(
 )
 
 
+LIST_ITEM = re.compile(r"^\s*(?:(?:and|or|nor)\s+)?(?:[\w.'’-]+\s+){0,2}$", re.IGNORECASE)
+
+
 def _negated(sentence: str, start: int, end: int) -> bool:
     """True if the match sits in a negated or comparative clause (see module docstring)."""
     before = sentence[:start]
     breaks = list(CLAUSE_BREAK.finditer(before))
+    # a list item ("we do not use OpenAI, Anthropic or ...") belongs to the list's clause
+    while breaks and breaks[-1].group() == "," and LIST_ITEM.match(before[breaks[-1].end():]):
+        breaks.pop()
     clause_start = breaks[-1].end() if breaks else 0
     if NEGATION_BEFORE.search(sentence[clause_start:end]):
         return True
@@ -1002,17 +1738,22 @@ def _negated(sentence: str, start: int, end: int) -> bool:
 def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     """Facts stated on ``page``; ``url`` (default ``page.url``) is recorded as the source."""
     source = url or page.url
+    names = product_names(page, source)
     found: dict[tuple[str, str], Fact] = {}
     units = _text_units(page)
+    kinds = page_kinds(page, units, source)
+    # a sub-processor list names its AI providers without a verb ("OpenAI, L.L.C.")
+    given = {AI_USE: True} if "suppliers" in kinds else {}
     for sentence, candidates in zip(units, _SCANNER.rules_per_sentence(units), strict=True):
-        present: dict[re.Pattern[str], bool] = {}  # context cues, shared by many rules
+        present: dict[re.Pattern[str], bool] = dict(given)  # context cues, shared by rules
         while candidates:  # the rules that can match here, in RULES order
             lowest = candidates & -candidates
             candidates ^= lowest
             rule = RULES[lowest.bit_length() - 1]
-            for value, start, end in _matches(rule, sentence, present):
+            for value, start, end in _matches(rule, sentence, present, names, kinds):
                 key = (rule.field, value)
-                if key not in found:
+                # the first sentence stating it, but a sentence rather than a heading
+                if key not in found or (_heading(found[key].evidence) and not _heading(sentence)):
                     found[key] = Fact(rule.field, value, quote(sentence, start, end), source)
     text_prices = [value for field, value in found if field == "price"]
     for fact in _offer_facts(page, source):
@@ -1021,6 +1762,11 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     facts = _reconcile_pricing(list(found.values()))
     order = {name: i for i, name in enumerate(FACT_FIELDS)}
     return sorted(facts, key=lambda f: order[f.field])
+
+
+def _heading(text: str) -> bool:
+    """A title or label ("Student Data Privacy and AI Tutors"), not a sentence."""
+    return len(text.split()) <= 8 and not re.search(r"[.!?;:]\s*$", text)
 
 
 def _text_units(page: PageContent) -> list[str]:
@@ -1038,7 +1784,8 @@ def _text_units(page: PageContent) -> list[str]:
 
 
 def _matches(
-    rule: Rule, sentence: str, present: dict[re.Pattern[str], bool]
+    rule: Rule, sentence: str, present: dict[re.Pattern[str], bool],
+    names: tuple[str, ...] = (), kinds: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[str, int, int]]:
     for required in rule.requires:
         if required not in present:
@@ -1051,7 +1798,8 @@ def _matches(
             continue
         values = [rule.value] if isinstance(rule.value, str) else rule.value(match)
         for value in values:
-            if allowed is None or value in allowed:
+            claim = Claim(sentence, match.start(), match.end(), value, names, kinds)
+            if (allowed is None or value in allowed) and in_scope(rule.field, claim, rule.checks):
                 yield value, match.start(), match.end()
 
 

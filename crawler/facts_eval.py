@@ -1,0 +1,188 @@
+"""Precision and recall of the fact rules on a corpus of sentences with the facts they state.
+
+The corpus (tests/fixtures/facts/sentences.jsonl by default) is JSON Lines, one sentence a
+line: ``{"text": ..., "facts": {"field": ["value", ...]}, "group": ..., "product": ...}``.
+``facts`` lists every fact the sentence states; ``{}`` says it states none (a trap).
+``known`` says why the rules get a sentence wrong, where they do. ``product`` (default
+``Quillo``) names the product whose page the sentence is on: the page is
+``https://<product>.example/`` titled with the name, so "Quillo uses ..." has the vendor as
+its subject. Scores are per (field, value) pair over all sentences.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalogue.errors import EdcatError
+from catalogue.vocabulary import FACT_FIELDS
+from crawler.extract import PageContent
+from crawler.facts import Fact, extract_facts
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "facts" / (
+    "sentences.jsonl"
+)
+DEFAULT_PRODUCT = "Quillo"
+# A "yes" on these that the text does not state misleads a data protection officer most.
+NEVER_FALSE_YES = ("gdpr", "coppa", "ferpa", "dpa_offered", "trains_on_user_data")
+
+Pair = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One corpus sentence and the facts it states."""
+
+    text: str
+    expected: frozenset[Pair]
+    product: str = DEFAULT_PRODUCT
+    group: str = ""
+    line: int = 0
+    known: str = ""  # why the rules get this one wrong, if they do (a known limitation)
+
+
+@dataclass
+class FieldScore:
+    field: str
+    true_positives: int = 0
+    false_positives: int = 0
+    false_negatives: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        found = self.true_positives + self.false_positives
+        return self.true_positives / found if found else None
+
+    @property
+    def recall(self) -> float | None:
+        stated = self.true_positives + self.false_negatives
+        return self.true_positives / stated if stated else None
+
+
+@dataclass
+class Outcome:
+    case: Case
+    found: frozenset[Pair]
+
+    @property
+    def extra(self) -> frozenset[Pair]:
+        return self.found - self.case.expected
+
+    @property
+    def missed(self) -> frozenset[Pair]:
+        return self.case.expected - self.found
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome]
+    fields: dict[str, FieldScore] = field(default_factory=dict)
+
+    @property
+    def total(self) -> FieldScore:
+        total = FieldScore("all")
+        for score in self.fields.values():
+            total.true_positives += score.true_positives
+            total.false_positives += score.false_positives
+            total.false_negatives += score.false_negatives
+        return total
+
+    @property
+    def false_yes(self) -> list[tuple[Case, str]]:
+        """(case, field) for each unstated "yes" on a NEVER_FALSE_YES field."""
+        return [(o.case, name) for o in self.outcomes for name, value in o.extra
+                if name in NEVER_FALSE_YES and value == "yes"]
+
+    @property
+    def wrong(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.extra or o.missed]
+
+
+def load_corpus(path: Path = DEFAULT_CORPUS) -> list[Case]:
+    """The corpus's cases; a malformed line is an EdcatError naming file and line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EdcatError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
+    cases = []
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            cases.append(_case(line, f"{path}:{number}", number))
+    if not cases:
+        raise EdcatError(f"{path}: no sentences in the corpus")
+    return cases
+
+
+def _case(line: str, where: str, number: int) -> Case:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise EdcatError(f"{where}: not JSON ({exc.msg})") from None
+    if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not isinstance(
+        row.get("facts"), dict
+    ):
+        raise EdcatError(f"{where}: expected an object with \"text\" and \"facts\"")
+    expected = set()
+    for name, values in row["facts"].items():
+        if name not in FACT_FIELDS:
+            raise EdcatError(f"{where}: unknown fact field {name!r}")
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise EdcatError(f"{where}: facts.{name} must be a list of strings")
+        expected |= {(name, value) for value in values}
+    return Case(row["text"], frozenset(expected), str(row.get("product") or DEFAULT_PRODUCT),
+                str(row.get("group", "")), number, str(row.get("known", "")))
+
+
+def page_for(case: Case) -> PageContent:
+    """The one-sentence page the case is read from, on its product's own site."""
+    slug = "".join(ch for ch in case.product.lower() if ch.isalnum()) or "product"
+    return PageContent(url=f"https://{slug}.example/", title=case.product, main_text=case.text)
+
+
+def facts_of_case(case: Case) -> list[Fact]:
+    return extract_facts(page_for(case))
+
+
+def evaluate(cases: Iterable[Case]) -> Report:
+    report = Report([])
+    report.fields = {name: FieldScore(name) for name in FACT_FIELDS}
+    for case in cases:
+        found = frozenset((f.field, f.value) for f in facts_of_case(case))
+        outcome = Outcome(case, found)
+        report.outcomes.append(outcome)
+        for name, _value in found & case.expected:
+            report.fields[name].true_positives += 1
+        for name, _value in outcome.extra:
+            report.fields[name].false_positives += 1
+        for name, _value in outcome.missed:
+            report.fields[name].false_negatives += 1
+    return report
+
+
+def _ratio(value: float | None) -> str:
+    return "   -" if value is None else f"{value:.2f}"
+
+
+def format_report(report: Report, *, show_wrong: bool = False) -> str:
+    """Per-field table (fits 80 columns); with ``show_wrong`` the sentences it got wrong."""
+    lines = [f"{'field':<22}{'stated':>7}{'found':>7}{'right':>7}{'precision':>11}{'recall':>8}"]
+    rows = [s for s in report.fields.values()
+            if s.true_positives + s.false_positives + s.false_negatives]
+    for score in [*rows, report.total]:
+        if score is not rows[0] and score.field == "all":
+            lines.append("-" * 62)
+        stated = score.true_positives + score.false_negatives
+        found = score.true_positives + score.false_positives
+        lines.append(f"{score.field:<22}{stated:>7}{found:>7}{score.true_positives:>7}"
+                     f"{_ratio(score.precision):>11}{_ratio(score.recall):>8}")
+    lines.append(f"{len(report.outcomes)} sentences, {len(report.wrong)} not exactly right")
+    lines.append(f"false yes on {', '.join(NEVER_FALSE_YES)}: {len(report.false_yes)}")
+    if show_wrong:
+        for outcome in report.wrong:
+            lines.append(f"line {outcome.case.line}: {outcome.case.text}")
+            for label, pairs in (("  extra ", outcome.extra), ("  missed", outcome.missed)):
+                if pairs:
+                    lines.append(f"{label} " + ", ".join(f"{f}={v}" for f, v in sorted(pairs)))
+    return "\n".join(lines)
