@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel
 from catalogue import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from catalogue.errors import CatalogueNotFound, NotACatalogue, SchemaVersionError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # MIGRATIONS[n] upgrades a catalogue from version n - 1 to n. Each runs inside the upgrade's
 # single transaction; add one here (and bump SCHEMA_VERSION) for every schema change.
@@ -55,11 +55,58 @@ def _pages_keyed_by_tool(conn: Connection) -> None:
     conn.exec_driver_sql("DROP TABLE temp.pages_v2")
 
 
+def _add_indexes(*names: str) -> Migration:
+    """A migration that creates new indexes exactly as the models define them."""
+
+    def migrate(conn: Connection) -> None:
+        wanted = set(names)
+        for table in SQLModel.metadata.tables.values():
+            for index in table.indexes:
+                if index.name in wanted:
+                    index.create(conn, checkfirst=True)
+                    wanted.discard(index.name)
+        if wanted:  # pragma: no cover - a typo in MIGRATIONS
+            raise RuntimeError(f"no model defines the indexes {sorted(wanted)}")
+
+    return migrate
+
+
+def _drop_indexes(*names: str) -> Migration:
+    """A migration that drops indexes a model no longer defines."""
+
+    def migrate(conn: Connection) -> None:
+        for name in names:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+    return migrate
+
+
+def _in_order(*steps: Migration) -> Migration:
+    """One migration made of several steps."""
+
+    def migrate(conn: Connection) -> None:
+        for step in steps:
+            step(conn)
+
+    return migrate
+
+
 MIGRATIONS: dict[int, Migration] = {
     # v2 (edcat 0.2): people's answers to the DPIA questions, and shortlists.
     2: _add_tables("reviews", "shortlists", "shortlist_tools"),
     # v3: pages keyed by (tool, url), so tools sharing a host each keep their own pages.
     3: _pages_keyed_by_tool,
+    # v4: indexes for the lookups that grew with the catalogue (facts by page, by date;
+    # fetches by date). catalogue/hot_queries.py lists every query they serve.
+    4: _in_order(
+        _drop_indexes("ix_facts_retracted_at"),
+        _add_indexes(
+            "ix_facts_page_active",
+            "ix_facts_first_observed_at",
+            "ix_facts_retracted_at_set",
+            "ix_page_versions_fetched_at",
+        ),
+    ),
 }
 
 # Sorting by name walks this index and stops at --limit instead of sorting every match.

@@ -22,7 +22,7 @@ from catalogue.errors import CatalogueError
 from catalogue.files import atomic_path, check_output_path
 from catalogue.freshness import is_stale
 from catalogue.models import Classification, Fact, Label, Page, Tool
-from catalogue.query import ToolQuery, query_tools
+from catalogue.query import ToolQuery, query_params, statement
 from catalogue.risk import QUESTIONS, all_current_reviews, answer_questions
 from catalogue.settings import stale_after_days
 from catalogue.vocabulary import DIMENSIONS, FACT_FIELDS
@@ -123,6 +123,9 @@ COLUMNS = (
 )
 
 
+EXPORT_BATCH = 1000  # tools per read and per write: memory stays flat in catalogue size
+
+
 def export_catalogue(
     catalogue: Catalogue,
     out: str | Path,
@@ -130,72 +133,98 @@ def export_catalogue(
     query: ToolQuery | None = None,
     stale_days: int | None = None,
 ) -> tuple[int, Path]:
-    """Write the export and its data dictionary; return (rows written, dictionary path)."""
+    """Write the export and its data dictionary; return (rows written, dictionary path).
+
+    Rows are read and written EXPORT_BATCH tools at a time, so an export of 100,000 tools
+    holds about as much in memory as one of 1,000.
+    """
     if fmt not in FORMATS:
         raise CatalogueError(f"unknown export format {fmt!r}; valid formats: {', '.join(FORMATS)}")
     out = check_output_path(Path(out))
     query = query or ToolQuery()
     query.limit = None
-    rows = list(export_rows(catalogue, query, stale_after_days(stale_days)))
-    writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
-    with atomic_path(out) as tmp:
-        writer(rows, tmp)
+    written = 0
+    writer_class = {"csv": _CsvWriter, "jsonl": _JsonlWriter, "parquet": _ParquetWriter}[fmt]
+    with atomic_path(out) as tmp, writer_class(tmp) as writer:
+        for rows in export_batches(catalogue, query, stale_after_days(stale_days)):
+            writer.write(rows)
+            written += len(rows)
     dictionary = out.with_name(out.stem + ".dictionary.md")
     with atomic_path(dictionary) as tmp:
-        tmp.write_text(data_dictionary(catalogue, out.name, len(rows)), encoding="utf-8")
-    return len(rows), dictionary
+        tmp.write_text(data_dictionary(catalogue, out.name, written), encoding="utf-8")
+    return written, dictionary
 
 
 def export_rows(
     catalogue: Catalogue, query: ToolQuery, stale_days: int
 ) -> Iterator[dict[str, Any]]:
-    tools = query_tools(catalogue, query)
-    ids = [t["id"] for t in tools]
+    """The export's rows one by one (read in batches)."""
+    for rows in export_batches(catalogue, query, stale_days):
+        yield from rows
+
+
+def export_batches(
+    catalogue: Catalogue, query: ToolQuery, stale_days: int, size: int = EXPORT_BATCH
+) -> Iterator[list[dict[str, Any]]]:
+    """The export's rows, `size` tools at a time, in the query's order. The matching tools
+    are streamed from one query; each batch's facts, pages, tags, provenance and reviews
+    are read by tool id (indexed lookups, see catalogue/hot_queries.py)."""
+    query.validated()
     with catalogue.engine.connect() as conn:
-        facts = _group(conn, select(Fact).where(Fact.retracted_at.is_(None)), ids)
-        pages = _group(conn, select(Page.tool_id, Page.url, Page.kind), ids)
-        models = _current(conn, Classification, ids)
-        labels = _current(conn, Label, ids)
-    provenance = _provenance(catalogue, ids)
-    reviews = all_current_reviews(catalogue)
-    for tool in tools:
-        tool_id = tool["id"]
-        row = {name: tool.get(name) for name, _, _ in TOOL_COLUMNS}
-        row["sources"] = "; ".join(
-            dict.fromkeys(s.get("repo", "") for s in provenance.get(tool_id, []))
+        matches = conn.execution_options(yield_per=size).execute(
+            statement(query), query_params(query)
         )
-        row["provenance_json"] = json.dumps(provenance.get(tool_id, []), ensure_ascii=False)
-        row["page_urls"] = "; ".join(f"{p.url} ({p.kind})" for p in pages.get(tool_id, []))
-        for dimension in DIMENSIONS:
-            row.update(_tag_values(dimension, tool, models, labels))
-        tool_facts = [_fact_dict(f, stale_days) for f in facts.get(tool_id, [])]
-        row.update(_fact_values(tool_facts))
-        row.update(_dpia_values(tool_facts, reviews.get(tool_id, {})))
-        yield {k: _plain(v) for k, v in row.items()}
+        for partition in matches.partitions(size):
+            tools = [dict(row._mapping) for row in partition]
+            related = _related(conn, [t["id"] for t in tools])
+            related["reviews"] = all_current_reviews(catalogue, [t["id"] for t in tools])
+            yield [_export_row(tool, related, stale_days) for tool in tools]
 
 
-def _group(conn, stmt, ids: list[int]) -> dict[int, list]:
-    wanted = set(ids)
-    grouped: dict[int, list] = {}
-    for row in conn.execute(stmt):
-        if row.tool_id in wanted:
-            grouped.setdefault(row.tool_id, []).append(row)
-    return grouped
-
-
-def _current(conn, model, ids: list[int]) -> dict[tuple[int, str], Any]:
-    wanted = set(ids)
-    stmt = select(model).where(model.is_current.is_(True), model.tool_id.is_not(None))
+def batch_statements(ids: list[int]) -> dict[str, Any]:
+    """What an export reads for one batch of tools, by name."""
+    current = {
+        name: select(model).where(model.tool_id.in_(ids), model.is_current.is_(True))
+        for name, model in (("classifications", Classification), ("labels", Label))
+    }
     return {
-        (row.tool_id, row.dimension): row for row in conn.execute(stmt) if row.tool_id in wanted
+        "facts": select(Fact).where(Fact.tool_id.in_(ids), Fact.retracted_at.is_(None)),
+        "pages": select(Page.tool_id, Page.url, Page.kind).where(Page.tool_id.in_(ids)),
+        "provenance": select(Tool.id.label("tool_id"), Tool.provenance).where(Tool.id.in_(ids)),
+        **current,
     }
 
 
-def _provenance(catalogue: Catalogue, ids: list[int]) -> dict[int, list[dict]]:
-    with catalogue.engine.connect() as conn:
-        rows = conn.execute(select(Tool.id, Tool.provenance))
-        wanted = set(ids)
-        return {row.id: row.provenance or [] for row in rows if row.id in wanted}
+def _related(conn, ids: list[int]) -> dict[str, dict]:
+    """Facts, pages, current tags and provenance of some tools, keyed for `_export_row`."""
+    statements = batch_statements(ids)
+    related: dict[str, dict] = {}
+    for name in ("facts", "pages", "provenance"):
+        grouped: dict[int, list] = {}
+        for row in conn.execute(statements[name]):
+            grouped.setdefault(row.tool_id, []).append(row)
+        related[name] = grouped
+    for name in ("classifications", "labels"):
+        related[name] = {
+            (row.tool_id, row.dimension): row for row in conn.execute(statements[name])
+        }
+    return related
+
+
+def _export_row(tool: dict[str, Any], related: dict[str, dict], stale_days: int) -> dict:
+    tool_id = tool["id"]
+    row = {name: tool.get(name) for name, _, _ in TOOL_COLUMNS}
+    provenance = [p for r in related["provenance"].get(tool_id, []) for p in r.provenance or []]
+    row["sources"] = "; ".join(dict.fromkeys(s.get("repo", "") for s in provenance))
+    row["provenance_json"] = json.dumps(provenance, ensure_ascii=False)
+    pages = related["pages"].get(tool_id, [])
+    row["page_urls"] = "; ".join(f"{p.url} ({p.kind})" for p in pages)
+    for dimension in DIMENSIONS:
+        row.update(_tag_values(dimension, tool, related["classifications"], related["labels"]))
+    tool_facts = [_fact_dict(f, stale_days) for f in related["facts"].get(tool_id, [])]
+    row.update(_fact_values(tool_facts))
+    row.update(_dpia_values(tool_facts, related["reviews"].get(tool_id, {})))
+    return {k: _plain(v) for k, v in row.items()}
 
 
 def _tag_values(dimension: str, tool: dict, models: dict, labels: dict) -> dict[str, Any]:
@@ -253,27 +282,51 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[c[0] for c in COLUMNS])
-        writer.writeheader()
-        writer.writerows(rows)
+class _CsvWriter:
+    def __init__(self, path: Path):
+        self.handle = path.open("w", newline="", encoding="utf-8")
+        self.writer = csv.DictWriter(self.handle, fieldnames=[c[0] for c in COLUMNS])
+        self.writer.writeheader()
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        self.writer.writerows(rows)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()
 
 
-def _write_jsonl(rows: list[dict[str, Any]], path: Path) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+class _JsonlWriter(_CsvWriter):
+    def __init__(self, path: Path):
+        self.handle = path.open("w", encoding="utf-8")
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        self.handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
-def _write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class _ParquetWriter:
+    """One Parquet row group per batch, written as it comes."""
 
-    types = {"integer": pa.int64(), "float": pa.float64()}
-    schema = pa.schema([(name, types.get(kind, pa.string())) for name, kind, _ in COLUMNS])
-    columns = {name: [row.get(name) for row in rows] for name, _, _ in COLUMNS}
-    pq.write_table(pa.table(columns, schema=schema), path)
+    def __init__(self, path: Path):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        types = {"integer": pa.int64(), "float": pa.float64()}
+        self.schema = pa.schema([(name, types.get(kind, pa.string())) for name, kind, _ in COLUMNS])
+        self.writer = pq.ParquetWriter(path, self.schema)
+        self.pa = pa
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        columns = {name: [row.get(name) for row in rows] for name in self.schema.names}
+        self.writer.write_batch(self.pa.RecordBatch.from_pydict(columns, schema=self.schema))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.writer.close()
 
 
 def data_dictionary(catalogue: Catalogue, export_name: str, row_count: int) -> str:

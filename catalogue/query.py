@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, column, func, literal, literal_column, or_, select, table
+from sqlalchemy import and_, bindparam, case, column, func, literal, literal_column, select, table
 from sqlalchemy.orm import aliased
 
 from catalogue.db import FTS_TABLE, Catalogue, fts_query
@@ -96,7 +97,17 @@ def _check_fact(expression: str) -> str:
     return f"{name}={value}"
 
 
-def _current_tag(dimension: str):
+class CurrentTag(NamedTuple):
+    """A tool's current tag on one dimension: the joins it needs and its expressions."""
+
+    joins: list
+    value: Any
+    confidence: Any
+    source: Any
+    model: Any  # the joined classification (its model_version)
+
+
+def _current_tag(dimension: str) -> CurrentTag:
     """Columns for a tool's current tag on one dimension (label beats model)."""
     label = aliased(Label, name=f"label_{dimension}")
     model = aliased(Classification, name=f"model_{dimension}")
@@ -130,22 +141,157 @@ def _current_tag(dimension: str):
         (model.label.is_not(None), literal("model")),
         else_=literal(None),
     )
-    return joins, value, confidence, source, model
+    return CurrentTag(joins, value, confidence, source, model)
 
 
-def _active_fact(field_name: str, value: str):
+def _active_fact(field_name: str, value_param: str, *, any_of: bool = False):
+    """Tools with an active fact `field_name` = the value bound to `value_param` (any of the
+    values, bound as a list, when `any_of`)."""
+    value = bindparam(value_param, expanding=any_of)
+    matches = Fact.value.in_(value) if any_of else Fact.value == value
     return Tool.id.in_(
-        select(Fact.tool_id).where(
-            Fact.field == field_name, Fact.value == value, Fact.retracted_at.is_(None)
-        )
+        select(Fact.tool_id).where(Fact.field == field_name, matches, Fact.retracted_at.is_(None))
     )
 
 
-def build_select(query: ToolQuery):
-    """The SQLAlchemy statement for a validated query (exposed for the benchmark and tests)."""
-    purpose_joins, purpose, purpose_conf, purpose_src, purpose_model = _current_tag("purpose")
-    pedagogy_joins, pedagogy, pedagogy_conf, pedagogy_src, _ = _current_tag("pedagogy")
-    columns = [
+# --- statements, built once per query shape -----------------------------------------------------
+# A query's *shape* is which filters it uses (and how many values the multi-valued ones
+# have), its sort and whether it has a limit; its values are bound at execution. Building a
+# statement costs more than running it on a small catalogue, so each shape is built once.
+
+MULTI_VALUED = ("audience", "phase", "subject")  # each value one condition: all must hold
+
+
+class Shape(NamedTuple):
+    """What decides a query's SQL: which filters it uses, not their values."""
+
+    purpose: bool
+    pedagogy: bool
+    min_confidence: bool
+    multi_valued: tuple[int, ...]  # values per MULTI_VALUED filter
+    fact_fields: tuple[str, ...]
+    pricing: bool
+    search: bool
+    shortlist: bool
+    changed_since: bool
+    sort: str
+    limited: bool
+
+    @property
+    def purpose_confidence(self) -> bool:
+        """--min-confidence applies to the filtered dimensions; to both when neither is."""
+        return self.min_confidence and (self.purpose or not self.pedagogy)
+
+    @property
+    def pedagogy_confidence(self) -> bool:
+        return self.min_confidence and (self.pedagogy or not self.purpose)
+
+
+def query_shape(query: ToolQuery) -> Shape:
+    """The shape of a validated query."""
+    return Shape(
+        purpose=bool(query.purpose),
+        pedagogy=bool(query.pedagogy),
+        min_confidence=query.min_confidence is not None,
+        multi_valued=tuple(len(getattr(query, name)) for name in MULTI_VALUED),
+        fact_fields=tuple(f.partition("=")[0] for f in query.facts),
+        pricing=bool(query.pricing),
+        search=bool(query.search),
+        shortlist=query.shortlist is not None,
+        changed_since=query.changed_since is not None,
+        sort=query.sort or ("relevance" if query.search else "name"),
+        limited=query.limit is not None,
+    )
+
+
+def query_params(query: ToolQuery) -> dict[str, Any]:
+    """The values of a validated query, by the names its shape's statement binds."""
+    params: dict[str, Any] = {
+        "purpose": query.purpose,
+        "pedagogy": query.pedagogy,
+        "min_confidence": query.min_confidence,
+        "pricing": query.pricing,
+        "shortlist": query.shortlist,
+        "changed_since": _since(query.changed_since),
+        "limit": query.limit,
+        "offset": query.offset,
+    }
+    for name in ("audience", "phase", "subject"):
+        params.update({f"{name}_{n}": value for n, value in enumerate(getattr(query, name))})
+    params.update({f"fact_{n}": f.partition("=")[2] for n, f in enumerate(query.facts)})
+    if query.search:
+        params["search"] = fts_query(query.search)
+        if not params["search"]:
+            raise InvalidFilter("--search needs at least one word")
+    return {k: v for k, v in params.items() if v is not None and v != []}
+
+
+def _since(moment: date | datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        moment = datetime(moment.year, moment.month, moment.day)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+@lru_cache(maxsize=256)
+def _shaped(shape: Shape, count: bool):
+    """The statement for one query shape: the rows, or only how many there are."""
+    purpose = _current_tag("purpose")
+    pedagogy = _current_tag("pedagogy")
+    if count:
+        stmt = select(func.count(Tool.id)).select_from(Tool)
+        joins = (purpose.joins if shape.purpose or shape.purpose_confidence else []) + (
+            pedagogy.joins if shape.pedagogy or shape.pedagogy_confidence else []
+        )
+    else:
+        stmt = select(*_columns(purpose, pedagogy)).select_from(Tool)
+        joins = purpose.joins + pedagogy.joins
+    for target, condition in joins:
+        stmt = stmt.outerjoin(target, condition)
+    rank = None
+    if shape.search:
+        stmt, rank = _matching_search(stmt)
+    conditions = _tag_conditions(shape, purpose, pedagogy) + _fact_conditions(shape)
+    if shape.shortlist:
+        conditions.append(_on_shortlist())
+    if shape.changed_since:
+        conditions.append(Tool.updated_at >= bindparam("changed_since"))
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    if count:
+        return stmt
+    stmt = stmt.order_by(*_order(shape.sort, rank, purpose.confidence))
+    if shape.limited:
+        stmt = stmt.limit(bindparam("limit")).offset(bindparam("offset"))
+    return stmt
+
+
+def _matching_search(stmt):
+    """Join the full-text matches of the bound `search`; returns the statement and bm25 rank."""
+    fts = (
+        select(_FTS.c.rowid, func.bm25(literal_column(FTS_TABLE)).label("rank"))
+        .where(literal_column(FTS_TABLE).op("MATCH")(bindparam("search")))
+        .subquery("search")
+    )
+    return stmt.join(fts, fts.c.rowid == Tool.id), fts.c.rank
+
+
+def _tag_conditions(shape: Shape, purpose: CurrentTag, pedagogy: CurrentTag) -> list:
+    conditions = []
+    if shape.purpose:
+        conditions.append(purpose.value.in_(bindparam("purpose", expanding=True)))
+    if shape.pedagogy:
+        conditions.append(pedagogy.value.in_(bindparam("pedagogy", expanding=True)))
+    if shape.purpose_confidence:
+        conditions.append(purpose.confidence >= bindparam("min_confidence"))
+    if shape.pedagogy_confidence:
+        conditions.append(pedagogy.confidence >= bindparam("min_confidence"))
+    return conditions
+
+
+def _columns(purpose: CurrentTag, pedagogy: CurrentTag) -> list:
+    return [
         Tool.id,
         Tool.name,
         Tool.slug,
@@ -153,84 +299,56 @@ def build_select(query: ToolQuery):
         Tool.domain,
         Tool.category,
         Tool.description,
-        purpose.label("purpose"),
-        purpose_conf.label("purpose_confidence"),
-        purpose_src.label("purpose_source"),
-        pedagogy.label("pedagogy"),
-        pedagogy_conf.label("pedagogy_confidence"),
-        pedagogy_src.label("pedagogy_source"),
-        purpose_model.model_version.label("model_version"),
+        purpose.value.label("purpose"),
+        purpose.confidence.label("purpose_confidence"),
+        purpose.source.label("purpose_source"),
+        pedagogy.value.label("pedagogy"),
+        pedagogy.confidence.label("pedagogy_confidence"),
+        pedagogy.source.label("pedagogy_source"),
+        purpose.model.model_version.label("model_version"),
         Tool.first_seen,
         Tool.last_crawled,
         Tool.updated_at,
     ]
-    stmt = select(*columns).select_from(Tool)
-    for target, condition in purpose_joins + pedagogy_joins:
-        stmt = stmt.outerjoin(target, condition)
-    conditions = _conditions(query, purpose, pedagogy, purpose_conf, pedagogy_conf)
-    rank = None
-    if query.search:
-        match = fts_query(query.search)
-        if not match:
-            raise InvalidFilter("--search needs at least one word")
-        fts = (
-            select(_FTS.c.rowid, func.bm25(literal_column(FTS_TABLE)).label("rank"))
-            .where(literal_column(FTS_TABLE).op("MATCH")(match))
-            .subquery("search")
-        )
-        stmt = stmt.join(fts, fts.c.rowid == Tool.id)
-        rank = fts.c.rank
-    if conditions:
-        stmt = stmt.where(and_(*conditions))
-    stmt = stmt.order_by(*_order(query, rank, purpose_conf))
-    if query.limit is not None:
-        stmt = stmt.limit(query.limit).offset(query.offset)
-    return stmt
 
 
-def _conditions(query: ToolQuery, purpose, pedagogy, purpose_conf, pedagogy_conf) -> list:
+def _fact_conditions(shape: Shape) -> list:
     conditions = []
-    if query.purpose:
-        conditions.append(purpose.in_(query.purpose))
-    if query.pedagogy:
-        conditions.append(pedagogy.in_(query.pedagogy))
-    if query.min_confidence is not None:
-        # Applies to whichever dimensions are filtered; to both when neither is.
-        if query.purpose or not query.pedagogy:
-            conditions.append(purpose_conf >= query.min_confidence)
-        if query.pedagogy or not query.purpose:
-            conditions.append(pedagogy_conf >= query.min_confidence)
-    for field_name, values in (
-        ("audience", query.audience),
-        ("phase", query.phase),
-        ("subject", query.subject),
-    ):
-        conditions.extend(_active_fact(field_name, v) for v in values)
-    if query.pricing:
-        conditions.append(or_(*[_active_fact("pricing_model", v) for v in query.pricing]))
-    for expression in query.facts:
-        name, _, value = expression.partition("=")
-        conditions.append(_active_fact(name, value))
-    if query.shortlist is not None:
-        conditions.append(
-            Tool.id.in_(
-                select(ShortlistTool.tool_id)
-                .join(Shortlist, Shortlist.id == ShortlistTool.shortlist_id)
-                .where(Shortlist.name == query.shortlist)
-            )
-        )
-    if query.changed_since is not None:
-        since = query.changed_since
-        if not isinstance(since, datetime):
-            since = datetime(since.year, since.month, since.day)
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        conditions.append(Tool.updated_at >= since)
+    for name, count in zip(MULTI_VALUED, shape.multi_valued, strict=True):
+        conditions += [_active_fact(name, f"{name}_{n}") for n in range(count)]
+    if shape.pricing:
+        conditions.append(_active_fact("pricing_model", "pricing", any_of=True))
+    conditions += [_active_fact(name, f"fact_{n}") for n, name in enumerate(shape.fact_fields)]
     return conditions
 
 
-def _order(query: ToolQuery, rank, purpose_conf) -> list:
-    sort = query.sort or ("relevance" if query.search else "name")
+def _on_shortlist():
+    return Tool.id.in_(
+        select(ShortlistTool.tool_id)
+        .join(Shortlist, Shortlist.id == ShortlistTool.shortlist_id)
+        .where(Shortlist.name == bindparam("shortlist"))
+    )
+
+
+def statement(query: ToolQuery):
+    """The (cached) statement of a validated query, without its values: run it with
+    `query_params(query)`."""
+    return _shaped(query_shape(query), False)
+
+
+def count_statement(query: ToolQuery):
+    """The (cached) statement counting a validated query's matches: only the joins its
+    filters need, no columns, no order, no limit."""
+    return _shaped(query_shape(query), True)
+
+
+def build_select(query: ToolQuery):
+    """The statement of a validated query with its values bound (for the benchmark, tests
+    and callers that embed it, such as stats)."""
+    return statement(query).params(query_params(query))
+
+
+def _order(sort: str, rank, purpose_conf) -> list:
     if sort == "relevance":
         return [rank, Tool.name]
     if sort == "confidence":
@@ -249,15 +367,21 @@ def result_columns() -> list[str]:
 
 def query_tools(catalogue: Catalogue, query: ToolQuery) -> list[dict[str, Any]]:
     """Run a filter and return one dict per tool (see `build_select` for the columns)."""
-    stmt = build_select(query.validated())
-    with catalogue.engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(stmt)]
-
-
-def count_tools(catalogue: Catalogue, query: ToolQuery) -> int:
-    """How many tools match, ignoring limit and offset."""
     query.validated()
-    unlimited = ToolQuery(**{**query.__dict__, "limit": None, "offset": 0})
-    stmt = select(func.count()).select_from(build_select(unlimited).subquery())
     with catalogue.engine.connect() as conn:
-        return conn.execute(stmt).scalar_one()
+        rows = conn.execute(statement(query), query_params(query))
+        return [dict(row._mapping) for row in rows]
+
+
+def count_tools(catalogue: Catalogue, query: ToolQuery, page_rows: int | None = None) -> int:
+    """How many tools match, ignoring limit and offset.
+
+    `page_rows`: how many rows the query itself returned, when the caller ran it. A page
+    shorter than the limit is the end of the matches, so the count needs no query.
+    """
+    query.validated()
+    page_was_short = page_rows is not None and (query.limit is None or page_rows < query.limit)
+    if page_was_short and (page_rows or not query.offset):  # past the end: a count is needed
+        return query.offset + page_rows
+    with catalogue.engine.connect() as conn:
+        return conn.execute(count_statement(query), query_params(query)).scalar_one()

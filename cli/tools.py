@@ -141,7 +141,7 @@ def list_command(
     rows = query_tools(catalogue, query)
     title = None
     if output_format is ListFormat.table:
-        title = f"{len(rows)} of {count_tools(catalogue, query)} matching tools"
+        title = f"{len(rows)} of {count_tools(catalogue, query, len(rows))} matching tools"
     print_rows(rows, output_format, LIST_COLUMNS, title=title, empty_columns=result_columns())
 
 

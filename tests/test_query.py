@@ -182,3 +182,51 @@ def test_a_changed_prediction_moves_updated_at_a_rerun_does_not(small_catalogue)
         small_catalogue, [ClassificationRecord(kahoot, "purpose", "teaching-learning", 0.8, "m2")]
     )
     assert updated() == first
+
+
+def test_a_short_page_is_its_own_count_and_a_full_one_is_counted(small_catalogue, monkeypatch):
+    import catalogue.query as query_module
+
+    counted = []
+    real = query_module.count_statement
+    monkeypatch.setattr(query_module, "count_statement", lambda q: counted.append(q) or real(q))
+    assert count_tools(small_catalogue, ToolQuery(limit=10), page_rows=6) == 6
+    assert counted == []
+    assert count_tools(small_catalogue, ToolQuery(limit=2), page_rows=2) == 6
+    assert count_tools(small_catalogue, ToolQuery(limit=2, offset=10), page_rows=0) == 6
+    assert len(counted) == 2
+
+
+def test_one_statement_per_query_shape_whatever_the_values():
+    from catalogue.query import count_statement, statement
+
+    first = ToolQuery(purpose=["teaching-learning"], audience=["teachers"]).validated()
+    second = ToolQuery(purpose=["workflow-productivity"], audience=["students"]).validated()
+    other = ToolQuery(purpose=["teaching-learning"], phase=["primary"]).validated()
+    assert statement(first) is statement(second)
+    assert count_statement(first) is count_statement(second)
+    assert statement(first) is not statement(other)
+
+
+def test_the_count_skips_the_tag_joins_its_filters_do_not_need():
+    from catalogue.query import count_statement
+
+    sql = str(count_statement(ToolQuery(facts=["gdpr=yes"]).validated()))
+    assert "labels" not in sql and "classifications" not in sql and "ORDER BY" not in sql
+    tagged = str(count_statement(ToolQuery(purpose=["teaching-learning"]).validated()))
+    assert "label_purpose" in tagged and "label_pedagogy" not in tagged
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        ToolQuery(purpose=["teaching-learning"], pedagogy=["behaviourist", "none"]),
+        ToolQuery(min_confidence=0.5),
+        ToolQuery(pricing=["free", "freemium"]),
+        ToolQuery(audience=["teachers"], facts=["gdpr=yes"]),
+        ToolQuery(search="quiz"),
+    ],
+)
+def test_count_agrees_with_the_rows(small_catalogue, query):
+    rows = query_tools(small_catalogue, ToolQuery(**{**query.__dict__, "limit": None}))
+    assert count_tools(small_catalogue, query) == len(rows)
