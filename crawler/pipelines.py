@@ -3,8 +3,8 @@
 One `CataloguePipeline` per crawl opens the catalogue once, starts a `crawl_runs` row (or,
 for a resumed crawl, carries on the interrupted one, whose id is kept in JOBDIR), stores
 `PageItem`s through `catalogue.store.record_pages` (record_page in batches: upsert by
-canonical URL, a page_versions row, facts confirmed / added / retracted) and counts
-`FailureItem`s by reason. When the
+canonical URL, a page_versions row, facts confirmed / added / retracted) on a thread of its
+own (`StoreWorker`), and counts `FailureItem`s by reason. When the
 spider closes it writes the tally to the run row with a status: finished, interrupted
 (stopped early; `--resume` continues it) or failed (nothing fetched).
 """
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -124,9 +126,125 @@ def page_record(item: PageItem) -> tuple[PageRecord, list[FactRecord]]:
     return page, facts
 
 
+_STOP = object()  # put on the queue by `StoreWorker.close`: store what is left, then end
+
+
+class StoreWorker:
+    """Stores a crawl's items on a thread of its own, with its own catalogue connection, so
+    the crawl's event loop never waits on SQLite.
+
+    Items arrive through a bounded queue (a crawl far ahead of its storing waits for it
+    rather than filling memory). Pages are stored in batches, one transaction each, of
+    `batch_size` pages or whatever arrived within `batch_seconds`. A page that cannot be
+    stored becomes a `store-error` failure in the tally, logged, never silently dropped;
+    `close` stores everything still queued before it returns.
+    """
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        run_id: int,
+        tally: CrawlTally,
+        stats,
+        *,
+        batch_size: int = 50,
+        batch_seconds: float = 1.0,
+        queue_size: int = 1000,
+    ):
+        self.catalogue = catalogue
+        self.run_id = run_id
+        self.tally = tally
+        self.stats = stats
+        self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
+        self.queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._batch: list[PageItem] = []
+        self._thread = threading.Thread(target=self._run, name="edcat-store", daemon=True)
+        self._thread.start()
+
+    def put(self, item: PageItem | FailureItem) -> None:
+        if not self._thread.is_alive():
+            raise RuntimeError("the catalogue writer has stopped; see the error logged above")
+        self.queue.put(item)
+
+    def close(self) -> None:
+        """Store everything queued, then stop the thread and close its catalogue."""
+        if self._thread.is_alive():
+            self.queue.put(_STOP)
+            self._thread.join()
+        self.catalogue.close()
+
+    def _run(self) -> None:
+        deadline = None
+        while True:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                item = self.queue.get(timeout=timeout)
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                self._flush()
+                return
+            if item is not None:
+                self._take(item)
+                if self._batch and deadline is None:
+                    deadline = time.monotonic() + self.batch_seconds
+            if len(self._batch) >= self.batch_size or (
+                deadline is not None and time.monotonic() >= deadline
+            ):
+                self._flush()
+            if not self._batch:
+                deadline = None
+
+    def _take(self, item: PageItem | FailureItem) -> None:
+        if isinstance(item, PageItem):
+            self._batch.append(item)
+            return
+        self.tally.failure(item)
+        self.stats.inc_value(f"edcat/failed/{item.reason}")
+        if item.reason in GONE_REASONS and item.tool_id is not None:  # its facts go with it
+            self._flush()  # a page stored earlier in this batch is gone after it
+            try:
+                record_page_gone(
+                    self.catalogue, item.tool_id, item.url, GONE_REASONS[item.reason], self.run_id
+                )
+            except Exception:
+                logger.exception("could not record %s as gone", item.url)
+
+    def _flush(self) -> None:
+        """Store the buffered pages in one transaction (one by one if that fails)."""
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        records = [(item.tool_id, *page_record(item)) for item in batch]
+        try:
+            outcomes = record_pages(self.catalogue, records, self.run_id)
+        except CatalogueError:
+            pairs = zip(batch, records, strict=True)
+            outcomes = [self._store_one(item, record) for item, record in pairs]
+        except Exception as exc:  # the catalogue itself failed (disk full, locked too long)
+            logger.exception("could not store %d pages", len(batch))
+            outcomes = [self._failed(item, f"{type(exc).__name__}: {exc}") for item in batch]
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if outcome is not None:
+                self.tally.page(item, outcome)
+                self.stats.inc_value("edcat/pages")
+
+    def _store_one(self, item: PageItem, record) -> PageOutcome | None:
+        try:
+            return record_pages(self.catalogue, [record], self.run_id)[0]
+        except CatalogueError as exc:  # a bug in extraction, not the site's fault: say so
+            logger.error("could not store %s: %s", item.url, exc)
+            return self._failed(item, str(exc))
+
+    def _failed(self, item: PageItem, detail: str) -> None:
+        self.tally.failure(FailureItem(item.tool_id, item.url, "store-error", detail))
+        self.stats.inc_value("edcat/failed/store-error")
+
+
 class CataloguePipeline:
-    """Stores items in batches (EDCAT_STORE_BATCH pages, or whatever arrived within
-    EDCAT_STORE_SECONDS): one transaction per batch, as SQLite wants."""
+    """Hands items to a `StoreWorker` (EDCAT_STORE_BATCH pages per transaction, or whatever
+    arrived within EDCAT_STORE_SECONDS; at most EDCAT_STORE_QUEUE items waiting)."""
 
     def __init__(
         self,
@@ -136,6 +254,7 @@ class CataloguePipeline:
         stats,
         batch_size: int = 50,
         batch_seconds: float = 1.0,
+        queue_size: int = 1000,
     ):
         self.db_path = db_path
         self.options = options
@@ -143,11 +262,11 @@ class CataloguePipeline:
         self.stats = stats
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
+        self.queue_size = queue_size
         self.catalogue: Catalogue | None = None
         self.run_id: int | None = None
         self.tally = CrawlTally()
-        self._batch: list[PageItem] = []
-        self._batch_started = 0.0
+        self.worker: StoreWorker | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -161,6 +280,7 @@ class CataloguePipeline:
             crawler.stats,
             batch_size=settings.getint("EDCAT_STORE_BATCH", 50),
             batch_seconds=settings.getfloat("EDCAT_STORE_SECONDS", 1.0),
+            queue_size=settings.getint("EDCAT_STORE_QUEUE", 1000),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -170,6 +290,15 @@ class CataloguePipeline:
         self.run_id, previous = self._start_or_resume_run()
         self.tally = CrawlTally.from_dict(previous)
         self.stats.set_value("edcat/crawl_run_id", self.run_id)
+        self.worker = StoreWorker(
+            open_catalogue(self.db_path),  # its own engine and connection, used on its thread
+            self.run_id,
+            self.tally,
+            self.stats,
+            batch_size=self.batch_size,
+            batch_seconds=self.batch_seconds,
+            queue_size=self.queue_size,
+        )
 
     def _start_or_resume_run(self) -> tuple[int, dict[str, Any]]:
         run_file = self.jobdir / RUN_FILE if self.jobdir else None
@@ -184,52 +313,16 @@ class CataloguePipeline:
         return run_id, {}
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, PageItem):
-            if not self._batch:
-                self._batch_started = time.monotonic()
-            self._batch.append(item)
-            if (
-                len(self._batch) >= self.batch_size
-                or time.monotonic() - self._batch_started >= self.batch_seconds
-            ):
-                self.flush()
-        elif isinstance(item, FailureItem):
-            self.tally.failure(item)
-            self.stats.inc_value(f"edcat/failed/{item.reason}")
-            if item.reason in GONE_REASONS and item.tool_id is not None:  # its facts go with it
-                record_page_gone(
-                    self.catalogue, item.tool_id, item.url, GONE_REASONS[item.reason], self.run_id
-                )
+        if isinstance(item, PageItem | FailureItem):
+            self.worker.put(item)
         return item
-
-    def flush(self) -> None:
-        """Store the buffered pages in one transaction (one by one if that fails)."""
-        batch, self._batch = self._batch, []
-        if not batch:
-            return
-        records = [(item.tool_id, *page_record(item)) for item in batch]
-        try:
-            outcomes = record_pages(self.catalogue, records, self.run_id)
-        except CatalogueError:
-            pairs = zip(batch, records, strict=True)
-            outcomes = [self._store_one(item, record) for item, record in pairs]
-        for item, outcome in zip(batch, outcomes, strict=True):
-            if outcome is not None:
-                self.tally.page(item, outcome)
-                self.stats.inc_value("edcat/pages")
-
-    def _store_one(self, item: PageItem, record) -> PageOutcome | None:
-        try:
-            return record_pages(self.catalogue, [record], self.run_id)[0]
-        except CatalogueError as exc:  # a bug in extraction, not the site's fault: say so
-            logger.error("could not store %s: %s", item.url, exc)
-            self.tally.failure(FailureItem(item.tool_id, item.url, "store-error", str(exc)))
-            return None
 
     def spider_closed(self, reason: str) -> None:
         if self.catalogue is None:
             return
-        self.flush()
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
         status = "finished" if reason == "finished" else "interrupted"
         if self.tally.pages == 0 and status == "finished":
             status = "failed"

@@ -35,8 +35,12 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0  # seconds; the minimum AutoThrottle may go down to
 DOWNLOAD_DELAY_JITTER = 0.5  # 0.5x-1.5x the delay, so requests do not look machine-timed
-# Many sites in parallel is fine: each one still sees a single slow visitor.
+# Many sites in parallel is fine: each one still sees a single slow visitor. A request only
+# waiting out its site's delay does not count (crawler/downloader.py), else with a 1 s delay
+# most of these slots would sit idle.
 CONCURRENT_REQUESTS = 16
+# ... but all requests in the downloader, waiting or fetching, stay bounded (memory).
+EDCAT_DOWNLOADER_MAX_REQUESTS = 256
 # Scrapy's downloader, fixed to keep the per-site limit when the delay is 0 (see the module).
 DOWNLOADER = "crawler.downloader.Downloader"
 # Back off when a site answers slowly: aim for one request in flight per site.
@@ -63,6 +67,8 @@ EDCAT_EXTRACT_WORKERS = "auto"  # processes for extraction: auto = spare cores f
 CONCURRENT_ITEMS = 4
 EDCAT_STORE_BATCH = 50  # pages per catalogue transaction (one per page is ~10x slower)
 EDCAT_STORE_SECONDS = 1.0  # ... or whatever arrived within this time, so little waits
+# Items waiting for the storing thread; a crawl that far ahead waits for it (memory bounded).
+EDCAT_STORE_QUEUE = 1000
 
 # --- what is kept quiet or off ----------------------------------------------------------------
 
