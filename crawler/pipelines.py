@@ -126,6 +126,23 @@ def page_record(item: PageItem) -> tuple[PageRecord, list[FactRecord]]:
     return page, facts
 
 
+@dataclass(frozen=True)
+class StoreLimits:
+    """How a crawl's storing batches and queues (EDCAT_STORE_* settings)."""
+
+    batch_size: int = 50  # pages per transaction
+    batch_seconds: float = 1.0  # ... or whatever arrived within this time
+    queue_size: int = 1000  # items waiting to be stored before the crawl waits too
+
+    @classmethod
+    def from_settings(cls, settings) -> StoreLimits:
+        return cls(
+            settings.getint("EDCAT_STORE_BATCH", 50),
+            settings.getfloat("EDCAT_STORE_SECONDS", 1.0),
+            settings.getint("EDCAT_STORE_QUEUE", 1000),
+        )
+
+
 _STOP = object()  # put on the queue by `StoreWorker.close`: store what is left, then end
 
 
@@ -140,24 +157,14 @@ class StoreWorker:
     `close` stores everything still queued before it returns.
     """
 
-    def __init__(
-        self,
-        catalogue: Catalogue,
-        run_id: int,
-        tally: CrawlTally,
-        stats,
-        *,
-        batch_size: int = 50,
-        batch_seconds: float = 1.0,
-        queue_size: int = 1000,
-    ):
+    def __init__(self, catalogue: Catalogue, run_id: int, tally: CrawlTally, stats,
+                 limits: StoreLimits | None = None):  # fmt: skip
         self.catalogue = catalogue
         self.run_id = run_id
         self.tally = tally
         self.stats = stats
-        self.batch_size = batch_size
-        self.batch_seconds = batch_seconds
-        self.queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self.limits = limits or StoreLimits()
+        self.queue: queue.Queue = queue.Queue(maxsize=self.limits.queue_size)
         self._batch: list[PageItem] = []
         self._thread = threading.Thread(target=self._run, name="edcat-store", daemon=True)
         self._thread.start()
@@ -188,8 +195,8 @@ class StoreWorker:
             if item is not None:
                 self._take(item)
                 if self._batch and deadline is None:
-                    deadline = time.monotonic() + self.batch_seconds
-            if len(self._batch) >= self.batch_size or (
+                    deadline = time.monotonic() + self.limits.batch_seconds
+            if len(self._batch) >= self.limits.batch_size or (
                 deadline is not None and time.monotonic() >= deadline
             ):
                 self._flush()
@@ -246,23 +253,13 @@ class CataloguePipeline:
     """Hands items to a `StoreWorker` (EDCAT_STORE_BATCH pages per transaction, or whatever
     arrived within EDCAT_STORE_SECONDS; at most EDCAT_STORE_QUEUE items waiting)."""
 
-    def __init__(
-        self,
-        db_path: Path,
-        options: dict[str, Any],
-        jobdir: str | None,
-        stats,
-        batch_size: int = 50,
-        batch_seconds: float = 1.0,
-        queue_size: int = 1000,
-    ):
+    def __init__(self, db_path: Path, options: dict[str, Any], jobdir: str | None, stats,
+                 limits: StoreLimits | None = None):  # fmt: skip
         self.db_path = db_path
         self.options = options
         self.jobdir = Path(jobdir) if jobdir else None
         self.stats = stats
-        self.batch_size = batch_size
-        self.batch_seconds = batch_seconds
-        self.queue_size = queue_size
+        self.limits = limits or StoreLimits()
         self.catalogue: Catalogue | None = None
         self.run_id: int | None = None
         self.tally = CrawlTally()
@@ -278,9 +275,7 @@ class CataloguePipeline:
             settings.getdict("EDCAT_CRAWL_OPTIONS"),
             job_dir(settings),
             crawler.stats,
-            batch_size=settings.getint("EDCAT_STORE_BATCH", 50),
-            batch_seconds=settings.getfloat("EDCAT_STORE_SECONDS", 1.0),
-            queue_size=settings.getint("EDCAT_STORE_QUEUE", 1000),
+            StoreLimits.from_settings(settings),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -295,9 +290,7 @@ class CataloguePipeline:
             self.run_id,
             self.tally,
             self.stats,
-            batch_size=self.batch_size,
-            batch_seconds=self.batch_seconds,
-            queue_size=self.queue_size,
+            self.limits,
         )
 
     def _start_or_resume_run(self) -> tuple[int, dict[str, Any]]:

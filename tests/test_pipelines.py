@@ -13,7 +13,7 @@ from catalogue.models import utcnow
 from crawler import pipelines
 from crawler.facts import Fact
 from crawler.items import FailureItem, PageItem
-from crawler.pipelines import CrawlTally, StoreWorker
+from crawler.pipelines import CrawlTally, StoreLimits, StoreWorker
 
 
 class Stats(dict):
@@ -41,7 +41,11 @@ def worker_for(small_catalogue):
 
     def make(**options) -> StoreWorker:
         worker = StoreWorker(
-            open_catalogue(small_catalogue.path), None, CrawlTally(), Stats(), **options
+            open_catalogue(small_catalogue.path),
+            None,
+            CrawlTally(),
+            Stats(),
+            StoreLimits(**options),
         )
         started.append(worker)
         return worker
