@@ -212,49 +212,60 @@ def validate_file(path: Path) -> list[ToolRecord]:
     return records
 
 
+IMPORT_BATCH = 1000  # records written per round of statements: memory bounded by the batch
+
+
 def import_tools(
     catalogue: Catalogue, path: str | Path, records: list[ToolRecord] | None = None
 ) -> ImportResult:
     """Validate `path` completely (unless its `records` are passed in, already validated), then
-    add or update its tools in one transaction."""
+    add or update its tools in one transaction, IMPORT_BATCH records at a time (each batch
+    reads only its own tools and facts, so the cost does not grow with the catalogue)."""
     path = Path(path)
     records = records if records is not None else validate_file(path)
     result = ImportResult()
     with catalogue.engine.begin() as conn:
-        existing = {
-            row.identity_key: row
-            for row in conn.execute(select(Tool.id, Tool.identity_key, Tool.slug))
-        }
-        slugs = {row.slug for row in existing.values()}
-        inserts, updates = [], []
+        slugs = set(conn.execute(select(Tool.slug)).scalars())
         now = utcnow()
-        for record in records:
-            current = existing.get(record.identity_key)
-            values = _tool_values(record, now)
-            if current is None:
-                values = {**dict.fromkeys(TEXT_COLUMNS), "provenance": [], **values}
-                values["slug"] = _unique_slug(record, slugs)
-                values["first_seen"] = now
-                inserts.append(values)
-            else:
-                values["tool_id"] = current.id
-                updates.append(values)
-        if inserts:
-            conn.execute(insert(Tool), inserts)
-        updated = _apply_updates(conn, updates, now)
-        result.added = len(inserts)
-        ids = {row.identity_key: row.id for row in conn.execute(select(Tool.id, Tool.identity_key))}
-        result.tool_ids = [ids[r.identity_key] for r in records]
-        result.facts_added, facts_changed = _sync_import_facts(conn, records, ids, now)
-        existing_changed = (facts_changed - {ids[r["identity_key"]] for r in inserts}) | updated
-        if existing_changed - updated:
-            conn.execute(
-                update(Tool).where(Tool.id.in_(existing_changed - updated)).values(updated_at=now)
-            )
-        result.updated = len(existing_changed)
-        result.unchanged = len(updates) - result.updated
+        for start in range(0, len(records), IMPORT_BATCH):
+            _import_batch(conn, records[start : start + IMPORT_BATCH], slugs, now, result)
         refresh_search_index(conn, None if len(records) > 5000 else result.tool_ids)
     return result
+
+
+def _import_batch(conn, records: list[ToolRecord], slugs: set[str], now, result) -> None:
+    keys = [r.identity_key for r in records]
+    existing = dict(
+        conn.execute(select(Tool.identity_key, Tool.id).where(Tool.identity_key.in_(keys))).all()
+    )
+    inserts, updates = [], []
+    for record in records:
+        values = _tool_values(record, now)
+        if record.identity_key not in existing:
+            values = {**dict.fromkeys(TEXT_COLUMNS), "provenance": [], **values}
+            values["slug"] = _unique_slug(record, slugs)
+            values["first_seen"] = now
+            inserts.append(values)
+        else:
+            values["tool_id"] = existing[record.identity_key]
+            updates.append(values)
+    if inserts:
+        conn.execute(insert(Tool), inserts)
+    updated = _apply_updates(conn, updates, now)
+    ids = dict(
+        conn.execute(select(Tool.identity_key, Tool.id).where(Tool.identity_key.in_(keys))).all()
+    )
+    result.added += len(inserts)
+    result.tool_ids += [ids[r.identity_key] for r in records]
+    facts_added, facts_changed = _sync_import_facts(conn, records, ids, now)
+    result.facts_added += facts_added
+    existing_changed = (facts_changed - {ids[r["identity_key"]] for r in inserts}) | updated
+    if existing_changed - updated:
+        conn.execute(
+            update(Tool).where(Tool.id.in_(existing_changed - updated)).values(updated_at=now)
+        )
+    result.updated += len(existing_changed)
+    result.unchanged += len(updates) - len(existing_changed)
 
 
 def _tool_values(record: ToolRecord, now) -> dict[str, Any]:
@@ -298,7 +309,10 @@ def _apply_updates(conn, updates: list[dict[str, Any]], now) -> set[int]:
         Tool.provenance,
         *[getattr(Tool, c) for c in TEXT_COLUMNS],
     )
-    by_id = {row.id: row._mapping for row in conn.execute(select(*columns))}
+    wanted = [values["tool_id"] for values in updates]
+    by_id = {
+        row.id: row._mapping for row in conn.execute(select(*columns).where(Tool.id.in_(wanted)))
+    }
     changed = []
     for values in updates:
         stored = by_id[values["tool_id"]]
@@ -322,7 +336,9 @@ def _sync_import_facts(
     present = {
         (row.tool_id, row.field, row.value)
         for row in conn.execute(
-            select(Fact.tool_id, Fact.field, Fact.value).where(Fact.retracted_at.is_(None))
+            select(Fact.tool_id, Fact.field, Fact.value).where(
+                Fact.tool_id.in_(list(ids.values())), Fact.retracted_at.is_(None)
+            )
         )
     }
     changed = _retract_dropped_import_facts(conn, records, ids, now)
@@ -363,7 +379,7 @@ def _retract_dropped_import_facts(conn, records: list[ToolRecord], ids: dict[str
         return set()
     active = conn.execute(
         select(Fact.id, Fact.tool_id, Fact.field, Fact.value).where(
-            Fact.origin == "import", Fact.retracted_at.is_(None)
+            Fact.tool_id.in_(list(stated)), Fact.origin == "import", Fact.retracted_at.is_(None)
         )
     )
     dropped = [

@@ -140,3 +140,23 @@ def test_url_with_a_bad_port_is_a_bad_row(catalogue, tmp_path):
     with pytest.raises(InvalidInput) as error:
         import_tools(catalogue, path)
     assert "row 2, field 'url'" in str(error.value) and "row 3, field 'url'" in str(error.value)
+
+
+def test_import_in_small_batches_matches_one_batch(tmp_path, monkeypatch):
+    import catalogue.importer as importer
+    from catalogue import open_catalogue
+
+    def imported(batch: int, name: str):
+        monkeypatch.setattr(importer, "IMPORT_BATCH", batch)
+        catalogue = open_catalogue(tmp_path / name, create=True)
+        first = importer.import_tools(catalogue, TOOLS / "small.csv")
+        again = importer.import_tools(catalogue, TOOLS / "small.csv")
+        rows = execute_sql(
+            catalogue,
+            "SELECT t.slug, f.field, f.value FROM tools t JOIN facts f ON f.tool_id = t.id "
+            "WHERE f.retracted_at IS NULL ORDER BY 1, 2, 3",
+        )
+        catalogue.close()
+        return (first.added, first.facts_added, again.unchanged, again.tool_ids), rows
+
+    assert imported(1, "one.db") == imported(1000, "all.db")
