@@ -10,17 +10,16 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from catalogue.db import SCHEMA_VERSION, Catalogue
 from catalogue.errors import CatalogueError
 from catalogue.files import atomic_path, check_output_path
-from catalogue.freshness import is_stale
 from catalogue.models import Classification, Fact, Label, Page, Tool
 from catalogue.query import ToolQuery, query_params, statement
 from catalogue.risk import QUESTIONS, all_current_reviews, answer_questions
@@ -178,7 +177,37 @@ def export_batches(
             tools = [dict(row._mapping) for row in partition]
             related = _related(conn, [t["id"] for t in tools])
             related["reviews"] = all_current_reviews(catalogue, [t["id"] for t in tools])
-            yield [_export_row(tool, related, stale_days) for tool in tools]
+            stale_before = _stale_before(stale_days)
+            yield [_export_row(tool, related, stale_before) for tool in tools]
+
+
+# Fact columns an export reads; dates as the stored text (already in ISO order), which is
+# turned into ISO 8601 and compared as text: parsing 1,000,000 dates costs more than the
+# rest of the export.
+FACT_READ = (
+    Fact.tool_id,
+    Fact.field,
+    Fact.value,
+    Fact.evidence,
+    Fact.source_url,
+    Fact.origin,
+    type_coerce(Fact.first_observed_at, String).label("first_observed_at"),
+    type_coerce(Fact.observed_at, String).label("observed_at"),
+)
+
+
+def _stored_iso(stored: str | None) -> str | None:
+    """'2026-11-23 10:00:00.000000' (as stored) -> '2026-11-23T10:00:00' (isoformat())."""
+    if stored is None:
+        return None
+    iso = stored.replace(" ", "T", 1)
+    return iso.removesuffix(".000000")
+
+
+def _stale_before(stale_days: int) -> str:
+    """Facts observed before this stored time are stale (see catalogue.freshness)."""
+    cutoff = datetime.now(UTC) - timedelta(days=stale_days)
+    return cutoff.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def batch_statements(ids: list[int]) -> dict[str, Any]:
@@ -188,7 +217,7 @@ def batch_statements(ids: list[int]) -> dict[str, Any]:
         for name, model in (("classifications", Classification), ("labels", Label))
     }
     return {
-        "facts": select(Fact).where(Fact.tool_id.in_(ids), Fact.retracted_at.is_(None)),
+        "facts": select(*FACT_READ).where(Fact.tool_id.in_(ids), Fact.retracted_at.is_(None)),
         "pages": select(Page.tool_id, Page.url, Page.kind).where(Page.tool_id.in_(ids)),
         "provenance": select(Tool.id.label("tool_id"), Tool.provenance).where(Tool.id.in_(ids)),
         **current,
@@ -211,7 +240,7 @@ def _related(conn, ids: list[int]) -> dict[str, dict]:
     return related
 
 
-def _export_row(tool: dict[str, Any], related: dict[str, dict], stale_days: int) -> dict:
+def _export_row(tool: dict[str, Any], related: dict[str, dict], stale_before: str) -> dict:
     tool_id = tool["id"]
     row = {name: tool.get(name) for name, _, _ in TOOL_COLUMNS}
     provenance = [p for r in related["provenance"].get(tool_id, []) for p in r.provenance or []]
@@ -221,7 +250,7 @@ def _export_row(tool: dict[str, Any], related: dict[str, dict], stale_days: int)
     row["page_urls"] = "; ".join(f"{p.url} ({p.kind})" for p in pages)
     for dimension in DIMENSIONS:
         row.update(_tag_values(dimension, tool, related["classifications"], related["labels"]))
-    tool_facts = [_fact_dict(f, stale_days) for f in related["facts"].get(tool_id, [])]
+    tool_facts = [_fact_dict(f, stale_before) for f in related["facts"].get(tool_id, [])]
     row.update(_fact_values(tool_facts))
     row.update(_dpia_values(tool_facts, related["reviews"].get(tool_id, {})))
     return {k: _plain(v) for k, v in row.items()}
@@ -245,16 +274,16 @@ def _tag_values(dimension: str, tool: dict, models: dict, labels: dict) -> dict[
     }
 
 
-def _fact_dict(fact, stale_days: int) -> dict[str, Any]:
+def _fact_dict(fact, stale_before: str) -> dict[str, Any]:
     return {
         "field": fact.field,
         "value": fact.value,
         "evidence": fact.evidence,
         "source_url": fact.source_url,
         "origin": fact.origin,
-        "first_observed_at": _plain(fact.first_observed_at),
-        "observed_at": _plain(fact.observed_at),
-        "stale": is_stale(fact.observed_at, stale_days),
+        "first_observed_at": _stored_iso(fact.first_observed_at),
+        "observed_at": _stored_iso(fact.observed_at),
+        "stale": fact.observed_at is not None and fact.observed_at < stale_before,
     }
 
 
