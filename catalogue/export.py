@@ -125,6 +125,9 @@ COLUMNS = (
 EXPORT_BATCH = 1000  # tools per read and per write: memory stays flat in catalogue size
 
 
+DATETIME_COLUMNS = [name for name, kind, _ in COLUMNS if kind.startswith("datetime")]
+
+
 def export_catalogue(
     catalogue: Catalogue,
     out: str | Path,
@@ -196,6 +199,17 @@ FACT_READ = (
 )
 
 
+CLASSIFICATION_READ = (
+    Classification.tool_id,
+    Classification.dimension,
+    Classification.label,
+    Classification.model_version,
+    Classification.created_at,
+    Classification.evidence,
+)
+LABEL_READ = (Label.tool_id, Label.dimension, Label.label, Label.annotator, Label.created_at)
+
+
 def _stored_iso(stored: str | None) -> str | None:
     """'2026-11-23 10:00:00.000000' (as stored) -> '2026-11-23T10:00:00' (isoformat())."""
     if stored is None:
@@ -213,8 +227,11 @@ def _stale_before(stale_days: int) -> str:
 def batch_statements(ids: list[int]) -> dict[str, Any]:
     """What an export reads for one batch of tools, by name."""
     current = {
-        name: select(model).where(model.tool_id.in_(ids), model.is_current.is_(True))
-        for name, model in (("classifications", Classification), ("labels", Label))
+        name: select(*columns).where(columns[0].in_(ids), model.is_current.is_(True))
+        for name, model, columns in (
+            ("classifications", Classification, CLASSIFICATION_READ),
+            ("labels", Label, LABEL_READ),
+        )
     }
     return {
         "facts": select(*FACT_READ).where(Fact.tool_id.in_(ids), Fact.retracted_at.is_(None)),
@@ -253,7 +270,9 @@ def _export_row(tool: dict[str, Any], related: dict[str, dict], stale_before: st
     tool_facts = [_fact_dict(f, stale_before) for f in related["facts"].get(tool_id, [])]
     row.update(_fact_values(tool_facts))
     row.update(_dpia_values(tool_facts, related["reviews"].get(tool_id, {})))
-    return {k: _plain(v) for k, v in row.items()}
+    for name in DATETIME_COLUMNS:
+        row[name] = _plain(row[name])
+    return row
 
 
 def _tag_values(dimension: str, tool: dict, models: dict, labels: dict) -> dict[str, Any]:
@@ -289,8 +308,11 @@ def _fact_dict(fact, stale_before: str) -> dict[str, Any]:
 
 def _fact_values(facts: list[dict[str, Any]]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    by_field: dict[str, set[str]] = {}
+    for fact in facts:
+        by_field.setdefault(fact["field"], set()).add(fact["value"])
     for name in FACT_FIELDS:
-        found = sorted({f["value"] for f in facts if f["field"] == name})
+        found = sorted(by_field.get(name, ()))
         values[f"fact_{name}"] = "; ".join(found) if found else None
     ordered = sorted(facts, key=lambda f: (f["field"], f["value"]))
     values["facts_json"] = json.dumps(ordered, ensure_ascii=False)
