@@ -240,16 +240,15 @@ def _page_values(fetched: _Fetched, crawl_run_id: int | None) -> dict[str, Any]:
 
 
 def _write_pages(conn, batch: list[_Fetched], crawl_run_id: int | None) -> None:
-    """Insert new pages (one statement each: their ids are needed), update the others in
+    """Insert new pages (one statement returning their ids in order), update the others in
     two executemany statements (content changed or not), add a page_versions row each."""
     table = Page.__table__
-    for fetched in (f for f in batch if f.new):
-        values = {
-            "tool_id": fetched.tool_id,
-            "url": fetched.url,
-            **_page_values(fetched, crawl_run_id),
-        }
-        fetched.page_id = conn.execute(insert(table).values(values)).inserted_primary_key[0]
+    new = [f for f in batch if f.new]
+    if new:
+        rows = [{"tool_id": f.tool_id, "url": f.url, **_page_values(f, crawl_run_id)} for f in new]
+        returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        for fetched, page_id in zip(new, conn.execute(returning, rows).scalars(), strict=True):
+            fetched.page_id = page_id
     for changed in (True, False):
         rows = [
             {"page": f.page_id, **_page_values(f, crawl_run_id)}
