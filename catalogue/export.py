@@ -247,12 +247,12 @@ def _related(conn, ids: list[int]) -> dict[str, dict]:
     related: dict[str, dict] = {}
     for name in ("facts", "pages", "provenance"):
         grouped: dict[int, list] = {}
-        for row in conn.execute(statements[name]):
+        for row in conn.execute(statements[name]).fetchall():  # one call, not one per row
             grouped.setdefault(row.tool_id, []).append(row)
         related[name] = grouped
     for name in ("classifications", "labels"):
         related[name] = {
-            (row.tool_id, row.dimension): row for row in conn.execute(statements[name])
+            (row.tool_id, row.dimension): row for row in conn.execute(statements[name]).fetchall()
         }
     return related
 
@@ -370,8 +370,15 @@ class _ParquetWriter:
         self.pa = pa
 
     def write(self, rows: list[dict[str, Any]]) -> None:
-        columns = {name: [row.get(name) for row in rows] for name in self.schema.names}
-        self.writer.write_batch(self.pa.RecordBatch.from_pydict(columns, schema=self.schema))
+        if not rows:
+            return
+        names = self.schema.names
+        if list(rows[0]) == names:  # rows are built in column order: transpose, no lookups
+            columns = list(zip(*(row.values() for row in rows), strict=True))
+        else:  # pragma: no cover - a row built in another order
+            columns = [[row.get(name) for row in rows] for name in names]
+        arrays = [self.pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)]
+        self.writer.write_batch(self.pa.RecordBatch.from_arrays(arrays, schema=self.schema))
 
     def __enter__(self):
         return self
