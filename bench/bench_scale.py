@@ -216,13 +216,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9, help="query repeats (median)")
     parser.add_argument("--crawl-repeat", type=int, default=2, help="crawls each (best)")
     parser.add_argument("--parts", default="queries,export,crawl", help="which to run")
+    parser.add_argument("--reuse", type=Path, help="a catalogue this benchmark built before")
     args = parser.parse_args()
     parts = args.parts.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         big = workdir / "big.db"
         started = time.perf_counter()
-        build_catalogue(big, args.tools, workdir)
+        if args.reuse:
+            shutil.copy(args.reuse, big)
+        else:
+            build_catalogue(big, args.tools, workdir)
         print(f"built a catalogue of {args.tools:,} tools with {args.tools * 10:,} facts "
               f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
         if "queries" in parts:
