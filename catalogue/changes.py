@@ -132,12 +132,7 @@ def _as_utc(moment: date | datetime) -> datetime:
 def _page_changes(session, since: datetime) -> tuple[dict[int, list[PageChange]], set[int]]:
     """Pages fetched with new content since `since`, per tool; and the tools that had any
     page fetched before it."""
-    rows = session.exec(
-        select(Page.tool_id, Page.id, Page.url, Page.kind, PageVersion.fetched_at)
-        .join(PageVersion, PageVersion.page_id == Page.id)
-        .where(PageVersion.fetched_at >= since, PageVersion.changed.is_(True))
-        .order_by(PageVersion.fetched_at)
-    ).all()
+    rows = session.exec(fetches_since(since)).all()
     earlier = session.exec(
         select(Page.tool_id, Page.id)
         .join(PageVersion, PageVersion.page_id == Page.id)
@@ -152,15 +147,28 @@ def _page_changes(session, since: datetime) -> tuple[dict[int, list[PageChange]]
     return {t: list(p.values()) for t, p in changes.items()}, {t for t, _ in earlier}
 
 
-def _fact_history(session, since: datetime) -> dict[int, list[Fact]]:
+def fetches_since(since: datetime):
+    """Fetches since `since` that found new content (page_versions has an index by date)."""
+    return (
+        select(Page.tool_id, Page.id, Page.url, Page.kind, PageVersion.fetched_at)
+        .join(PageVersion, PageVersion.page_id == Page.id)
+        .where(PageVersion.fetched_at >= since, PageVersion.changed.is_(True))
+        .order_by(PageVersion.fetched_at)
+    )
+
+
+def facts_touched_since(since: datetime):
     """All crawl facts of the tools with a fact first observed or retracted since `since`."""
     touched = select(Fact.tool_id).where(
         Fact.origin == "crawl",
         (Fact.first_observed_at >= since) | (Fact.retracted_at >= since),
     )
-    facts = session.exec(
-        select(Fact).where(Fact.origin == "crawl", Fact.tool_id.in_(touched))
-    ).scalars()
+    return select(Fact).where(Fact.origin == "crawl", Fact.tool_id.in_(touched))
+
+
+def _fact_history(session, since: datetime) -> dict[int, list[Fact]]:
+    """All crawl facts of the tools with a fact first observed or retracted since `since`."""
+    facts = session.exec(facts_touched_since(since)).scalars()
     by_tool: dict[int, list[Fact]] = defaultdict(list)
     for fact in facts:
         by_tool[fact.tool_id].append(fact)

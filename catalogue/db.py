@@ -33,7 +33,7 @@ from catalogue.errors import (
 from catalogue.query import FTS_TABLE
 from catalogue.settings import LIMITS
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # MIGRATIONS[n] upgrades a catalogue from version n - 1 to n. Each runs inside the upgrade's
 # single transaction; add one here (and bump SCHEMA_VERSION) for every schema change.
@@ -91,6 +91,42 @@ def _page_validators(conn: Connection) -> None:
             conn.exec_driver_sql(f"ALTER TABLE pages ADD COLUMN {column} VARCHAR")
 
 
+def _add_indexes(*names: str) -> Migration:
+    """A migration that creates new indexes exactly as the models define them."""
+
+    def migrate(conn: Connection) -> None:
+        wanted = set(names)
+        for table in SQLModel.metadata.tables.values():
+            for index in table.indexes:
+                if index.name in wanted:
+                    index.create(conn, checkfirst=True)
+                    wanted.discard(index.name)
+        if wanted:  # pragma: no cover - a typo in MIGRATIONS
+            raise RuntimeError(f"no model defines the indexes {sorted(wanted)}")
+
+    return migrate
+
+
+def _drop_indexes(*names: str) -> Migration:
+    """A migration that drops indexes a model no longer defines."""
+
+    def migrate(conn: Connection) -> None:
+        for name in names:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+    return migrate
+
+
+def _in_order(*steps: Migration) -> Migration:
+    """One migration made of several steps."""
+
+    def migrate(conn: Connection) -> None:
+        for step in steps:
+            step(conn)
+
+    return migrate
+
+
 MIGRATIONS: dict[int, Migration] = {
     # v2 (edcat 0.2): people's answers to the DPIA questions, and shortlists.
     2: _add_tables("reviews", "shortlists", "shortlist_tools"),
@@ -101,6 +137,17 @@ MIGRATIONS: dict[int, Migration] = {
     4: _web_catalogue,
     # v5: pages keep their ETag / Last-Modified (conditional requests on recrawl).
     5: _page_validators,
+    # v6: indexes for the lookups that grew with the catalogue (facts by page, by date;
+    # fetches by date). catalogue/hot_queries.py lists every query they serve.
+    6: _in_order(
+        _drop_indexes("ix_facts_retracted_at"),
+        _add_indexes(
+            "ix_facts_page_active",
+            "ix_facts_first_observed_at",
+            "ix_facts_retracted_at_set",
+            "ix_page_versions_fetched_at",
+        ),
+    ),
 }
 
 # Sorting by name walks this index and stops at --limit instead of sorting every match.
@@ -203,6 +250,12 @@ def _catalogue_error(exc: sqlite3.Error, path: str, writing: bool) -> Exception 
             f"cannot open {path} ({message}); check the permissions of the file and its folder"
         )
     return None
+
+
+def catalogue_error(exc: sqlite3.Error, path: str, writing: bool) -> Exception | None:
+    """The one-line CatalogueError for a sqlite3 error, or None (for readers outside
+    SQLAlchemy, such as the plain-sqlite3 list path in catalogue.query)."""
+    return _catalogue_error(exc, path, writing)
 
 
 def _one_line_error(context: ExceptionContext) -> None:

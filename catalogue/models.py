@@ -68,6 +68,8 @@ class PageVersion(SQLModel, table=True):
     """One row per fetch of a page: the history `edcat changes` reads."""
 
     __tablename__ = "page_versions"
+    # `edcat changes --since`: fetches after a date (schema v6).
+    __table_args__ = (Index("ix_page_versions_fetched_at", "fetched_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     page_id: int = Field(foreign_key="pages.id", index=True)
@@ -92,6 +94,19 @@ class Fact(SQLModel, table=True):
             "tool_id",
             sqlite_where=text("retracted_at IS NULL"),
         ),
+        # Storing a page reads the facts it stated before (schema v6); without this index the
+        # lookup walks every active fact of the catalogue.
+        Index("ix_facts_page_active", "page_id", "retracted_at"),
+        # `edcat changes --since`: facts first observed or retracted after a date (schema v6).
+        Index("ix_facts_first_observed_at", "first_observed_at"),
+        # Partial: only retracted facts. A full index on retracted_at (before v6) answered
+        # `retracted_at IS NULL` by walking every active fact, and SQLite chose it over the
+        # selective indexes above.
+        Index(
+            "ix_facts_retracted_at_set",
+            "retracted_at",
+            sqlite_where=text("retracted_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -105,7 +120,7 @@ class Fact(SQLModel, table=True):
     crawl_run_id: int | None = Field(default=None, foreign_key="crawl_runs.id")
     first_observed_at: datetime = Field(default_factory=utcnow)
     observed_at: datetime = Field(default_factory=utcnow)
-    retracted_at: datetime | None = Field(default=None, index=True)
+    retracted_at: datetime | None = None
 
 
 class Classification(SQLModel, table=True):

@@ -56,7 +56,7 @@ FTS_TABLE = "tools_fts"
 # The schema version this module's SQL is written for (catalogue.db.SCHEMA_VERSION; a test
 # keeps them equal). A file at any other version is opened by catalogue.db, whose error says
 # what to do.
-QUERY_SCHEMA_VERSION = 5
+QUERY_SCHEMA_VERSION = 6
 DATETIME_COLUMNS = ("first_seen", "last_crawled", "updated_at")
 # Words people use for a value under another name; difflib catches the misspellings.
 SYNONYMS = {
@@ -381,6 +381,10 @@ def reading(source: Catalogue | str | Path) -> Iterator[Any]:
     connection = _plain_connection(path)
     try:
         yield connection
+    except sqlite3.Error as exc:  # damaged or locked: the same one line as the ORM path gives
+        from catalogue.db import catalogue_error
+
+        raise catalogue_error(exc, str(path), writing=False) or exc from None
     finally:
         connection.close()
 
@@ -411,10 +415,16 @@ def _rows(connection: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     finally:
         cursor.close()
     for row in rows:
-        for name in DATETIME_COLUMNS:
-            if isinstance(row.get(name), str):
-                row[name] = _aware(datetime.fromisoformat(row[name]))
+        tool_row(row)
     return rows
+
+
+def tool_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of `build_sql` as `query_tools` returns it: stored dates as zone-aware datetimes."""
+    for name in DATETIME_COLUMNS:
+        if isinstance(row.get(name), str):
+            row[name] = _aware(datetime.fromisoformat(row[name]))
+    return row
 
 
 def _aware(moment: datetime) -> datetime:
@@ -435,14 +445,44 @@ def query_tools(source: Catalogue | str | Path, query: ToolQuery) -> list[dict[s
         return _rows(connection, sql, params)
 
 
-def count_tools(source: Catalogue | str | Path, query: ToolQuery) -> int:
-    """How many tools match, ignoring limit and offset."""
+def count_tools(
+    source: Catalogue | str | Path, query: ToolQuery, page_rows: int | None = None
+) -> int:
+    """How many tools match, ignoring limit and offset.
+
+    `page_rows`: how many rows the query itself returned, when the caller ran it. A page
+    shorter than the limit is the end of the matches, so the count needs no query.
+    """
     query.validated()
-    unlimited = ToolQuery(**{**query.__dict__, "limit": None, "offset": 0})
-    sql, params = build_sql(unlimited)
+    page_was_short = page_rows is not None and (query.limit is None or page_rows < query.limit)
+    if page_was_short and (page_rows or not query.offset):  # past the end: a count is needed
+        return query.offset + page_rows
+    sql, params = count_sql(query)
     with reading(source) as connection:
-        [row] = _rows(connection, f"SELECT count(*) AS n FROM ({sql})", params)
+        [row] = _rows(connection, sql, params)
     return row["n"]
+
+
+def count_sql(query: ToolQuery) -> tuple[str, list[Any]]:
+    """SQL counting a validated query's matches. Without a tag filter the tag joins cannot
+    change the count, so it counts tools (and search matches) alone: at 100,000 tools that is
+    the difference between an index walk and evaluating every tool's tags."""
+    if query.purpose or query.pedagogy or query.min_confidence is not None:
+        unlimited = ToolQuery(**{**query.__dict__, "limit": None, "offset": 0, "sort": None})
+        sql, params = build_sql(unlimited)
+        return f"SELECT count(*) AS n FROM ({sql})", params
+    sql, params = "SELECT count(*) AS n FROM tools", []
+    if query.search:
+        match = fts_query(query.search)
+        if not match:
+            raise InvalidFilter("--search needs at least one word")
+        sql += f" JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = tools.id AND {FTS_TABLE} MATCH ?"
+        params.append(match)
+    conditions, condition_params = _conditions(query)
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
+        params += condition_params
+    return sql, params
 
 
 def build_select(query: ToolQuery):

@@ -146,54 +146,230 @@ def record_pages(
     crawl_run_id: int | None = None,
 ) -> list[PageOutcome]:
     """`record_page` for many (tool_id, page, facts) in one transaction, refreshing the
-    search index once per tool: what a crawl uses (one transaction per page is ~10x slower)."""
-    for _, page, _ in pages:
+    search index once per tool: what a crawl uses (one transaction per page is ~10x slower).
+
+    Everything is checked before anything is written, so a bad page fails the whole batch
+    (CatalogueError) and the caller can retry the rest one by one. The writes are a handful
+    of statements per batch, each over every page in it, each lookup served by an index
+    (see catalogue/hot_queries.py).
+    """
+    for _, page, facts in pages:
         if page.kind not in PAGE_KINDS:
             raise CatalogueError(f"unknown page kind {page.kind!r}")
-    with catalogue.writing() as session:
-        outcomes = [
-            _store_page(session, tool_id, page, facts, crawl_run_id)
-            for tool_id, page, facts in pages
-        ]
-        session.flush()
-        refresh_search_index(session.connection(), {tool_id for tool_id, _, _ in pages})
+        for fact in facts:
+            _check_fact(fact)
+    outcomes: list[PageOutcome] = []
+    with catalogue.write_connection() as conn:
+        for run in _without_repeats(pages):
+            outcomes += _store_batch(conn, run, crawl_run_id)
+        refresh_search_index(conn, {tool_id for tool_id, _, _ in pages})
     return outcomes
 
 
-def _store_page(
-    session: Session,
-    tool_id: int,
-    page: PageRecord,
-    facts: Sequence[FactRecord],
-    crawl_run_id: int | None,
-) -> PageOutcome:
-    now = page.fetched_at or utcnow()
-    url = canonical_url(page.url)
-    existing = (
-        session.exec(select(Page).where(Page.tool_id == tool_id, Page.url == url)).scalars().first()
-    )
-    new = existing is None
-    changed = new or existing.content_hash != page.content_hash
-    stored = existing or Page(tool_id=tool_id, url=url)
-    _fill_page(stored, page, now, crawl_run_id, changed)
-    session.add(stored)
-    session.flush()
-    session.add(
-        PageVersion(
-            page_id=stored.id,
-            crawl_run_id=crawl_run_id,
-            fetched_at=now,
-            http_status=page.http_status,
-            content_hash=page.content_hash,
-            changed=changed,
+@dataclass
+class _Fetched:
+    """One page of a batch on its way into the catalogue."""
+
+    tool_id: int
+    url: str
+    page: PageRecord
+    facts: Sequence[FactRecord]
+    now: datetime
+    page_id: int | None = None
+    new: bool = False
+    changed: bool = False
+
+
+def _without_repeats(pages: Sequence[tuple[int, PageRecord, Sequence[FactRecord]]]):
+    """Consecutive runs of the batch in which no (tool, canonical URL) occurs twice: a
+    second fetch of a page (two links redirecting to one URL) must see the first stored."""
+    run: list[_Fetched] = []
+    keys: set[tuple[int, str]] = set()
+    for tool_id, page, facts in pages:
+        fetched = _Fetched(
+            tool_id, canonical_url(page.url), page, facts, page.fetched_at or utcnow()
         )
+        if (tool_id, fetched.url) in keys:
+            yield run
+            run, keys = [], set()
+        run.append(fetched)
+        keys.add((tool_id, fetched.url))
+    if run:
+        yield run
+
+
+def pages_of_tools(tool_ids: Iterable[int]):
+    """The stored pages of some tools, to match a batch of fetches against."""
+    pages = Page.__table__.c
+    return select(pages.id, pages.tool_id, pages.url, pages.content_hash, pages.http_status).where(
+        pages.tool_id.in_(sorted(set(tool_ids)))
     )
-    facts_changed = _sync_page_facts(session, tool_id, stored, facts, crawl_run_id, now)
-    tool = session.get(Tool, tool_id)
-    tool.last_crawled = now
-    if changed or facts_changed:
-        tool.updated_at = now
-    return PageOutcome(page_id=stored.id, new=new, changed=changed)
+
+
+def _store_batch(conn, batch: list[_Fetched], crawl_run_id: int | None) -> list[PageOutcome]:
+    stored = {
+        (row.tool_id, row.url): row
+        for row in conn.execute(pages_of_tools(f.tool_id for f in batch))
+    }
+    for fetched in batch:
+        row = stored.get((fetched.tool_id, fetched.url))
+        fetched.new = row is None
+        fetched.changed = row is None or row.content_hash != fetched.page.content_hash
+        fetched.page_id = None if row is None else row.id
+    _write_pages(conn, batch, crawl_run_id)
+    facts_changed = _sync_facts(conn, batch, crawl_run_id)
+    _touch_tools(conn, batch, facts_changed)
+    return [PageOutcome(page_id=f.page_id, new=f.new, changed=f.changed) for f in batch]
+
+
+def _page_values(fetched: _Fetched, crawl_run_id: int | None) -> dict[str, Any]:
+    page = fetched.page
+    values = {
+        "kind": page.kind,
+        "fetched_at": fetched.now,
+        "http_status": page.http_status,
+        "crawl_run_id": crawl_run_id,
+        "etag": page.etag,  # the validators a conditional recrawl sends back
+        "last_modified": page.last_modified,
+    }
+    if fetched.changed:
+        values.update(
+            content_hash=page.content_hash,
+            title=page.title,
+            meta_description=page.meta_description,
+            text=page.text,
+            changed_at=fetched.now,
+        )
+    return values
+
+
+def _write_pages(conn, batch: list[_Fetched], crawl_run_id: int | None) -> None:
+    """Insert new pages (one statement returning their ids in order), update the others in
+    two executemany statements (content changed or not), add a page_versions row each."""
+    table = Page.__table__
+    new = [f for f in batch if f.new]
+    if new:
+        rows = [{"tool_id": f.tool_id, "url": f.url, **_page_values(f, crawl_run_id)} for f in new]
+        returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        for fetched, page_id in zip(new, conn.execute(returning, rows).scalars(), strict=True):
+            fetched.page_id = page_id
+    for changed in (True, False):
+        rows = [
+            {"page": f.page_id, **_page_values(f, crawl_run_id)}
+            for f in batch
+            if not f.new and f.changed is changed
+        ]
+        if rows:
+            conn.execute(update(table).where(table.c.id == bindparam("page")), rows)
+    conn.execute(
+        insert(PageVersion.__table__),
+        [
+            {
+                "page_id": f.page_id,
+                "crawl_run_id": crawl_run_id,
+                "fetched_at": f.now,
+                "http_status": f.page.http_status,
+                "content_hash": f.page.content_hash,
+                "changed": f.changed,
+            }
+            for f in batch
+        ],
+    )
+
+
+def active_facts_of_pages(page_ids: Iterable[int]):
+    """The crawl facts some pages stated at their last fetch and still state."""
+    facts = Fact.__table__.c
+    return select(facts.id, facts.page_id, facts.field, facts.value, facts.evidence).where(
+        facts.page_id.in_(sorted(set(page_ids))),
+        facts.retracted_at.is_(None),
+        facts.origin == "crawl",
+    )
+
+
+def _sync_facts(conn, batch: list[_Fetched], crawl_run_id: int | None) -> set[int]:
+    """Confirm the facts each page still states, add new ones, retract the ones it no longer
+    states. Returns the ids of the pages whose facts changed."""
+    active: dict[int, dict[tuple[str, str], Any]] = {}
+    known = [f.page_id for f in batch if not f.new]
+    for row in conn.execute(active_facts_of_pages(known)) if known else ():
+        active.setdefault(row.page_id, {})[(row.field, row.value)] = row
+    added, confirmed, retracted, changed = [], [], [], set()
+    for fetched in batch:
+        current = active.get(fetched.page_id, {})
+        found: dict[tuple[str, str], FactRecord] = {}
+        for fact in fetched.facts:
+            found.setdefault((fact.field, fact.value.lower()), fact)
+        for key, fact in found.items():
+            row = current.get(key)
+            if row is None:
+                added.append(_new_fact(fetched, key, fact, crawl_run_id))
+                changed.add(fetched.page_id)
+                continue
+            evidence = fact.evidence or row.evidence
+            confirmed.append(
+                {
+                    "fact": row.id,
+                    "observed_at": fetched.now,
+                    "crawl_run_id": crawl_run_id,
+                    "evidence": evidence,
+                }
+            )
+        for key, row in current.items():
+            if key not in found:
+                retracted.append({"fact": row.id, "retracted_at": fetched.now})
+                changed.add(fetched.page_id)
+    _write_facts(conn, added, confirmed, retracted)
+    return changed
+
+
+def _new_fact(fetched: _Fetched, key: tuple[str, str], fact: FactRecord, crawl_run_id) -> dict:
+    return {
+        "tool_id": fetched.tool_id,
+        "field": key[0],
+        "value": key[1],
+        "evidence": fact.evidence,
+        "source_url": fact.source_url or fetched.url,
+        "page_id": fetched.page_id,
+        "origin": "crawl",
+        "crawl_run_id": crawl_run_id,
+        "first_observed_at": fetched.now,
+        "observed_at": fetched.now,
+        "retracted_at": None,
+    }
+
+
+def _write_facts(conn, added: list[dict], confirmed: list[dict], retracted: list[dict]) -> None:
+    table = Fact.__table__
+    by_id = table.c.id == bindparam("fact")
+    if added:
+        conn.execute(insert(table), added)
+    if confirmed:
+        conn.execute(update(table).where(by_id), confirmed)
+    if retracted:
+        conn.execute(update(table).where(by_id), retracted)
+
+
+def _touch_tools(conn, batch: list[_Fetched], facts_changed: set[int]) -> None:
+    """Each tool was crawled at its last fetch in the batch; it was updated at its last
+    fetch that changed the page or its facts."""
+    crawled: dict[int, datetime] = {}
+    updated: dict[int, datetime] = {}
+    for fetched in batch:
+        crawled[fetched.tool_id] = fetched.now
+        if fetched.changed or fetched.page_id in facts_changed:
+            updated[fetched.tool_id] = fetched.now
+    table = Tool.__table__
+    by_id = table.c.id == bindparam("tool")
+    conn.execute(
+        update(table).where(by_id).values(last_crawled=bindparam("crawled")),
+        [{"tool": tool_id, "crawled": moment} for tool_id, moment in crawled.items()],
+    )
+    if updated:
+        conn.execute(
+            update(table).where(by_id).values(updated_at=bindparam("updated")),
+            [{"tool": tool_id, "updated": moment} for tool_id, moment in updated.items()],
+        )
 
 
 @dataclass(frozen=True)
@@ -291,98 +467,47 @@ def record_page_gone(
 ) -> bool:
     """A page stored earlier now answers 404/410: record the fetch, and retract the facts it
     stated (the vendor no longer says them there). Returns False for a page never stored."""
-    now = utcnow()
-    with catalogue.writing() as session:
-        page = (
-            session.exec(
-                select(Page).where(Page.tool_id == tool_id, Page.url == canonical_url(url))
-            )
-            .scalars()
-            .first()
+    gone = PageRecord(url=url, http_status=http_status, fetched_at=utcnow())
+    fetched = _Fetched(tool_id, canonical_url(url), gone, (), gone.fetched_at)
+    with catalogue.write_connection() as conn:
+        row = next(
+            (r for r in conn.execute(pages_of_tools([tool_id])) if r.url == fetched.url), None
         )
-        if page is None:
+        if row is None:
             return False
-        changed = page.http_status != http_status
-        page.http_status, page.fetched_at, page.crawl_run_id = http_status, now, crawl_run_id
-        if changed:
-            page.changed_at = now
-        session.add(
-            PageVersion(
-                page_id=page.id,
-                crawl_run_id=crawl_run_id,
-                fetched_at=now,
-                http_status=http_status,
-                content_hash=None,
-                changed=changed,
+        fetched.page_id, fetched.changed = row.id, row.http_status != http_status
+        _mark_gone(conn, fetched, crawl_run_id)
+        facts_changed = _sync_facts(conn, [fetched], crawl_run_id)
+        if fetched.changed or facts_changed:
+            conn.execute(
+                update(Tool.__table__)
+                .where(Tool.__table__.c.id == tool_id)
+                .values(updated_at=fetched.now)
             )
-        )
-        retracted = _sync_page_facts(session, page.tool_id, page, [], crawl_run_id, now)
-        if changed or retracted:
-            session.get(Tool, page.tool_id).updated_at = now
         return True
 
 
-def _fill_page(stored: Page, page: PageRecord, now, crawl_run_id, changed: bool) -> None:
-    stored.kind = page.kind
-    stored.fetched_at = now
-    stored.http_status = page.http_status
-    stored.crawl_run_id = crawl_run_id
-    stored.etag, stored.last_modified = page.etag, page.last_modified
-    if changed:
-        stored.content_hash = page.content_hash
-        stored.title = page.title
-        stored.meta_description = page.meta_description
-        stored.text = page.text
-        stored.changed_at = now
-
-
-def _sync_page_facts(
-    session: Session,
-    tool_id: int,
-    page: Page,
-    facts: Sequence[FactRecord],
-    crawl_run_id: int | None,
-    now: datetime,
-) -> bool:
-    for fact in facts:
-        _check_fact(fact)
-    active = {
-        (f.field, f.value): f
-        for f in session.exec(
-            select(Fact).where(
-                Fact.page_id == page.id, Fact.retracted_at.is_(None), Fact.origin == "crawl"
-            )
-        ).scalars()
+def _mark_gone(conn, fetched: _Fetched, crawl_run_id: int | None) -> None:
+    """A gone page keeps its last content; only its status and fetch are recorded."""
+    table = Page.__table__
+    values = {
+        "http_status": fetched.page.http_status,
+        "fetched_at": fetched.now,
+        "crawl_run_id": crawl_run_id,
     }
-    found = {}
-    for fact in facts:
-        found.setdefault((fact.field, fact.value.lower()), fact)
-    changed = False
-    for key, fact in found.items():
-        current = active.get(key)
-        if current is not None:
-            current.observed_at, current.crawl_run_id = now, crawl_run_id
-            current.evidence = fact.evidence or current.evidence
-            continue
-        changed = True
-        session.add(
-            Fact(
-                tool_id=tool_id,
-                field=key[0],
-                value=key[1],
-                evidence=fact.evidence,
-                source_url=fact.source_url or page.url,
-                page_id=page.id,
-                crawl_run_id=crawl_run_id,
-                first_observed_at=now,
-                observed_at=now,
-            )
+    if fetched.changed:
+        values["changed_at"] = fetched.now
+    conn.execute(update(table).where(table.c.id == fetched.page_id).values(values))
+    conn.execute(
+        insert(PageVersion.__table__).values(
+            page_id=fetched.page_id,
+            crawl_run_id=crawl_run_id,
+            fetched_at=fetched.now,
+            http_status=fetched.page.http_status,
+            content_hash=None,
+            changed=fetched.changed,
         )
-    for key, stale in active.items():
-        if key not in found:
-            stale.retracted_at = now
-            changed = True
-    return changed
+    )
 
 
 def _check_fact(fact: FactRecord) -> None:

@@ -163,7 +163,7 @@ def list_command(
     rows = query_tools(db, query)
     title = None
     if output_format is ListFormat.table:
-        title = f"{len(rows)} of {count_tools(db, query)} matching tools"
+        title = f"{len(rows)} of {count_tools(db, query, len(rows))} matching tools"
     print_tool_rows(rows, output_format, title)
 
 

@@ -36,8 +36,12 @@ EDCAT_ROBOTS_RETRY_SECONDS = 300.0  # a robots.txt that could not be read is tri
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0  # seconds; the minimum AutoThrottle may go down to
 DOWNLOAD_DELAY_JITTER = 0.5  # 0.5x-1.5x the delay, so requests do not look machine-timed
-# Many sites in parallel is fine: each one still sees a single slow visitor.
+# Many sites in parallel is fine: each one still sees a single slow visitor. A request only
+# waiting out its site's delay does not count (crawler/downloader.py), else with a 1 s delay
+# most of these slots would sit idle.
 CONCURRENT_REQUESTS = 16
+# ... but all requests in the downloader, waiting or fetching, stay bounded (memory).
+EDCAT_DOWNLOADER_MAX_REQUESTS = 256
 # Scrapy's downloader, fixed to keep the per-site limit when the delay is 0 (see the module).
 DOWNLOADER = "crawler.downloader.Downloader"
 # Back off when a site answers slowly: aim for one request in flight per site.

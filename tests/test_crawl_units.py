@@ -638,3 +638,36 @@ def test_a_dropped_redirect_is_recorded_against_the_link_followed():
     assert failure["reason"] == "redirect-to-fetched"
     assert failure["url"] == "http://127.0.0.1:8000/home"
     assert failure["detail"] == "http://127.0.0.1:8000/home -> http://127.0.0.1:8000/"
+
+
+def _downloader_with(waiting: int, fetching: int, max_requests: int = 0):
+    """Our Downloader with `waiting` requests behind a site's delay and `fetching` others."""
+    from scrapy.core.downloader import Slot
+
+    from crawler.downloader import Downloader
+
+    downloader = Downloader.__new__(Downloader)
+    downloader.total_concurrency, downloader.max_requests = 4, max_requests
+    downloader.slots, downloader.active = {}, set()
+    for n in range(waiting + fetching):
+        request = Request(f"http://s{n}.example/")
+        slot = Slot(concurrency=1, delay=1.0, jitter=0)
+        if n < waiting:
+            slot.queue.append((request, None))
+            slot.latercall = object()  # a pending "delay has passed" call
+        downloader.slots[f"s{n}"], downloader.active = slot, downloader.active | {request}
+    return downloader
+
+
+def test_requests_waiting_out_a_delay_hold_no_slot():
+    assert not _downloader_with(waiting=10, fetching=3).needs_backout()
+    assert _downloader_with(waiting=10, fetching=4).needs_backout()
+    assert _downloader_with(waiting=0, fetching=4).needs_backout()
+    assert _downloader_with(waiting=10, fetching=0, max_requests=10).needs_backout()
+
+
+def test_the_downloader_cap_settings_are_set():
+    from crawler import settings
+
+    assert settings.CONCURRENT_REQUESTS_PER_DOMAIN == 1
+    assert settings.EDCAT_DOWNLOADER_MAX_REQUESTS > settings.CONCURRENT_REQUESTS

@@ -283,3 +283,40 @@ def test_close_tool_names_suggest_slugs(small_catalogue):
 
     assert close_tool_names(small_catalogue.path, "kahot")[0] == "kahoot"
     assert close_tool_names(small_catalogue.path, "zzzz") == []
+
+
+def test_a_short_page_is_its_own_count_and_a_full_one_is_counted(small_catalogue, monkeypatch):
+    import catalogue.query as query_module
+
+    counted = []
+    real = query_module.count_sql
+    monkeypatch.setattr(query_module, "count_sql", lambda q: counted.append(q) or real(q))
+    assert count_tools(small_catalogue, ToolQuery(limit=10), page_rows=6) == 6
+    assert counted == []
+    assert count_tools(small_catalogue, ToolQuery(limit=2), page_rows=2) == 6
+    assert count_tools(small_catalogue, ToolQuery(limit=2, offset=10), page_rows=0) == 6
+    assert len(counted) == 2
+
+
+def test_the_count_skips_the_tag_joins_its_filters_do_not_need():
+    from catalogue.query import count_sql
+
+    sql, _ = count_sql(ToolQuery(facts=["gdpr=yes"]).validated())
+    assert "labels" not in sql and "classifications" not in sql and "ORDER BY" not in sql
+    tagged, _ = count_sql(ToolQuery(purpose=["teaching-learning"]).validated())
+    assert "label_purpose" in tagged
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        ToolQuery(purpose=["teaching-learning"], pedagogy=["behaviourist", "none"]),
+        ToolQuery(min_confidence=0.5),
+        ToolQuery(pricing=["free", "freemium"]),
+        ToolQuery(audience=["teachers"], facts=["gdpr=yes"]),
+        ToolQuery(search="quiz"),
+    ],
+)
+def test_count_agrees_with_the_rows(small_catalogue, query):
+    rows = query_tools(small_catalogue, ToolQuery(**{**query.__dict__, "limit": None}))
+    assert count_tools(small_catalogue, query) == len(rows)

@@ -1,0 +1,52 @@
+"""Every query whose cost would grow with the catalogue, in one place, each served by an index.
+
+A crawl stores thousands of pages into a catalogue of 100,000 tools; a list, a count or an
+export reads it. Each lookup below is the statement the library really runs (built by the
+function that runs it), and tests/test_hot_queries.py checks with `EXPLAIN QUERY PLAN` that
+SQLite answers it from an index rather than by reading a whole table. A new lookup on a
+large table belongs here too, with the index it needs (catalogue/models.py and a migration in
+catalogue/db.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from catalogue.changes import facts_touched_since, fetches_since
+from catalogue.export import batch_statements
+from catalogue.query import ToolQuery, build_sql, count_sql
+from catalogue.store import active_facts_of_pages, pages_of_tools
+
+_SINCE = datetime(2026, 1, 1, tzinfo=UTC)
+_IDS = [1, 2, 3]
+
+# Tables that hold a row per tool or more: reading one of them in full is what must not happen.
+LARGE_TABLES = ("tools", "pages", "page_versions", "facts", "classifications", "labels")
+
+_LIST_QUERIES = {
+    "purpose + audience + phase": ToolQuery(
+        purpose=["teaching-learning"], audience=["teachers"], phase=["primary"]
+    ),
+    "fact filters": ToolQuery(facts=["gdpr=yes", "ai_provider=openai"]),
+    "pricing": ToolQuery(pricing=["free", "freemium"]),
+    "search": ToolQuery(search="adaptive phonics"),
+    "changed since": ToolQuery(changed_since=_SINCE),
+}
+
+
+def hot_queries() -> dict[str, Callable[[], object]]:
+    """Name -> a function building the statement the library runs: a SQLAlchemy statement,
+    or (SQL, parameters) for the plain-sqlite3 list and count queries."""
+    queries: dict[str, Callable[[], object]] = {
+        "store: pages of the tools in a batch": lambda: pages_of_tools(_IDS),
+        "store: active facts of the pages in a batch": lambda: active_facts_of_pages(_IDS),
+        "changes: fetches since a date": lambda: fetches_since(_SINCE),
+        "changes: facts added or retracted since a date": lambda: facts_touched_since(_SINCE),
+    }
+    for name, build in batch_statements(_IDS).items():
+        queries[f"export: {name}"] = lambda build=build: build
+    for name, query in _LIST_QUERIES.items():
+        queries[f"list: {name}"] = lambda q=query: build_sql(q.validated())
+        queries[f"count: {name}"] = lambda q=query: count_sql(q.validated())
+    return queries
