@@ -4,8 +4,6 @@ Sub-command modules register themselves on `app` (see cli/main.py). Heavy librar
 sklearn, pandas, pyarrow) are imported inside the commands that need them, never here.
 """
 
-from __future__ import annotations
-
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +56,7 @@ class State:
     db: Path
     quiet: bool = False
 
-    def open(self, *, create: bool = False) -> Catalogue:
+    def open(self, *, create: bool = False) -> "Catalogue":
         """The catalogue through SQLAlchemy (imported here, not at start-up)."""
         from catalogue.db import open_catalogue
 

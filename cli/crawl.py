@@ -1,8 +1,6 @@
 """`edcat crawl` and `edcat changes`: thin wrappers of crawler.run.crawl and
 catalogue.changes.changes_since. Scrapy is imported inside the crawl command only."""
 
-from __future__ import annotations
-
 import json
 from datetime import datetime
 from enum import StrEnum
@@ -210,7 +208,7 @@ def changes_command(
         print_changes(report)
 
 
-def print_changes(report: ChangeReport) -> None:
+def print_changes(report: "ChangeReport") -> None:
     from rich.table import Table
 
     console.print(

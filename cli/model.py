@@ -4,8 +4,6 @@ and run models.
 scikit-learn and skops are imported inside the commands (via classifier/), never at start-up.
 """
 
-from __future__ import annotations
-
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -35,7 +33,7 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def open_if_exists(ctx: typer.Context) -> Catalogue | None:
+def open_if_exists(ctx: typer.Context) -> "Catalogue | None":
     """The catalogue when its file exists; model commands also work without one."""
     return state(ctx).open() if state(ctx).db.exists() else None
 

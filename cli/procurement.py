@@ -1,7 +1,5 @@
 """Procurement commands: `tools risk`, `tools review`, `tools compare` and `shortlist ...`."""
 
-from __future__ import annotations
-
 import csv
 import json
 import sys

@@ -1,7 +1,5 @@
 """`edcat tools ...`: import, list and show tools."""
 
-from __future__ import annotations
-
 import json
 from datetime import datetime
 from enum import StrEnum
@@ -212,7 +210,7 @@ def show_command(
         print_card(card)
 
 
-def print_card(card: ToolCard) -> None:
+def print_card(card: "ToolCard") -> None:
     tool = card.tool
     console.print(
         Panel.fit(
@@ -232,7 +230,7 @@ def print_card(card: ToolCard) -> None:
     print_facts(card.facts)
 
 
-def print_tags(card: ToolCard) -> None:
+def print_tags(card: "ToolCard") -> None:
     if not (card.classifications or card.labels):
         console.print("not classified yet")
     for item in card.labels:
