@@ -8,7 +8,7 @@ from cli import (
     manage,  # noqa: F401  (registers tools add/delete/delete-review, shortlist delete, label unset)
     procurement,  # noqa: F401  (registers tools risk, review, compare)
 )
-from cli.app import app
+from cli.app import app, one_line_summaries
 from cli.label import label_app
 from cli.model import model_app  # also registers `edcat classify`
 from cli.procurement import shortlist_app
@@ -18,6 +18,7 @@ app.add_typer(tools_app, name="tools")
 app.add_typer(shortlist_app, name="shortlist")
 app.add_typer(model_app, name="model")
 app.add_typer(label_app, name="label")
+one_line_summaries(app)
 
 __all__ = ["app"]
 

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from cli.app import app, state
-from cli.output import console
+from cli.output import console, print_indented
 from cli.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ def classify_command(
     console.print(f"classified {summary.tools} tools with model {summary.model}")
     for dimension, counts in summary.counts.items():
         shown = ", ".join(f"{label} {n}" for label, n in counts.most_common())
-        console.print(f"  {dimension}: {shown or '-'} ({summary.uncertain[dimension]} uncertain)")
+        uncertain = summary.uncertain[dimension]
+        print_indented(f"{dimension}: {shown or '-'} ({uncertain} uncertain)", indent=2)
 
 
 @model_app.command("train")

@@ -168,6 +168,9 @@ NARROW_COLUMNS = ("id", "name", "purpose", "pedagogy", "domain")
 def print_tool_rows(rows: list[dict], output_format: ListFormat, title: str | None) -> None:
     """Tools as a table with a confidence column per tag, or, when that is too wide for the
     terminal, the confidence beside each tag and the domain (then the id) left out."""
+    if output_format is ListFormat.table and not rows:
+        console.print("no tools match (every filter must hold; `--help` lists the values)")
+        return
     if output_format is not ListFormat.table or fitting_layout(rows, LIST_COLUMNS):
         print_rows(rows, output_format, LIST_COLUMNS, title=title, empty_columns=result_columns())
         return

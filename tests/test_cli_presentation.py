@@ -382,3 +382,22 @@ def test_tools_add_crawls_and_classifies_in_one_step(edcat, db_path):
     assert count(db_path, "SELECT count(*) FROM pages") >= 2
     assert count(db_path, "SELECT count(DISTINCT dimension) FROM classifications") == 2
     assert count(db_path, "SELECT count(*) FROM facts WHERE field = 'gdpr'") >= 1
+
+
+def test_crawl_progress_counts_sites_started_and_pages_stored():
+    from cli.crawl import CrawlProgress
+    from crawler.run import CrawlEvent
+
+    updates = []
+    progress = CrawlProgress(lambda *args: updates.append(args))
+    progress(CrawlEvent("start", None, "", "3"))
+    progress(CrawlEvent("page", 7, "https://a.example/", "home"))
+    progress(CrawlEvent("page", 7, "https://a.example/pricing", "pricing"))
+    progress(CrawlEvent("failure", 8, "https://b.example/", "http-404"))
+    assert updates[0][:2] == (0, 3)
+    assert updates[-1] == (2, 3, "crawling: 2 pages stored, 1 failed")
+
+
+def test_an_empty_list_says_so(shown):
+    out = run(shown.path, "tools", "list", "--fact", "gdpr=no").output
+    assert out.startswith("no tools match")
