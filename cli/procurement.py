@@ -58,7 +58,8 @@ def risk_command(
 def _print_risk(risk) -> None:
     from catalogue.risk import NOT_FOUND, REVIEWED
 
-    print_heading(f"{risk.card.tool['name']}  {risk.card.tool.get('homepage') or ''}")
+    tool = risk.card.tool
+    print_heading(f"{format_cell(tool['name'])}  {format_cell(tool.get('homepage') or '')}")
     colours = {NOT_FOUND: "yellow", REVIEWED: "cyan"}
     for answer in risk.answers:
         console.print()
@@ -150,7 +151,7 @@ def print_comparison(tools: list[str], rows: list[tuple[str, list[str]]]) -> Non
     for name, cells in rows:
         print_heading(name)
         for tool, cell in zip(tools, cells, strict=True):
-            print_indented(Text.assemble((f"{tool}: ", "bold"), format_cell(cell)))
+            print_indented(Text.assemble((f"{format_cell(tool)}: ", "bold"), format_cell(cell)))
 
 
 shortlist_app = typer.Typer(

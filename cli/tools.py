@@ -218,9 +218,10 @@ def print_card(card: "ToolCard") -> None:
     console.print(
         Panel.fit(
             Text.assemble(
-                (tool["name"], "bold"),
-                f"  (id {tool['id']}, slug {tool['slug']})\n",
-                f"{tool.get('homepage') or 'no homepage'}\n\n{tool.get('description') or ''}\n\n",
+                (format_cell(tool["name"]), "bold"),
+                f"  (id {tool['id']}, slug {format_cell(tool['slug'])})\n",
+                f"{format_cell(tool.get('homepage') or 'no homepage')}\n\n"
+                f"{format_cell(tool.get('description') or '')}\n\n",
                 f"category: {format_cell(tool.get('category'))}\n"
                 f"first seen: {format_cell(tool.get('first_seen'))}   "
                 f"last crawled: {format_cell(tool.get('last_crawled'))}",
@@ -239,7 +240,10 @@ def print_tags(card: "ToolCard") -> None:
     for item in card.labels:
         note = f" - {item['note']}" if item.get("note") else ""
         print_heading(f"{item['dimension']}: {item['label']}")
-        print_indented(f"label by {item['annotator']}, {format_cell(item['created_at'])}{note}")
+        print_indented(
+            f"label by {format_cell(item['annotator'])}, {format_cell(item['created_at'])}"
+            + format_cell(note)
+        )
     for item in card.classifications:
         flag = ", uncertain" if item["uncertain"] else ""
         terms = ", ".join(str(e.get("term")) for e in item["evidence"][:6])
