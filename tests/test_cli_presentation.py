@@ -401,3 +401,14 @@ def test_crawl_progress_counts_sites_started_and_pages_stored():
 def test_an_empty_list_says_so(shown):
     out = run(shown.path, "tools", "list", "--fact", "gdpr=no").output
     assert out.startswith("no tools match")
+
+
+def test_shortlist_show_sorts_and_fits_80_columns(shown):
+    from catalogue.shortlists import add_to_shortlist, create_shortlist
+
+    create_shortlist(shown, "KS3")
+    add_to_shortlist(shown, "KS3", ["desmos", "padlet", "scratch"])
+    out = run(shown.path, "shortlist", "show", "KS3", "--sort", "-name").output
+    check_80_columns(out, {"individual-constructivist", "social-constructivist", "Scratch"})
+    rows = [line for line in out.splitlines() if line.startswith("│ ") and line[2].isdigit()]
+    assert [r.split("│")[2].strip() for r in rows] == ["Scratch", "Padlet", "Desmos"]
