@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from cli.app import app, state
-from cli.output import console, print_indented
+from cli.output import console, make_table, print_indented
 from cli.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -151,19 +151,19 @@ def list_command(ctx: typer.Context) -> None:
     from classifier.model_store import list_models
 
     models = list_models(open_if_exists(ctx))
-    table = Table(title=f"{len(models)} models", header_style="bold")
-    for column in ("version", "default", "where", "created", "scores", "path"):
-        table.add_column(column, overflow="fold")
-    for m in models:
-        table.add_row(
-            m.version,
-            "yes" if m.default else "",
-            m.origin,
-            m.created or "-",
-            m.summary or "-",
-            str(m.path or "-"),
-        )
-    console.print(table)
+    rows = [
+        {
+            "version": m.version,
+            "default": "yes" if m.default else "",
+            "where": m.origin,
+            "created": (m.created or "-")[:10],
+            "scores": m.summary or "-",
+            "path": str(m.path or "-"),
+        }
+        for m in models
+    ]
+    columns = ("version", "default", "where", "created", "scores", "path")
+    console.print(make_table(rows, columns, f"{len(models)} models", optional=("path", "where")))
 
 
 @model_app.command("show")
