@@ -4,8 +4,6 @@ Sub-command modules register themselves on `app` (see cli/main.py). Heavy librar
 sklearn, pandas, pyarrow) are imported inside the commands that need them, never here.
 """
 
-from __future__ import annotations
-
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +56,7 @@ class State:
     db: Path
     quiet: bool = False
 
-    def open(self, *, create: bool = False) -> Catalogue:
+    def open(self, *, create: bool = False) -> "Catalogue":
         """The catalogue through SQLAlchemy (imported here, not at start-up)."""
         from catalogue.db import open_catalogue
 
@@ -124,3 +122,15 @@ StaleDays = Annotated[
         help="Flag facts not re-observed for this many days (default: $EDCAT_STALE_DAYS or 180).",
     ),
 ]
+
+
+def one_line_summaries(typer_app: typer.Typer) -> None:
+    """Give every command a one-line summary for the command lists of --help: the first
+    paragraph of its docstring, its line breaks joined (Typer keeps them, so a summary
+    wrapped in the source comes out ragged at 80 columns)."""
+    for info in typer_app.registered_commands:
+        doc = info.help or (info.callback.__doc__ if info.callback else None) or ""
+        if info.short_help is None and doc:
+            info.short_help = " ".join(doc.strip().split("\n\n")[0].split())
+    for group in typer_app.registered_groups:
+        one_line_summaries(group.typer_instance)

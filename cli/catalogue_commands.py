@@ -1,7 +1,5 @@
 """Catalogue-wide commands: export, stats, info, upgrade."""
 
-from __future__ import annotations
-
 import json
 from enum import StrEnum
 from pathlib import Path

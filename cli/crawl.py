@@ -1,8 +1,6 @@
 """`edcat crawl` and `edcat changes`: thin wrappers of crawler.run.crawl and
 catalogue.changes.changes_since. Scrapy is imported inside the crawl command only."""
 
-from __future__ import annotations
-
 import json
 from datetime import datetime
 from enum import StrEnum
@@ -13,7 +11,7 @@ import typer
 
 from catalogue.errors import EdcatError
 from cli.app import app, state
-from cli.output import console, err_console, plain
+from cli.output import console, err_console, make_table, plain
 from cli.progress import Update, progress_bar
 
 if TYPE_CHECKING:
@@ -228,34 +226,24 @@ def changes_command(
         print_changes(report)
 
 
-def print_changes(report: ChangeReport) -> None:
-    from rich.table import Table
-
+def print_changes(report: "ChangeReport") -> None:
     console.print(
         f"{len(report.tools)} tools changed since {report.since.strftime('%Y-%m-%d %H:%M:%S')} UTC"
     )
     if not report.tools:
         return
-    table = Table(header_style="bold")
-    for column in (
-        "tool",
-        "new pages",
-        "changed pages",
-        "facts added",
-        "facts removed",
-        "AI that appeared",
-    ):
-        table.add_column(column, overflow="fold")
-    for tool in report.tools:
-        table.add_row(
-            tool.name + (" (first crawl)" if tool.first_crawl else ""),
-            str(sum(p.change == "new" for p in tool.pages)),
-            str(sum(p.change == "changed" for p in tool.pages)),
-            str(len(tool.facts_added)),
-            str(len(tool.facts_removed)),
-            ", ".join(f"[bold red]{f.field}={f.value}[/bold red]" for f in tool.ai_appeared) or "-",
-        )
-    console.print(table)
+    rows = [
+        {
+            "tool": tool.name + (" (first crawl)" if tool.first_crawl else ""),
+            "new_pages": sum(p.change == "new" for p in tool.pages),
+            "changed_pages": sum(p.change == "changed" for p in tool.pages),
+            "facts_added": len(tool.facts_added),
+            "facts_removed": len(tool.facts_removed),
+            "AI_that_appeared": ", ".join(f"{f.field}={f.value}" for f in tool.ai_appeared) or "-",
+        }
+        for tool in report.tools
+    ]
+    console.print(make_table(rows, list(rows[0]), None, right=list(rows[0])[1:5]))
     for tool in report.tools:
         for fact in tool.ai_appeared:
             console.print(

@@ -9,7 +9,7 @@ from cli import (
     procurement,  # noqa: F401  (registers tools risk, review, compare)
     web,  # noqa: F401  (registers serve)
 )
-from cli.app import app
+from cli.app import app, one_line_summaries
 from cli.facts import facts_app
 from cli.label import label_app
 from cli.model import model_app  # also registers `edcat classify`
@@ -23,6 +23,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(label_app, name="label")
 app.add_typer(users_app, name="users")
 app.add_typer(facts_app, name="facts")
+one_line_summaries(app)
 
 __all__ = ["app"]
 

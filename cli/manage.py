@@ -2,8 +2,6 @@
 `shortlist delete` and `label unset`; thin wrappers of catalogue.adding and catalogue.deletion
 (and, for `tools add`, of the crawl and classify library functions)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -4,8 +4,6 @@ and run models.
 scikit-learn and skops are imported inside the commands (via classifier/), never at start-up.
 """
 
-from __future__ import annotations
-
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +13,7 @@ import typer
 from rich.table import Table
 
 from cli.app import app, state
-from cli.output import console
+from cli.output import console, make_table, print_indented
 from cli.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -35,7 +33,7 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def open_if_exists(ctx: typer.Context) -> Catalogue | None:
+def open_if_exists(ctx: typer.Context) -> "Catalogue | None":
     """The catalogue when its file exists; model commands also work without one."""
     return state(ctx).open() if state(ctx).db.exists() else None
 
@@ -63,7 +61,8 @@ def classify_command(
     console.print(f"classified {summary.tools} tools with model {summary.model}")
     for dimension, counts in summary.counts.items():
         shown = ", ".join(f"{label} {n}" for label, n in counts.most_common())
-        console.print(f"  {dimension}: {shown or '-'} ({summary.uncertain[dimension]} uncertain)")
+        uncertain = summary.uncertain[dimension]
+        print_indented(f"{dimension}: {shown or '-'} ({uncertain} uncertain)", indent=2)
 
 
 @model_app.command("train")
@@ -152,19 +151,19 @@ def list_command(ctx: typer.Context) -> None:
     from classifier.model_store import list_models
 
     models = list_models(open_if_exists(ctx))
-    table = Table(title=f"{len(models)} models", header_style="bold")
-    for column in ("version", "default", "where", "created", "scores", "path"):
-        table.add_column(column, overflow="fold")
-    for m in models:
-        table.add_row(
-            m.version,
-            "yes" if m.default else "",
-            m.origin,
-            m.created or "-",
-            m.summary or "-",
-            str(m.path or "-"),
-        )
-    console.print(table)
+    rows = [
+        {
+            "version": m.version,
+            "default": "yes" if m.default else "",
+            "where": m.origin,
+            "created": (m.created or "-")[:10],
+            "scores": m.summary or "-",
+            "path": str(m.path or "-"),
+        }
+        for m in models
+    ]
+    columns = ("version", "default", "where", "created", "scores", "path")
+    console.print(make_table(rows, columns, f"{len(models)} models", optional=("path", "where")))
 
 
 @model_app.command("show")

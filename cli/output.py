@@ -10,8 +10,6 @@ cannot fit drops the columns its caller marked as optional, and callers with wid
 (facts, comparisons) print them as stacked blocks instead.
 """
 
-from __future__ import annotations
-
 import csv
 import json
 import sys

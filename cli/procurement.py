@@ -1,7 +1,5 @@
 """Procurement commands: `tools risk`, `tools review`, `tools compare` and `shortlist ...`."""
 
-from __future__ import annotations
-
 import csv
 import json
 import sys
@@ -23,9 +21,10 @@ from cli.output import (
     plain,
     print_heading,
     print_indented,
-    print_rows,
 )
-from cli.tools import LIST_COLUMNS, tools_app
+from cli.tools import HELP, print_tool_rows, tools_app
+
+SORT_HELP = HELP["sort"]
 
 
 class RiskFormat(StrEnum):
@@ -157,7 +156,7 @@ def print_comparison(tools: list[str], rows: list[tuple[str, list[str]]]) -> Non
     for name, cells in rows:
         print_heading(name)
         for tool, cell in zip(tools, cells, strict=True):
-            print_indented(Text.assemble((f"{tool}: ", "bold"), format_cell(cell)))
+            print_indented(Text.assemble((f"{format_cell(tool)}: ", "bold"), format_cell(cell)))
 
 
 shortlist_app = typer.Typer(
@@ -214,11 +213,14 @@ def shortlist_show(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Argument(help="Shortlist (omit to list them all).")] = None,
     output_format: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    sort: Annotated[str | None, typer.Option(help=SORT_HELP)] = None,
+    desc: Annotated[bool, typer.Option("--desc", help="Sort descending.")] = False,
 ) -> None:
     """Show a shortlist's tools, or list every shortlist.
 
-    Example: [bold]edcat shortlist show "KS2 writing 2027"[/bold]
+    Example: [bold]edcat shortlist show "KS2 writing 2027" --sort -confidence[/bold]
     """
+    from catalogue.query import ToolQuery, query_tools
     from catalogue.shortlists import list_shortlists, shortlist_view
 
     catalogue = state(ctx).open()
@@ -227,7 +229,11 @@ def shortlist_show(
             console.print(shortlist)
         return
     view = shortlist_view(catalogue, name)
-    print_rows(view.tools, output_format, LIST_COLUMNS, title=f"shortlist {view.name}")
+    rows = view.tools
+    if sort or desc:
+        query = ToolQuery(shortlist=view.name, sort=sort, descending=desc or None, limit=None)
+        rows = query_tools(catalogue, query)
+    print_tool_rows(rows, output_format, f"shortlist {view.name}")
 
 
 class PackFormat(StrEnum):

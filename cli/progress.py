@@ -6,8 +6,6 @@ shown only when stderr is a terminal and `--quiet` was not given, so pipes, file
 nothing but the result. rich.progress is imported only when a bar is shown.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 

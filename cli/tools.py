@@ -1,7 +1,5 @@
 """`edcat tools ...`: import, list and show tools."""
 
-from __future__ import annotations
-
 import json
 from datetime import datetime
 from enum import StrEnum
@@ -173,6 +171,9 @@ NARROW_COLUMNS = ("id", "name", "purpose", "pedagogy", "domain")
 def print_tool_rows(rows: list[dict], output_format: ListFormat, title: str | None) -> None:
     """Tools as a table with a confidence column per tag, or, when that is too wide for the
     terminal, the confidence beside each tag and the domain (then the id) left out."""
+    if output_format is ListFormat.table and not rows:
+        console.print("no tools match (every filter must hold; `--help` lists the values)")
+        return
     if output_format is not ListFormat.table or fitting_layout(rows, LIST_COLUMNS):
         print_rows(rows, output_format, LIST_COLUMNS, title=title, empty_columns=result_columns())
         return
@@ -215,13 +216,13 @@ def show_command(
         print_card(card)
 
 
-def print_card(card: ToolCard) -> None:
+def print_card(card: "ToolCard") -> None:
     tool = card.tool
     console.print(
         Panel.fit(
             Text.assemble(
                 (format_cell(tool["name"]), "bold"),
-                f"  (id {tool['id']}, slug {tool['slug']})\n",
+                f"  (id {tool['id']}, slug {format_cell(tool['slug'])})\n",
                 f"{format_cell(tool.get('homepage') or 'no homepage')}\n\n"
                 f"{format_cell(tool.get('description') or '')}\n\n",
                 f"category: {format_cell(tool.get('category'))}\n"
@@ -236,7 +237,7 @@ def print_card(card: ToolCard) -> None:
     print_facts(card.facts)
 
 
-def print_tags(card: ToolCard) -> None:
+def print_tags(card: "ToolCard") -> None:
     if not (card.classifications or card.labels):
         console.print("not classified yet")
     for item in card.labels:

@@ -382,3 +382,33 @@ def test_tools_add_crawls_and_classifies_in_one_step(edcat, db_path):
     assert count(db_path, "SELECT count(*) FROM pages") >= 2
     assert count(db_path, "SELECT count(DISTINCT dimension) FROM classifications") == 2
     assert count(db_path, "SELECT count(*) FROM facts WHERE field = 'gdpr'") >= 1
+
+
+def test_crawl_progress_counts_sites_started_and_pages_stored():
+    from cli.crawl import CrawlProgress
+    from crawler.run import CrawlEvent
+
+    updates = []
+    progress = CrawlProgress(lambda *args: updates.append(args))
+    progress(CrawlEvent("start", None, "", "3"))
+    progress(CrawlEvent("page", 7, "https://a.example/", "home"))
+    progress(CrawlEvent("page", 7, "https://a.example/pricing", "pricing"))
+    progress(CrawlEvent("failure", 8, "https://b.example/", "http-404"))
+    assert updates[0][:2] == (0, 3)
+    assert updates[-1] == (2, 3, "crawling: 2 pages stored, 1 failed")
+
+
+def test_an_empty_list_says_so(shown):
+    out = run(shown.path, "tools", "list", "--fact", "gdpr=no").output
+    assert out.startswith("no tools match")
+
+
+def test_shortlist_show_sorts_and_fits_80_columns(shown):
+    from catalogue.shortlists import add_to_shortlist, create_shortlist
+
+    create_shortlist(shown, "KS3")
+    add_to_shortlist(shown, "KS3", ["desmos", "padlet", "scratch"])
+    out = run(shown.path, "shortlist", "show", "KS3", "--sort", "-name").output
+    check_80_columns(out, {"individual-constructivist", "social-constructivist", "Scratch"})
+    rows = [line for line in out.splitlines() if line.startswith("│ ") and line[2].isdigit()]
+    assert [r.split("│")[2].strip() for r in rows] == ["Scratch", "Padlet", "Desmos"]
