@@ -13,8 +13,9 @@ import typer
 
 from catalogue.changes import ChangeReport, changes_since
 from catalogue.errors import EdcatError
+from catalogue.escaping import terminal_text
 from cli.app import app, state
-from cli.output import console, err_console, plain
+from cli.output import console, err_console, format_cell, plain
 
 
 class SummaryFormat(StrEnum):
@@ -239,18 +240,24 @@ def print_changes(report: ChangeReport) -> None:
         table.add_column(column, overflow="fold")
     for tool in report.tools:
         table.add_row(
-            tool.name + (" (first crawl)" if tool.first_crawl else ""),
+            format_cell(tool.name) + (" (first crawl)" if tool.first_crawl else ""),
             str(sum(p.change == "new" for p in tool.pages)),
             str(sum(p.change == "changed" for p in tool.pages)),
             str(len(tool.facts_added)),
             str(len(tool.facts_removed)),
-            ", ".join(f"[bold red]{f.field}={f.value}[/bold red]" for f in tool.ai_appeared) or "-",
+            ", ".join(
+                f"[bold red]{format_cell(f.field)}={format_cell(f.value)}[/bold red]"
+                for f in tool.ai_appeared
+            )
+            or "-",
         )
     console.print(table)
     for tool in report.tools:
         for fact in tool.ai_appeared:
             console.print(
-                f'{tool.name}: {fact.field}={fact.value}: "{fact.evidence}" ({fact.source_url})',
+                terminal_text(
+                    f'{tool.name}: {fact.field}={fact.value}: "{fact.evidence}" ({fact.source_url})'
+                ),
                 markup=False,
                 highlight=False,
             )

@@ -101,7 +101,10 @@ def review_command(
     --source https://intranet.example/inset[/bold]
     """
     review = review_answer(state(ctx).open(), tool, question, answer, source, reviewer)
-    console.print(f"recorded question {review.question} for {tool} (by {review.reviewer})")
+    console.print(
+        f"recorded question {review.question} for {format_cell(tool)} "
+        f"(by {format_cell(review.reviewer)})"
+    )
 
 
 class CompareFormat(StrEnum):
@@ -152,7 +155,7 @@ def shortlist_create(ctx: typer.Context, name: Annotated[str, typer.Argument()])
     Example: [bold]edcat shortlist create "KS2 writing 2027"[/bold]
     """
     create_shortlist(state(ctx).open(), name)
-    console.print(f"created shortlist {name.strip()!r}")
+    console.print(f"created shortlist {format_cell(repr(name.strip()))}")
 
 
 @shortlist_app.command("add")
@@ -166,7 +169,7 @@ def shortlist_add(
     Example: [bold]edcat shortlist add "KS2 writing 2027" padlet khanmigo[/bold]
     """
     added = add_to_shortlist(state(ctx).open(), name, tools)
-    console.print(f"added {added} tool(s) to {name.strip()!r}")
+    console.print(f"added {added} tool(s) to {format_cell(repr(name.strip()))}")
 
 
 @shortlist_app.command("remove")
@@ -180,7 +183,7 @@ def shortlist_remove(
     Example: [bold]edcat shortlist remove "KS2 writing 2027" khanmigo[/bold]
     """
     removed = remove_from_shortlist(state(ctx).open(), name, tools)
-    console.print(f"removed {removed} tool(s) from {name.strip()!r}")
+    console.print(f"removed {removed} tool(s) from {format_cell(repr(name.strip()))}")
 
 
 @shortlist_app.command("show")
