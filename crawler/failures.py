@@ -35,6 +35,7 @@ REASONS: dict[str, str] = {
     "private-address": "the host is loopback, private or link-local (use --allow-private)",
     "unsupported-scheme": "not an http(s) URL",
     "not-in-archive": "--replay: the archive has no answer for the URL",
+    "catalogue-busy": "fetched, but another process kept the catalogue locked past every retry",
     "error": "anything else (the detail says what)",
 }
 

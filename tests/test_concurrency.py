@@ -4,7 +4,10 @@ short soak of readers and writers (bench/bench_soak.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -13,10 +16,11 @@ import pytest
 from crawl_sites import serve
 from test_crawl_e2e import LOCAL, crawl, facts, import_sites, pages, query
 
+import catalogue.db as db
 from bench.bench_soak import WRITE_KINDS, missing_writes, prepare_catalogue, soak
+from catalogue.models import utcnow
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.slow
 SITES = {"Sugar": "sugarlabs", "Quizzly": "quizzly-v1", "Tutor": "trusted-tutor",
          "Polite": "polite", "Bare": "no-privacy"}
 ONE_PAGE_PER_TRANSACTION = ["--set", "EDCAT_STORE_BATCH=1"]
@@ -33,6 +37,7 @@ def start_writers(db, stop_file) -> list[tuple[str, subprocess.Popen]]:
     ]
 
 
+@pytest.mark.slow
 def test_crawl_with_concurrent_writers_loses_no_page_review_label_or_import(
     edcat, tmp_path, db_path
 ):
@@ -68,6 +73,7 @@ def test_crawl_with_concurrent_writers_loses_no_page_review_label_or_import(
     assert sorted(a for (a,) in cli_answers) == ["cli 1", "cli 2", "cli 3"]
 
 
+@pytest.mark.slow
 def test_short_soak_of_readers_and_writers_loses_nothing(tmp_path):
     db = tmp_path / "soak.db"
     prepare_catalogue(db, 60, tmp_path)
@@ -75,3 +81,44 @@ def test_short_soak_of_readers_and_writers_loses_nothing(tmp_path):
     assert report["lost"] == {} and report["errors"] == {}
     assert set(report["done"]) == {"read", *WRITE_KINDS}
     assert all(count > 0 for count in report["done"].values())
+
+
+class _Stats:
+    def set_value(self, *_args) -> None: ...
+
+    def inc_value(self, *_args) -> None: ...
+
+
+class _Engine:
+    def __init__(self):
+        self.close_reasons: list[str] = []
+
+    async def close_spider_async(self, *, reason: str) -> None:
+        self.close_reasons.append(reason)
+
+
+def test_a_crawl_locked_out_stops_and_stores_its_batch_as_it_closes(
+    small_catalogue, db_path, monkeypatch
+):
+    """The pipeline side of a busy catalogue: no page dropped, the crawl asked to stop."""
+    from crawler.items import PageItem
+    from crawler.pipelines import CataloguePipeline
+
+    import scrapy.utils.defer
+
+    limits = dataclasses.replace(db.LIMITS, busy_timeout_ms=20, write_attempts=2)
+    monkeypatch.setattr(db, "LIMITS", limits)
+    monkeypatch.setattr(scrapy.utils.defer, "deferred_from_coro", asyncio.run)  # no reactor here
+    pipeline = CataloguePipeline(db_path, {}, None, _Stats(), batch_size=1)
+    pipeline.crawler = type("Crawler", (), {"engine": _Engine()})()
+    pipeline.open_spider()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    page = PageItem(1, "https://kahoot.com/", "home", 200, "Kahoot", "", "Quizzes", utcnow())
+    pipeline.process_item(page)
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert pipeline.crawler.engine.close_reasons == ["catalogue-busy"]
+    pipeline.spider_closed("catalogue-busy")
+    assert query(db_path, "SELECT url FROM pages") == [("https://kahoot.com/",)]
+    assert query(db_path, "SELECT status FROM crawl_runs") == [("interrupted",)]

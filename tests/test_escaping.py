@@ -30,6 +30,7 @@ from catalogue.risk import review_answer, risk_card, risk_markdown
 from catalogue.shortlists import add_to_shortlist, create_shortlist, shortlist_csv
 from catalogue.shortlists import shortlist_markdown
 from cli.output import format_cell, make_table
+from tests.conftest import REPO
 
 FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]
 ANSI = "Evil \x1b[31mred\x1b[0m \x1b]8;;http://evil.example\x07link\x1b]8;;\x07 \x9b2J"
@@ -177,3 +178,18 @@ def test_cli_outputs_escape_each_format(hostile, edcat, db_path):
     assert "'" + FORMULAS[0] in _csv_cells(compared_csv)
     risk = edcat("tools", "risk", "1").stdout
     assert "<img src=x onerror=alert(1)>" in risk  # text, shown as written
+
+
+def test_nothing_marks_untrusted_text_as_safe_html():
+    """HTML is left to Jinja's autoescape: no code or template may switch it off or mark text
+    safe (Markup(), |safe, autoescape=False)."""
+    patterns = re.compile(r"Markup\(|\|\s*safe\b|autoescape\s*=\s*False|mark_safe|\{%\s*autoescape false")
+    offenders = [
+        f"{path.relative_to(REPO)}:{n}"
+        for package in ("catalogue", "crawler", "classifier", "cli", "web")
+        for path in sorted((REPO / package).rglob("*"))
+        if path.suffix in (".py", ".html", ".jinja", ".j2", ".txt")
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), start=1)
+        if patterns.search(line)
+    ]
+    assert offenders == []
