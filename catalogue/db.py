@@ -24,8 +24,8 @@ from sqlmodel import Session, SQLModel
 from catalogue import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from catalogue.errors import (
     CatalogueBusy,
-    CatalogueError,
     CatalogueDamaged,
+    CatalogueError,
     CatalogueNotFound,
     CatalogueReadOnly,
     NotACatalogue,

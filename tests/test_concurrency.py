@@ -21,18 +21,41 @@ from bench.bench_soak import WRITE_KINDS, missing_writes, prepare_catalogue, soa
 from catalogue.models import utcnow
 from tests.conftest import REPO
 
-SITES = {"Sugar": "sugarlabs", "Quizzly": "quizzly-v1", "Tutor": "trusted-tutor",
-         "Polite": "polite", "Bare": "no-privacy"}
+SITES = {
+    "Sugar": "sugarlabs",
+    "Quizzly": "quizzly-v1",
+    "Tutor": "trusted-tutor",
+    "Polite": "polite",
+    "Bare": "no-privacy",
+}
 ONE_PAGE_PER_TRANSACTION = ["--set", "EDCAT_STORE_BATCH=1"]
 
 
 def start_writers(db, stop_file) -> list[tuple[str, subprocess.Popen]]:
     return [
-        (kind, subprocess.Popen(
-            [sys.executable, "-m", "bench.bench_soak", "--worker", kind, "--db", str(db),
-             "--seconds", "240", "--index", str(n), "--stop-file", str(stop_file)],
-            stdout=subprocess.PIPE, text=True, cwd=REPO,
-        ))
+        (
+            kind,
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.bench_soak",
+                    "--worker",
+                    kind,
+                    "--db",
+                    str(db),
+                    "--seconds",
+                    "240",
+                    "--index",
+                    str(n),
+                    "--stop-file",
+                    str(stop_file),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=REPO,
+            ),
+        )
         for n, kind in enumerate(WRITE_KINDS)
     ]
 
@@ -55,10 +78,20 @@ def test_crawl_with_concurrent_writers_loses_no_page_review_label_or_import(
         )
         crawling.start()
         for question in (1, 2, 3):  # people reviewing while the crawl stores pages
-            edcat("tools", "review", "Quizzly", "--question", str(question), "--answer", f"cli {question}")
+            edcat(
+                "tools",
+                "review",
+                "Quizzly",
+                "--question",
+                str(question),
+                "--answer",
+                f"cli {question}",
+            )
         crawling.join()
         stop.touch()
-        results = {kind: json.loads(process.communicate(timeout=120)[0]) for kind, process in writers}
+        results = {
+            kind: json.loads(process.communicate(timeout=120)[0]) for kind, process in writers
+        }
 
     assert summary["status"] == "finished"
     assert not {"store-error", "catalogue-busy"} & set(summary["failed"])
@@ -101,10 +134,10 @@ def test_a_crawl_locked_out_stops_and_stores_its_batch_as_it_closes(
     small_catalogue, db_path, monkeypatch
 ):
     """The pipeline side of a busy catalogue: no page dropped, the crawl asked to stop."""
+    import scrapy.utils.defer
+
     from crawler.items import PageItem
     from crawler.pipelines import CataloguePipeline
-
-    import scrapy.utils.defer
 
     limits = dataclasses.replace(db.LIMITS, busy_timeout_ms=20, write_attempts=2)
     monkeypatch.setattr(db, "LIMITS", limits)

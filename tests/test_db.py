@@ -260,7 +260,11 @@ def test_missing_table_is_one_line(small_catalogue):
 def test_corrupted_pages_are_one_line(small_catalogue, edcat, db_path):
     small_catalogue.close()
     _corrupt_pages_after_the_schema(db_path)
-    for args in (("tools", "list"), ("tools", "show", "1"), ("tools", "import", str(TOOLS / "small.jsonl"))):
+    for args in (
+        ("tools", "list"),
+        ("tools", "show", "1"),
+        ("tools", "import", str(TOOLS / "small.jsonl")),
+    ):
         result = edcat(*args, check=False)
         assert result.returncode == 1 and "Traceback" not in result.stderr
         assert result.stderr.startswith(f"error: {db_path} is damaged (database disk image")
@@ -282,7 +286,9 @@ def test_read_only_catalogue_reads_but_refuses_writes_in_one_line(small_catalogu
     small_catalogue.close()
     read_only = f"file:{small_catalogue.path}?mode=ro"
     monkeypatch.setattr(
-        db, "create_engine", lambda _url: sqlalchemy.create_engine(f"sqlite:///{read_only}&uri=true")
+        db,
+        "create_engine",
+        lambda _url: sqlalchemy.create_engine(f"sqlite:///{read_only}&uri=true"),
     )
     catalogue = open_catalogue(small_catalogue.path)
     try:

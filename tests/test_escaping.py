@@ -27,8 +27,12 @@ from catalogue.escaping import (
 )
 from catalogue.export import export_catalogue
 from catalogue.risk import review_answer, risk_card, risk_markdown
-from catalogue.shortlists import add_to_shortlist, create_shortlist, shortlist_csv
-from catalogue.shortlists import shortlist_markdown
+from catalogue.shortlists import (
+    add_to_shortlist,
+    create_shortlist,
+    shortlist_csv,
+    shortlist_markdown,
+)
 from cli.output import format_cell, make_table
 from tests.conftest import REPO
 
@@ -183,7 +187,9 @@ def test_cli_outputs_escape_each_format(hostile, edcat, db_path):
 def test_nothing_marks_untrusted_text_as_safe_html():
     """HTML is left to Jinja's autoescape: no code or template may switch it off or mark text
     safe (Markup(), |safe, autoescape=False)."""
-    patterns = re.compile(r"Markup\(|\|\s*safe\b|autoescape\s*=\s*False|mark_safe|\{%\s*autoescape false")
+    patterns = re.compile(
+        r"Markup\(|\|\s*safe\b|autoescape\s*=\s*False|mark_safe|\{%\s*autoescape false"
+    )
     offenders = [
         f"{path.relative_to(REPO)}:{n}"
         for package in ("catalogue", "crawler", "classifier", "cli", "web")
