@@ -204,8 +204,7 @@ def missing_writes(db: Path, written: dict[str, list[str]]) -> dict[str, list[st
 def print_report(report: dict, args: argparse.Namespace) -> None:
     seconds = report["seconds"]
     print(
-        f"soak: {args.readers} readers, {args.writers} writers, {seconds:g} s, "
-        f"{args.tools} tools"
+        f"soak: {args.readers} readers, {args.writers} writers, {seconds:g} s, {args.tools} tools"
     )
     for kind, count in sorted(report["done"].items()):
         unit = f" ({count * PAGES_PER_WRITE} pages)" if kind == "pages" else ""

@@ -25,6 +25,7 @@ from catalogue import models  # noqa: F401  (registers the tables on SQLModel.me
 from catalogue.errors import (
     CatalogueBusy,
     CatalogueDamaged,
+    CatalogueError,
     CatalogueNotFound,
     CatalogueReadOnly,
     NotACatalogue,
@@ -245,6 +246,8 @@ def _catalogue_error(exc: sqlite3.Error, path: str, writing: bool) -> Exception 
         return CatalogueDamaged(
             f"{path} is not a complete edcat catalogue ({message}); restore it from a backup"
         )
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR")):
+        return CatalogueError(f"{path}: disk error ({message}); this step saved nothing")
     if name.startswith("SQLITE_CANTOPEN") or "unable to open database" in message:
         return CatalogueReadOnly(
             f"cannot open {path} ({message}); check the permissions of the file and its folder"

@@ -52,11 +52,14 @@ def csv_cell_read(text: str) -> str:
 
 # --- Markdown ----------------------------------------------------------------------------------
 
-# Every character that can open or close inline markup, plus table pipes; backslash-escaping
-# ASCII punctuation is always literal in CommonMark and GitHub Markdown.
-_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]()|~!#])")
-# At the start of the text, these open a block: heading, quote, list item, setext underline.
-_MARKDOWN_BLOCK_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+# Every character that can open or close inline markup (emphasis, code, strikethrough, and the
+# `[` and `]` that every link and image needs), plus table pipes. Backslash-escaped ASCII
+# punctuation is always literal in CommonMark and GitHub Markdown. `(`, `)` and `!` only act
+# next to a bracket, so they stay as written.
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]|~])")
+# At the start of the text, these open a block: heading, list item, setext underline, ordered
+# list item (`1.`: the dot is escaped). `>` (a quote) is already an entity by then.
+_MARKDOWN_BLOCK_START = re.compile(r"^(\s*[0-9]*)([-+=#.)])")
 _HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
@@ -69,7 +72,7 @@ def markdown_text(value: Any) -> str:
     text = _one_line(value)
     text = "".join(_HTML_ENTITIES.get(c, c) for c in text)
     text = _MARKDOWN_INLINE.sub(r"\\\1", text)
-    return _MARKDOWN_BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text, count=1)
+    return _MARKDOWN_BLOCK_START.sub(r"\1\\\2", text, count=1)
 
 
 def markdown_link(text: Any, url: str | None) -> str:

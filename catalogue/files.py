@@ -2,8 +2,9 @@
 
 Every command that writes a file (export, shortlist export, label export, model predict) goes
 through here: an output path must be in an existing folder (no folder is created) and must be
-missing or a regular file (never a directory, device, FIFO or symbolic link). The file is written to a temporary file in the same folder and moved
-into place only when writing succeeded, so a failure never leaves a half-written file.
+missing or a regular file (never a directory, device, FIFO or symbolic link). The file is
+written to a temporary file in the same folder and moved into place only when writing
+succeeded, so a failure never leaves a half-written file.
 """
 
 from __future__ import annotations
@@ -29,9 +30,8 @@ def read_utf8(path: Path) -> str:
     try:
         size = Path(path).stat().st_size
         if size > LIMITS.max_file_bytes:
-            raise InvalidInput(
-                str(path), [f"{size:,} bytes, over the limit max_file_bytes={LIMITS.max_file_bytes:,}"]
-            )
+            limit = f"max_file_bytes={LIMITS.max_file_bytes:,}"
+            raise InvalidInput(str(path), [f"{size:,} bytes, over the limit {limit}"])
         return Path(path).read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise InvalidInput(str(path), [f"cannot read file: {exc.strerror}"]) from None

@@ -48,8 +48,10 @@ def _size_problems(field: str, key: str, value: Any) -> list[str]:
     if isinstance(value, list) and len(value) > LIMITS.max_list_items:
         return [f"{field}: {len(value):,} items, over {_limit('max_list_items')}"]
     limit = (
-        "max_name_chars" if key in NAME_FIELDS
-        else "max_url_chars" if key in URL_FIELDS
+        "max_name_chars"
+        if key in NAME_FIELDS
+        else "max_url_chars"
+        if key in URL_FIELDS
         else "max_text_chars"
     )
     size = len(value) if isinstance(value, str) else len(json.dumps(value, ensure_ascii=False))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from catalogue.errors import EdcatError
+from catalogue.escaping import terminal_text
 from cli.app import app, state
 from cli.output import console, err_console, make_table, plain
 from cli.progress import Update, progress_bar
@@ -247,7 +248,9 @@ def print_changes(report: "ChangeReport") -> None:
     for tool in report.tools:
         for fact in tool.ai_appeared:
             console.print(
-                f'{tool.name}: {fact.field}={fact.value}: "{fact.evidence}" ({fact.source_url})',
+                terminal_text(
+                    f'{tool.name}: {fact.field}={fact.value}: "{fact.evidence}" ({fact.source_url})'
+                ),
                 markup=False,
                 highlight=False,
             )

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.app import state
-from cli.output import console, err_console
+from cli.output import console, err_console, format_cell
 
 label_app = typer.Typer(
     help="Label tools by hand: import, set, export, and get suggestions of what to label next.",
@@ -93,7 +93,7 @@ def set_command(
     from classifier.labels import set_label
 
     found, given = set_label(state(ctx).open(), tool, purpose, pedagogy, note, annotator)
-    console.print(f"labelled {found.name} (id {found.id}): {', '.join(given)}")
+    console.print(f"labelled {format_cell(found.name)} (id {found.id}): {', '.join(given)}")
 
 
 @label_app.command("suggest")

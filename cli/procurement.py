@@ -105,7 +105,10 @@ def review_command(
     from catalogue.risk import review_answer
 
     review = review_answer(state(ctx).open(), tool, question, answer, source, reviewer)
-    console.print(f"recorded question {review.question} for {tool} (by {review.reviewer})")
+    console.print(
+        f"recorded question {review.question} for {format_cell(tool)} "
+        f"(by {format_cell(review.reviewer)})"
+    )
 
 
 class CompareFormat(StrEnum):
@@ -173,7 +176,7 @@ def shortlist_create(ctx: typer.Context, name: Annotated[str, typer.Argument()])
     from catalogue.shortlists import create_shortlist
 
     create_shortlist(state(ctx).open(), name)
-    console.print(f"created shortlist {name.strip()!r}")
+    console.print(f"created shortlist {format_cell(repr(name.strip()))}")
 
 
 @shortlist_app.command("add")
@@ -189,7 +192,7 @@ def shortlist_add(
     from catalogue.shortlists import add_to_shortlist
 
     added = add_to_shortlist(state(ctx).open(), name, tools)
-    console.print(f"added {added} tool(s) to {name.strip()!r}")
+    console.print(f"added {added} tool(s) to {format_cell(repr(name.strip()))}")
 
 
 @shortlist_app.command("remove")
@@ -205,7 +208,7 @@ def shortlist_remove(
     from catalogue.shortlists import remove_from_shortlist
 
     removed = remove_from_shortlist(state(ctx).open(), name, tools)
-    console.print(f"removed {removed} tool(s) from {name.strip()!r}")
+    console.print(f"removed {removed} tool(s) from {format_cell(repr(name.strip()))}")
 
 
 @shortlist_app.command("show")

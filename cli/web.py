@@ -25,7 +25,7 @@ def serve_command(
     secure_cookies: Annotated[
         bool,
         typer.Option(
-            "--secure-cookies/--no-secure-cookies",
+            "--secure-cookies",
             help="Mark cookies Secure (set when a proxy serves it over HTTPS).",
         ),
     ] = False,

@@ -132,9 +132,11 @@ class CataloguePipeline:
         elif isinstance(item, FailureItem):  # the spider recorded it in the frontier
             self.stats.inc_value(f"edcat/failed/{item.reason}")
             if item.reason in GONE_REASONS and item.tool_id is not None:  # its facts go with it
-                record_page_gone(
-                    self.catalogue, item.tool_id, item.url, GONE_REASONS[item.reason], self.run_id
-                )
+                try:
+                    gone = GONE_REASONS[item.reason]
+                    record_page_gone(self.catalogue, item.tool_id, item.url, gone, self.run_id)
+                except CatalogueBusy as exc:
+                    self._stop_while_locked([], exc)
         return item
 
     def flush(self) -> None:

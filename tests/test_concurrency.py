@@ -4,7 +4,10 @@ short soak of readers and writers (bench/bench_soak.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -13,26 +16,51 @@ import pytest
 from crawl_sites import serve
 from test_crawl_e2e import LOCAL, crawl, facts, import_sites, pages, query
 
+import catalogue.db as db
 from bench.bench_soak import WRITE_KINDS, missing_writes, prepare_catalogue, soak
+from catalogue.models import utcnow
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.slow
-SITES = {"Sugar": "sugarlabs", "Quizzly": "quizzly-v1", "Tutor": "trusted-tutor",
-         "Polite": "polite", "Bare": "no-privacy"}
+SITES = {
+    "Sugar": "sugarlabs",
+    "Quizzly": "quizzly-v1",
+    "Tutor": "trusted-tutor",
+    "Polite": "polite",
+    "Bare": "no-privacy",
+}
 ONE_PAGE_PER_TRANSACTION = ["--set", "EDCAT_STORE_BATCH=1"]
 
 
 def start_writers(db, stop_file) -> list[tuple[str, subprocess.Popen]]:
     return [
-        (kind, subprocess.Popen(
-            [sys.executable, "-m", "bench.bench_soak", "--worker", kind, "--db", str(db),
-             "--seconds", "240", "--index", str(n), "--stop-file", str(stop_file)],
-            stdout=subprocess.PIPE, text=True, cwd=REPO,
-        ))
+        (
+            kind,
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.bench_soak",
+                    "--worker",
+                    kind,
+                    "--db",
+                    str(db),
+                    "--seconds",
+                    "240",
+                    "--index",
+                    str(n),
+                    "--stop-file",
+                    str(stop_file),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=REPO,
+            ),
+        )
         for n, kind in enumerate(WRITE_KINDS)
     ]
 
 
+@pytest.mark.slow
 def test_crawl_with_concurrent_writers_loses_no_page_review_label_or_import(
     edcat, tmp_path, db_path
 ):
@@ -50,10 +78,20 @@ def test_crawl_with_concurrent_writers_loses_no_page_review_label_or_import(
         )
         crawling.start()
         for question in (1, 2, 3):  # people reviewing while the crawl stores pages
-            edcat("tools", "review", "Quizzly", "--question", str(question), "--answer", f"cli {question}")
+            edcat(
+                "tools",
+                "review",
+                "Quizzly",
+                "--question",
+                str(question),
+                "--answer",
+                f"cli {question}",
+            )
         crawling.join()
         stop.touch()
-        results = {kind: json.loads(process.communicate(timeout=120)[0]) for kind, process in writers}
+        results = {
+            kind: json.loads(process.communicate(timeout=120)[0]) for kind, process in writers
+        }
 
     assert summary["status"] == "finished"
     assert not {"store-error", "catalogue-busy"} & set(summary["failed"])
@@ -68,6 +106,7 @@ def test_crawl_with_concurrent_writers_loses_no_page_review_label_or_import(
     assert sorted(a for (a,) in cli_answers) == ["cli 1", "cli 2", "cli 3"]
 
 
+@pytest.mark.slow
 def test_short_soak_of_readers_and_writers_loses_nothing(tmp_path):
     db = tmp_path / "soak.db"
     prepare_catalogue(db, 60, tmp_path)
@@ -75,3 +114,44 @@ def test_short_soak_of_readers_and_writers_loses_nothing(tmp_path):
     assert report["lost"] == {} and report["errors"] == {}
     assert set(report["done"]) == {"read", *WRITE_KINDS}
     assert all(count > 0 for count in report["done"].values())
+
+
+class _Stats:
+    def set_value(self, *_args) -> None: ...
+
+    def inc_value(self, *_args) -> None: ...
+
+
+class _Engine:
+    def __init__(self):
+        self.close_reasons: list[str] = []
+
+    async def close_spider_async(self, *, reason: str) -> None:
+        self.close_reasons.append(reason)
+
+
+def test_a_crawl_locked_out_stops_and_stores_its_batch_as_it_closes(
+    small_catalogue, db_path, monkeypatch
+):
+    """The pipeline side of a busy catalogue: no page dropped, the crawl asked to stop."""
+    import scrapy.utils.defer
+
+    from crawler.items import PageItem
+    from crawler.pipelines import CataloguePipeline
+
+    limits = dataclasses.replace(db.LIMITS, busy_timeout_ms=20, write_attempts=2)
+    monkeypatch.setattr(db, "LIMITS", limits)
+    monkeypatch.setattr(scrapy.utils.defer, "deferred_from_coro", asyncio.run)  # no reactor here
+    pipeline = CataloguePipeline(db_path, {}, None, _Stats(), batch_size=1)
+    pipeline.crawler = type("Crawler", (), {"engine": _Engine()})()
+    pipeline.open_spider()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    page = PageItem(1, "https://kahoot.com/", "home", 200, "Kahoot", "", "Quizzes", utcnow())
+    pipeline.process_item(page)
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert pipeline.crawler.engine.close_reasons == ["catalogue-busy"]
+    pipeline.spider_closed("catalogue-busy")
+    assert query(db_path, "SELECT url FROM pages") == [("https://kahoot.com/",)]
+    assert query(db_path, "SELECT status FROM crawl_runs") == [("interrupted",)]

@@ -34,10 +34,12 @@ from catalogue.shortlists import (
     shortlist_markdown,
 )
 from cli.output import format_cell, make_table
+from tests.conftest import REPO
 
 FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]
 ANSI = "Evil \x1b[31mred\x1b[0m \x1b]8;;http://evil.example\x07link\x1b]8;;\x07 \x9b2J"
 MARKUP = "[red]Red[/red] [link=http://evil.example]click[/link] [bold"
+LINK = re.compile(r"(?<!\\)\]\(")  # a link or image: `](` with the bracket not escaped
 MARKDOWN = "Pipe | tool <script>alert(1)</script> [x](javascript:alert(1)) ![i](http://e/i.png)"
 
 
@@ -61,7 +63,7 @@ def test_markdown_text_cannot_open_markup_html_or_a_new_line():
     assert "<" not in out and ">" not in out  # no raw HTML tag can form
     assert "&lt;script&gt;" in out
     assert "|" not in out.replace("\\|", "")  # every pipe escaped
-    assert "](" not in out and "[x]" not in out  # no link or image
+    assert not LINK.search(out) and "[x]" not in out  # no link or image
     for start in ("# x", "> x", "- x", "+ x", "1. x", "= x"):
         assert not re.match(r"(#|>|-|\+|=|\d+\.) ", markdown_text(start))
 
@@ -71,7 +73,7 @@ def test_markdown_link_only_links_web_urls():
         "[site](<https://a.example/b_%28c%29>)"
     )
     unsafe = markdown_link("javascript:alert(1)", "javascript:alert(1)")
-    assert "](" not in unsafe and "\\(" in unsafe
+    assert not LINK.search(unsafe) and "javascript" in unsafe
 
 
 def test_markdown_code_survives_backticks():
@@ -160,11 +162,12 @@ def test_shortlist_csv_and_markdown_are_escaped(hostile):
 
 def test_risk_markdown_escapes_vendor_text_and_links_only_web_urls(hostile):
     card = risk_markdown(risk_card(hostile, 2))
-    assert "<script>" not in card and "](javascript" not in card
+    description = next(line for line in card.splitlines() if line.startswith("- Description:"))
+    assert "<script>" not in card and not LINK.search(description)  # the homepage is a link
     assert "&lt;script&gt;" in card
     reviewed = risk_markdown(risk_card(hostile, 1))
-    assert "<img" not in reviewed and "](javascript" not in reviewed
-    assert "> &lt;img src=x onerror=alert\\(1\\)&gt; \\| =1+1" in reviewed
+    assert "<img" not in reviewed and "(<javascript" not in reviewed
+    assert "> &lt;img src=x onerror=alert(1)&gt; \\| =1+1" in reviewed
 
 
 def test_cli_outputs_escape_each_format(hostile, edcat, db_path):
@@ -181,3 +184,20 @@ def test_cli_outputs_escape_each_format(hostile, edcat, db_path):
     assert "'" + FORMULAS[0] in _csv_cells(compared_csv)
     risk = edcat("tools", "risk", "1").stdout
     assert "<img src=x onerror=alert(1)>" in risk  # text, shown as written
+
+
+def test_nothing_marks_untrusted_text_as_safe_html():
+    """HTML is left to Jinja's autoescape: no code or template may switch it off or mark text
+    safe (Markup(), |safe, autoescape=False)."""
+    patterns = re.compile(
+        r"Markup\(|\{\{[^}]*\|\s*safe\b|autoescape\s*=\s*False|mark_safe|\{%\s*autoescape false"
+    )
+    offenders = [
+        f"{path.relative_to(REPO)}:{n}"
+        for package in ("catalogue", "crawler", "classifier", "cli", "web")
+        for path in sorted((REPO / package).rglob("*"))
+        if path.suffix in (".py", ".html", ".jinja", ".j2", ".txt")
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), start=1)
+        if patterns.search(line)
+    ]
+    assert offenders == []

@@ -42,7 +42,10 @@ CASES = {
         f"field 'description': {LIMITS.max_text_chars + 1:,} characters, over the limit "
         f"max_text_chars={LIMITS.max_text_chars:,}",
     ),
-    "oversized name": ({"name": "n" * 201}, "field 'name': 201 characters, over the limit max_name_chars"),
+    "oversized name": (
+        {"name": "n" * 201},
+        "field 'name': 201 characters, over the limit max_name_chars",
+    ),
     "oversized url": (
         {"url": "https://a.example/" + "p" * 2100},
         "field 'url': 2,118 characters, over the limit max_url_chars",
@@ -51,7 +54,10 @@ CASES = {
     "escape in a name": ({"name": "Bad\x1b[31m"}, "field 'name': contains U+001B"),
     "line break in a name": ({"name": "two\nlines"}, "field 'name': contains U+000A"),
     "NUL in a host": ({"url": "https://bad\x00host.example/"}, "field 'url': contains U+0000"),
-    "space in a host": ({"url": "https://bad host.example/"}, "field 'url': contains U+0020 (space)"),
+    "space in a host": (
+        {"url": "https://bad host.example/"},
+        "field 'url': contains U+0020 (space)",
+    ),
     "NUL in a description": ({"description": "a\x00b"}, "field 'description': contains U+0000"),
 }
 
@@ -74,7 +80,9 @@ def test_line_breaks_and_tabs_in_a_description_are_text(catalogue, tmp_path):
 def test_too_many_rows_is_refused_naming_the_limit(catalogue, tmp_path, monkeypatch, suffix):
     monkeypatch.setattr(input_limits, "LIMITS", dataclasses.replace(LIMITS, max_rows=3))
     rows = [{"name": f"T{n}", "url": f"https://t{n}.example/", "description": ""} for n in range(4)]
-    assert "more than 3 rows (the limit max_rows=3)" in refusal(catalogue, write(tmp_path / f"t{suffix}", rows))
+    assert "more than 3 rows (the limit max_rows=3)" in refusal(
+        catalogue, write(tmp_path / f"t{suffix}", rows)
+    )
 
 
 def test_too_many_facts_in_a_row_is_refused(catalogue, tmp_path):
