@@ -485,6 +485,8 @@ def test_one_crawl_at_a_time_per_catalogue(tmp_path):
         ("DOWNLOADER_MIDDLEWARES", "nope", "a JSON object"),
         ("DOWNLOADER_MIDDLEWARES", "[1, 2]", "a JSON object"),
         ("LOG_LEVEL", "loud", "one of DEBUG, INFO"),
+        ("EDCAT_ALLOWED_NETWORKS", "127.0.0.2/32,intranet", "'intranet' is not one"),
+        ("EDCAT_STALE_DAYS", "a week", "a number"),
     ],
 )
 def test_set_value_scrapy_cannot_read_is_named(name, value, expected):
@@ -511,6 +513,8 @@ def test_set_values_scrapy_can_read_pass():
         "LOG_LEVEL": "INFO",
         "DOWNLOADER_MIDDLEWARES": '{"crawler.middlewares.HtmlOnlyMiddleware": null}',
         "USER_AGENT": "anything at all",
+        "EDCAT_ALLOWED_NETWORKS": "127.0.0.2/32, ::1/128",
+        "EDCAT_STALE_DAYS": "7.5",
         "SOME_SPIDER_SETTING": "not Scrapy's to check",
     })
 
@@ -638,3 +642,41 @@ def test_a_dropped_redirect_is_recorded_against_the_link_followed():
     assert failure["reason"] == "redirect-to-fetched"
     assert failure["url"] == "http://127.0.0.1:8000/home"
     assert failure["detail"] == "http://127.0.0.1:8000/home -> http://127.0.0.1:8000/"
+
+
+def test_robots_unavailable_disallows_until_the_retry_then_reads_again():
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.robots import RobotsPolicyMiddleware
+
+    answers = [Response("http://s.example/robots.txt", status=503),
+               Response("http://s.example/robots.txt", status=200,
+                        body=b"User-agent: *\nDisallow: /private\n")]
+
+    class Engine:
+        async def download_async(self, request):
+            return answers.pop(0)
+
+    class Crawler:
+        settings = build_settings()
+        signals = type("Signals", (), {"connect": lambda *args, **kwargs: None})()
+        engine = Engine()
+        spider = None
+
+    crawler = Crawler()
+    crawler.stats = MemoryStatsCollector(crawler)
+    middleware = RobotsPolicyMiddleware(crawler, retry_seconds=0)
+
+    async def reasons(*paths):
+        found = []
+        for path in paths:
+            try:
+                await middleware.process_request(Request("http://s.example" + path))
+                found.append(None)
+            except IgnoreRequest as refused:
+                found.append(getattr(refused, "reason", "robots-disallowed"))
+        return found
+
+    assert asyncio.run(reasons("/pricing", "/pricing", "/private")) == [
+        "robots-unavailable", None, "robots-disallowed"]
+    assert answers == []  # read again after the retry time, then cached
