@@ -63,7 +63,7 @@ class CrawlOptions:
     host_map: dict[str, str] = field(default_factory=dict)  # host -> base URL of a copy
 
     def recorded(self) -> dict[str, Any]:
-        """The options as saved in crawl_runs.options and in JOBDIR (JSON)."""
+        """The options as saved in crawl_runs.options and in the job dir (JSON)."""
         data = asdict(self)
         for key in ("archive", "replay"):
             data[key] = str(data[key]) if data[key] else None
