@@ -204,6 +204,9 @@ def bare_worker(url_file: Path) -> None:
     settings = build_settings(BENCH_SETTINGS)
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     settings.set("DOWNLOADER_MIDDLEWARES", {}, priority="cmdline")
+    # Scrapy's own resolver: edcat's refuses the loopback sites without --allow-private.
+    settings.set("TWISTED_DNS_RESOLVER", "scrapy.resolver.CachingThreadedResolver",
+                 priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BareSpider)
     process.crawl(crawler)

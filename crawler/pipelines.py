@@ -1,7 +1,7 @@
 """The item pipeline: stores pages and facts in the catalogue and keeps the crawl run's tally.
 
 One `CataloguePipeline` per crawl opens the catalogue once, starts a `crawl_runs` row (or,
-for a resumed crawl, carries on the interrupted one, whose id is kept in JOBDIR), stores
+for a resumed crawl, carries on the interrupted one, whose id the frontier keeps), stores
 `PageItem`s through `catalogue.store.record_pages` (record_page in batches: upsert by
 canonical URL, a page_versions row, facts confirmed / added / retracted) and counts
 `FailureItem`s by reason; a `PageReobservedItem` (a 304) re-confirms a stored page. When the

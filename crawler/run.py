@@ -63,7 +63,7 @@ class CrawlOptions:
     host_map: dict[str, str] = field(default_factory=dict)  # host -> base URL of a copy
 
     def recorded(self) -> dict[str, Any]:
-        """The options as saved in crawl_runs.options and in JOBDIR (JSON)."""
+        """The options as saved in crawl_runs.options and in the job dir (JSON)."""
         data = asdict(self)
         for key in ("archive", "replay"):
             data[key] = str(data[key]) if data[key] else None
@@ -226,7 +226,7 @@ def _effective_options(options: CrawlOptions, job_dir: Path) -> CrawlOptions:
 
 
 # Settings Scrapy reads as numbers with a decimal point although their default is whole.
-READ_AS_FLOAT = {"DOWNLOAD_TIMEOUT", "DNS_TIMEOUT"}
+READ_AS_FLOAT = {"DOWNLOAD_TIMEOUT", "DNS_TIMEOUT", "EDCAT_STALE_DAYS"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -254,6 +254,9 @@ def check_overrides(overrides: dict[str, str]) -> None:
             continue
         if name == "EDCAT_EXTRACT_WORKERS" and value.strip() in ("", "auto"):
             continue
+        if name == "EDCAT_ALLOWED_NETWORKS":
+            _check_networks(name, value)
+            continue
         default = getattr(edcat_settings, name, getattr(default_settings, name, None))
         reader = _reader(name, default)
         if reader is None:
@@ -264,6 +267,21 @@ def check_overrides(overrides: dict[str, str]) -> None:
             getattr(settings, getter)(name)
         except (ValueError, TypeError):
             raise CrawlError(f"--set {name}={value}: {name} must be {expected}") from None
+
+
+def _check_networks(name: str, value: str) -> None:
+    import ipaddress
+
+    from scrapy.settings import Settings
+
+    for network in Settings({name: value}).getlist(name):
+        try:
+            ipaddress.ip_network(network.strip(), strict=False)
+        except ValueError:
+            raise CrawlError(
+                f"--set {name}={value}: {name} must be networks such as 127.0.0.2/32, "
+                f"separated by commas ({network!r} is not one)"
+            ) from None
 
 
 def _reader(name: str, default: Any) -> tuple[str, str] | None:

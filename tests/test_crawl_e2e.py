@@ -291,7 +291,7 @@ def test_interrupted_crawl_resumes_without_refetching_or_losing_pages(edcat, tmp
         sugar.reset()
         quizzly.reset()
 
-        # Stop after 5 responses; with CONCURRENT_REQUESTS=1 the rest waits in JOBDIR's queue
+        # Stop after 5 responses; with CONCURRENT_REQUESTS=1 the rest waits in the frontier
         # (a stop lets the requests already handed to the downloader finish).
         stopped = crawl(
             edcat,

@@ -7,7 +7,6 @@ import asyncio
 import gzip
 import ipaddress
 import os
-import pickle
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.failures import REASONS, PageRefused, failure_reason
-from crawler.frontier import Site, ToolFrontier, choose_links
+from crawler.frontier import Entry, FrontierStore, Site, ToolFrontier, choose_links
 from crawler.middlewares import (
     HtmlOnlyMiddleware,
     RedirectLoopMiddleware,
@@ -126,9 +125,13 @@ def test_frontier_counts_the_home_page_and_never_claims_twice():
     assert frontier.claim_home() and not frontier.claim_home()
     links = [("http://127.0.0.1:9000/pricing", "Pricing"), ("http://127.0.0.1:9000/terms", "Terms"),
              ("http://127.0.0.1:9000/about", "About")]
-    assert len(frontier.claim_links(links)) == 2  # 3 pages, home included
+    claimed = frontier.claim_links(links)
+    assert len(claimed) == 2  # 3 pages, home included
     assert frontier.remaining == 0 and frontier.claim_links(links) == []
-    restored = pickle.loads(pickle.dumps(frontier))  # lives in JOBDIR between runs
+    store = FrontierStore()  # what a resumed crawl reads back
+    entries = [Entry(1, link.url, link.anchor, 1, link.priority) for link in claimed]
+    store.claim([(frontier, [Entry(1, frontier.home, "", 0, -1), *entries], [])])
+    (restored,) = store.load().values()
     assert restored.seen == frontier.seen and restored.issued == 3
 
 
@@ -485,6 +488,8 @@ def test_one_crawl_at_a_time_per_catalogue(tmp_path):
         ("DOWNLOADER_MIDDLEWARES", "nope", "a JSON object"),
         ("DOWNLOADER_MIDDLEWARES", "[1, 2]", "a JSON object"),
         ("LOG_LEVEL", "loud", "one of DEBUG, INFO"),
+        ("EDCAT_ALLOWED_NETWORKS", "127.0.0.2/32,intranet", "'intranet' is not one"),
+        ("EDCAT_STALE_DAYS", "a week", "a number"),
     ],
 )
 def test_set_value_scrapy_cannot_read_is_named(name, value, expected):
@@ -511,6 +516,8 @@ def test_set_values_scrapy_can_read_pass():
         "LOG_LEVEL": "INFO",
         "DOWNLOADER_MIDDLEWARES": '{"crawler.middlewares.HtmlOnlyMiddleware": null}',
         "USER_AGENT": "anything at all",
+        "EDCAT_ALLOWED_NETWORKS": "127.0.0.2/32, ::1/128",
+        "EDCAT_STALE_DAYS": "7.5",
         "SOME_SPIDER_SETTING": "not Scrapy's to check",
     })
 
@@ -671,3 +678,41 @@ def test_the_downloader_cap_settings_are_set():
 
     assert settings.CONCURRENT_REQUESTS_PER_DOMAIN == 1
     assert settings.EDCAT_DOWNLOADER_MAX_REQUESTS > settings.CONCURRENT_REQUESTS
+
+
+def test_robots_unavailable_disallows_until_the_retry_then_reads_again():
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.robots import RobotsPolicyMiddleware
+
+    answers = [Response("http://s.example/robots.txt", status=503),
+               Response("http://s.example/robots.txt", status=200,
+                        body=b"User-agent: *\nDisallow: /private\n")]
+
+    class Engine:
+        async def download_async(self, request):
+            return answers.pop(0)
+
+    class Crawler:
+        settings = build_settings()
+        signals = type("Signals", (), {"connect": lambda *args, **kwargs: None})()
+        engine = Engine()
+        spider = None
+
+    crawler = Crawler()
+    crawler.stats = MemoryStatsCollector(crawler)
+    middleware = RobotsPolicyMiddleware(crawler, retry_seconds=0)
+
+    async def reasons(*paths):
+        found = []
+        for path in paths:
+            try:
+                await middleware.process_request(Request("http://s.example" + path))
+                found.append(None)
+            except IgnoreRequest as refused:
+                found.append(getattr(refused, "reason", "robots-disallowed"))
+        return found
+
+    assert asyncio.run(reasons("/pricing", "/pricing", "/private")) == [
+        "robots-unavailable", None, "robots-disallowed"]
+    assert answers == []  # read again after the retry time, then cached
