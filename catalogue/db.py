@@ -76,7 +76,7 @@ def _web_catalogue(conn: Connection) -> None:
     _add_tables("users", "web_sessions")(conn)
     for index in SQLModel.metadata.tables["facts"].indexes:
         if index.name == "ix_facts_active_field_value_tool":
-            index.create(conn)
+            index.create(conn, checkfirst=True)
 
 
 def _column_names(conn: Connection, table: str) -> set[str]:

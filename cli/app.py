@@ -108,6 +108,9 @@ def main_options(
 
     Example: [bold]edcat --db my.db tools list --purpose teaching-learning --limit 10[/bold]
     """
+    from cli.output import follow_columns
+
+    follow_columns()
     ctx.obj = State(db=db or default_db_path(), quiet=quiet)
 
 

@@ -12,6 +12,7 @@ cannot fit drops the columns its caller marked as optional, and callers with wid
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,14 @@ from catalogue.escaping import csv_row, rich_markup_text, terminal_text
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def follow_columns() -> None:
+    """Size both consoles from $COLUMNS as it is now (rich reads it when a console is made and
+    can keep that width; one process may run several commands, as the tests do)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        console.width = err_console.width = int(columns)
 
 
 class ListFormat(StrEnum):

@@ -142,8 +142,11 @@ def test_a_crawl_locked_out_stops_and_stores_its_batch_as_it_closes(
     limits = dataclasses.replace(db.LIMITS, busy_timeout_ms=20, write_attempts=2)
     monkeypatch.setattr(db, "LIMITS", limits)
     monkeypatch.setattr(scrapy.utils.defer, "deferred_from_coro", asyncio.run)  # no reactor here
-    pipeline = CataloguePipeline(db_path, {}, None, _Stats(), batch_size=1)
-    pipeline.crawler = type("Crawler", (), {"engine": _Engine()})()
+    from crawler.frontier import FrontierStore
+
+    pipeline = CataloguePipeline(db_path, {}, _Stats(), batch_size=1)
+    spider = type("Spider", (), {"store": FrontierStore()})()
+    pipeline.crawler = type("Crawler", (), {"engine": _Engine(), "spider": spider})()
     pipeline.open_spider()
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")

@@ -1,6 +1,6 @@
 """Incremental recrawl end to end: stored ETag / Last-Modified sent back, 304 re-observes a
 page without re-extraction, `--stale-days` revisits only old pages, and redirects through
-pages end in a recorded reason. Plus the v4 schema upgrade that added the validators."""
+pages end in a recorded reason. Plus the schema upgrade (v5) that added the validators."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from crawl_servers import SiteState, import_tools, tool_sites
 
 from catalogue import open_catalogue
-from catalogue.db import upgrade_catalogue
+from catalogue.db import SCHEMA_VERSION, upgrade_catalogue
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LOCAL = ["--allow-private", "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False",
@@ -104,14 +104,14 @@ def last_run_failures(db: Path) -> list[dict]:
     return json.loads(stats)["failures"]
 
 
-def test_v3_catalogue_upgrades_to_v4_with_empty_validators(tmp_path):
+def test_v3_catalogue_upgrades_with_empty_validators(tmp_path):
     path = tmp_path / "v3.db"
     open_catalogue(path, create=True).close()
     with sqlite3.connect(path) as conn:  # the v3 pages table: no validators
         conn.execute("ALTER TABLE pages DROP COLUMN etag")
         conn.execute("ALTER TABLE pages DROP COLUMN last_modified")
         conn.execute("PRAGMA user_version = 3")
-    assert upgrade_catalogue(path)[:2] == (3, 4)
+    assert upgrade_catalogue(path)[:2] == (3, SCHEMA_VERSION)
     columns = {row[1] for row in query(path, "PRAGMA table_info(pages)")}
     assert {"etag", "last_modified"} <= columns
 
@@ -120,6 +120,6 @@ def test_real_v2_catalogue_upgrades_keeping_its_page(tmp_path):
     path = tmp_path / "v2.db"
     shutil.copy(FIXTURES / "catalogues" / "v2.db", path)
     before = query(path, "SELECT id, url, content_hash FROM pages")
-    assert upgrade_catalogue(path)[:2] == (2, 4)
+    assert upgrade_catalogue(path)[:2] == (2, SCHEMA_VERSION)
     after = query(path, "SELECT id, url, content_hash, etag, last_modified FROM pages")
     assert after == [(*row, None, None) for row in before] and before
