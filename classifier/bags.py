@@ -168,6 +168,42 @@ class SummedBags(TransformerMixin, BaseEstimator):
         return out
 
 
+class CharGrams(TransformerMixin, BaseEstimator):
+    """Per text, character n-grams of its words, as `TfidfVectorizer(analyzer="char_wb")`
+    makes them from text (each word padded with a space), counted from the unigram bags: the
+    same on text and on stored bags. They catch word families (`collaborat`, `quizz`) that a
+    few hundred texts cannot teach word by word."""
+
+    def __init__(self, min_n: int = 3, max_n: int = 5, min_df: int = 2):
+        self.min_n = min_n
+        self.max_n = max_n
+        self.min_df = min_df
+
+    def _grams(self, text: AnalysedText) -> Counter:
+        out: Counter[str] = Counter()
+        for bag in text.bags:
+            for gram, count in bag.items():
+                if " " in gram:
+                    continue
+                padded = f" {gram} "
+                for n in range(self.min_n, self.max_n + 1):
+                    for i in range(len(padded) - n + 1):
+                        out[padded[i : i + n]] += count
+        return out
+
+    def fit(self, X: Sequence[AnalysedText], y: Any = None) -> CharGrams:
+        df: Counter[str] = Counter()
+        for text in X:
+            df.update(set(self._grams(text)))
+        self.vocabulary_ = sorted(g for g, n in df.items() if n >= self.min_df)
+        return self
+
+    def transform(self, X: Sequence[AnalysedText]) -> list[dict[str, float]]:
+        vocabulary = set(self.vocabulary_)
+        return [{g: float(n) for g, n in self._grams(text).items() if g in vocabulary}
+                for text in X]
+
+
 class SignalShares(TransformerMixin, BaseEstimator):
     """Per label of the guide: the share of a text's sentences carrying the label's signals
     (`share:<label>`), and whether its lead sentence does (`lead:<label>`).

@@ -47,6 +47,7 @@ MODEL_FORMAT = 1
 # Types a model file may contain beyond skops' defaults. Anything else is refused.
 TRUSTED_TYPES = (
     "classifier.bags.AnalyseText",
+    "classifier.bags.CharGrams",
     "classifier.bags.SignalShares",
     "classifier.bags.SummedBags",
     "classifier.features.DocumentFields",

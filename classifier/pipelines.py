@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from classifier.bags import AnalyseText, SignalShares, SummedBags
+from classifier.bags import AnalyseText, CharGrams, SignalShares, SummedBags
 from classifier.features import DocumentFields, WeightedTextVectorizer
 
 CALIBRATION_FOLDS = 3
@@ -87,21 +87,27 @@ def _pipeline(char: bool, estimator: Any) -> Pipeline:
     )
 
 
-def _bag_pipeline(
-    signals: bool, balanced: bool, max_n: int = 3, gate: bool = False, signal_weight: float = 1.0,
-    C: float = 10.0,
-) -> Pipeline:
-    bags = Pipeline(
+def _tfidf_of(counts: Any) -> Pipeline:
+    return Pipeline(
         [
-            ("sum", SummedBags(max_n=max_n)),
+            ("sum", counts),
             ("vectorize", DictVectorizer()),
             ("tfidf", TfidfTransformer(sublinear_tf=True)),
         ]
     )
-    parts: list[tuple[str, Any]] = [("bags", bags)]
+
+
+def _bag_pipeline(
+    signals: bool, balanced: bool, max_n: int = 3, gate: bool = False, signal_weight: float = 1.0,
+    C: float = 10.0, chars: bool = False,
+) -> Pipeline:
+    parts: list[tuple[str, Any]] = [("bags", _tfidf_of(SummedBags(max_n=max_n)))]
+    if chars:
+        parts.append(("chars", _tfidf_of(CharGrams())))
     if signals:
         parts.append(("signals", SignalShares(gate_by_length=gate)))
-    weights = {"bags": 1.0, "signals": signal_weight} if signals else None
+    weights = {"bags": 1.0, "chars": 1.0, "signals": signal_weight}
+    weights = {name: weights[name] for name, _ in parts}
     return Pipeline(
         [
             ("analyse", AnalyseText()),
@@ -148,6 +154,15 @@ CANDIDATES: dict[str, tuple[str, Callable[[], Pipeline]]] = {
         "bags TF-IDF + signal shares + logistic regression, balanced class weights",
         lambda: _bag_pipeline(signals=True, balanced=True),
     ),
+    "bags-chars-bal": (
+        "bags TF-IDF + char 3-5-grams of the bag words (TF-IDF), balanced",
+        lambda: _bag_pipeline(signals=False, balanced=True, chars=True),
+    ),
+    "bags-chars-gated-bal": (
+        "bags + char n-gram TF-IDF + signal shares (weight 0.3) gated by length, balanced",
+        lambda: _bag_pipeline(signals=True, balanced=True, chars=True, gate=True,
+                              signal_weight=0.3),
+    ),
     "bags-gated-bal": (
         "bags TF-IDF + signal shares gated by length (lead for blurbs, body for pages), balanced",
         lambda: _bag_pipeline(signals=True, balanced=True, gate=True),
@@ -157,8 +172,8 @@ CANDIDATES: dict[str, tuple[str, Callable[[], Pipeline]]] = {
 # What `model train --compare` scores on the page corpus: the first models' best text
 # pipeline next to the bag pipelines.
 PAGE_CANDIDATES = (
-    "word-char-lr-balanced", "bags", "bags-bal", "bags-signals",
-    "bags-signals-bal", "bags-gated-bal",
+    "word-char-lr-balanced", "bags", "bags-bal", "bags-signals-bal", "bags-gated-bal",
+    "bags-chars-bal", "bags-chars-gated-bal",
 )
 
 

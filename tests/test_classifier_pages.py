@@ -190,3 +190,31 @@ def test_retraining_from_the_shipped_data_reproduces_the_shipped_model():
         theirs = shipped.pipelines[dimension].predict_proba(validation)
         assert np.allclose(ours, theirs, atol=1e-6), dimension
 
+
+
+def test_shipped_model_is_no_slower_than_half_the_first_tf_idf_on_page_text():
+    """The issue's aim, measured as bench/bench_classifier.py does (best of 3, same run)."""
+    import time
+
+    from bench.bench_classifier import generate_texts
+    from classifier.labels import STARTER_LABELS, read_label_file
+    from classifier.model_store import Model
+    from classifier.pipelines import make_pipeline
+    from classifier.training import DEFAULT_CANDIDATES
+
+    rows = read_label_file(STARTER_LABELS)
+    docs = [row.document for row in rows]
+    first = Model("first", ROOT, {"thresholds": {}}, {
+        d: make_pipeline(DEFAULT_CANDIDATES[d]).fit(docs, [row.label(d) for row in rows])
+        for d in ("purpose", "pedagogy")})
+    pages = [Document(name, text) for name, text in generate_texts(rows, 300, 2, (8, 20))]
+
+    def rate(model) -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            predict_documents(model, pages, evidence=False)
+            best = min(best, time.perf_counter() - start)
+        return len(pages) / best
+
+    assert rate(load_model()) >= 0.5 * rate(first)
