@@ -214,6 +214,8 @@ class _BagExplainer:
             name, kind = self.names[j], self.kinds[j]
             if kind == "bags" and not self._readable(name):
                 continue
+            if kind == "signals" and name.split(":", 1)[1] != self.classes[label_index]:
+                continue  # another label's signals: true for the model, confusing to read
             boost = 2.0 if kind == "signals" or name in signals_of_label else 1.0
             ranked.append((c * boost, c, name, kind))
         ranked.sort(key=lambda item: -item[0])
