@@ -8,8 +8,9 @@
    cross-validation on the blurbs alone, for comparison with the first models.
 3. Per dimension the bag candidate with the best validation macro-F1 is kept, as fitted: the
    model shipped is the model scored. Text candidates are scored for comparison only: on the
-   corpus they can only read a pseudo-text (below), not what they would read on crawled text. Its confidence threshold is the lowest at which the
-   validation predictions kept are right at least `TARGET_ACCURACY` of the time; texts with
+   corpus they can only read a pseudo-text (below), not what they would read on crawled
+   text. The confidence threshold is the lowest at which the validation predictions kept
+   are right at least `TARGET_ACCURACY` of the time; texts with
    fewer than `MIN_CONTENT_WORDS` content words are `uncertain` whatever the model says.
 
 Text candidates (`word-*`) cannot read bags; they get each record as a pseudo-text (each
@@ -295,7 +296,8 @@ def validation_markdown(card: Mapping[str, Any], recall: bool = True) -> list[st
         chosen = card["dimensions"][dimension]["candidate"]
         for name, s in results.items():
             cv = s["blurb_cv"]
-            recalls = ", ".join(f"{label.split('-')[0]} {r:.2f}" for label, r in s["recall"].items())
+            recalls = ", ".join(f"{label.split('-')[0]} {r:.2f}"
+                                for label, r in s["recall"].items())
             mark = " (chosen)" if name == chosen else (" *" if name.startswith("word") else "")
             lines.append(f"| {dimension} | {name}{mark} | {s['validation_macro_f1']:.3f} ± "
                          f"{s['spread']:.3f} | "
@@ -328,8 +330,9 @@ def page_card_markdown(card: Mapping[str, Any]) -> str:
     for dimension, info in card["dimensions"].items():
         scores = info["validation"]
         lines += ["", f"## {dimension}: {info['candidate']}", "", info["description"] + ".", "",
-                  f"Validation macro-F1 {scores['macro_f1']:.3f} (± {info['macro_f1']['spread']:.3f}"
-                  f" bootstrap), accuracy {scores['accuracy']:.3f}, n {scores['n']}.", "",
+                  f"Validation macro-F1 {scores['macro_f1']:.3f} "
+                  f"(± {info['macro_f1']['spread']:.3f} bootstrap), accuracy "
+                  f"{scores['accuracy']:.3f}, n {scores['n']}.", "",
                   "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
         for label, s in scores["per_class"].items():
             lines.append(f"| {label} | {s['precision']:.3f} | {s['recall']:.3f} | "

@@ -13,8 +13,9 @@ The text candidates (`word-*`, the first models) are `Pipeline`s with these name
 The bag candidates (`bags-*`, `classifier.bags`) read per-sentence n-gram bags:
 
     analyse   AnalyseText: text or stored bags -> lead bag + body bags, name n-grams removed
-    features  FeatureUnion of summed bags (DictVectorizer + TfidfTransformer) and, for
-              `bags-signals*` and `bags-gated*`, SignalShares (share of sentences carrying each label's signals)
+    features  FeatureUnion of summed bags (DictVectorizer + TfidfTransformer); for
+              `bags-chars*`, char n-grams of the bag words; for `bags-signals*` and
+              `*gated*`, SignalShares (share of sentences carrying each label's signals)
     model     as above
 """
 
