@@ -298,8 +298,9 @@ def _sentence_with(term: str, pieces: list[str]) -> str | None:
 def predict_file(
     input_path: Path, output_path: Path, model_ref: str | Path | None = None, catalogue: Any = None
 ) -> tuple[str, int]:
-    """Read CSV `name,text` (other columns kept), write it back with each dimension's label and
-    confidence added (`purpose`, `purpose_confidence`, ...). Returns (model version, rows).
+    """Read CSV `name,text` (other columns kept), write it back with each dimension's label,
+    confidence and, when uncertain, the reason (`purpose`, `purpose_confidence`,
+    `purpose_uncertain`, ...; empty when confident). Returns (model version, rows).
 
     The input is read strictly (malformed CSV, rows longer than the header and rows with
     neither name nor text are InvalidInput naming the row). The output's folder must exist;
@@ -328,7 +329,7 @@ def predict_file(
     if problems:
         raise InvalidInput(str(input_path), problems)
     model = load_model(model_ref, catalogue)
-    added = [c for d in model.pipelines for c in (d, f"{d}_confidence")]
+    added = [c for d in model.pipelines for c in (d, f"{d}_confidence", f"{d}_uncertain")]
     fields = [c for c in header if c not in added] + added
     with (
         atomic_path(output_path) as tmp,
@@ -347,6 +348,7 @@ def predict_file(
                 for dimension, p in prediction.items():
                     record[dimension] = p.label
                     record[f"{dimension}_confidence"] = f"{p.confidence:.4f}"
+                    record[f"{dimension}_uncertain"] = p.reason or ""
                 writer.writerow(record)
     return model.version, len(records)
 

@@ -283,7 +283,8 @@ def predict_command(
     model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
 ) -> None:
     """Classify the texts of a CSV file (columns name, text) without a catalogue; writes it back
-    with purpose, purpose_confidence, pedagogy and pedagogy_confidence added.
+    with purpose, purpose_confidence, purpose_uncertain (the reason, empty when confident) and
+    the same for pedagogy added.
 
     The output's folder must exist; the file is replaced only once it is complete.
 

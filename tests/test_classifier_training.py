@@ -198,8 +198,8 @@ def test_predict_file_round_trip(toy, tmp_path):
     assert version == toy.version and rows == 4
     back = list(csv.DictReader(out.open()))
     assert list(back[0]) == [
-        "name", "text", "extra", "purpose", "purpose_confidence", "pedagogy",
-        "pedagogy_confidence",
+        "name", "text", "extra", "purpose", "purpose_confidence", "purpose_uncertain",
+        "pedagogy", "pedagogy_confidence", "pedagogy_uncertain",
     ]
     for row, expected in zip(back, HELD_OUT.values(), strict=True):
         assert (row["purpose"], row["pedagogy"]) == expected
