@@ -1,14 +1,18 @@
 """Classifier benchmark: training time on the starter labels and prediction rate on 100,000 texts.
 
-    python -m bench.bench_classifier [--texts 100000] [--evidence 2000] [--repeat 3]
+    python -m bench.bench_classifier [--texts 100000] [--pages 5000] [--evidence 2000] [--repeat 3]
 
 Measures, in the same run and on the same data:
-- training (best of --repeat): edcat's chosen pipelines (document fields, word + char TF-IDF,
-  calibrated logistic regression) fitted on `data/labels/starter.csv`, both dimensions, against a
-  plain `TfidfVectorizer` (word 1-2 + char 3-5 grams) + `LogisticRegression` on the raw text;
+- training (best of --repeat): the shipped model's candidate pipelines (its card names them)
+  fitted on `data/labels/starter.csv`, both dimensions, against a plain `TfidfVectorizer`
+  (word 1-2 + char 3-5 grams) + `LogisticRegression` on the raw text;
 - prediction: both dimensions on generated texts (sentences of real starter texts sampled and
   recombined, under real names) with the shipped model, against the baseline fitted above;
-- evidence: the rate of `classify`'s full path (probabilities + evidence) on a subset.
+- evidence: the rate of `classify`'s full path (probabilities + evidence) on a subset;
+- page-length texts (--pages; 8-20 real starter sentences recombined, about 1,000-2,000
+  characters): the shipped default model against the first models' TF-IDF pipelines
+  (`DEFAULT_CANDIDATES`, fitted on the starter labels in this run), both through
+  `predict_documents` without evidence (the issue's aim: no slower than 0.5x).
 Prints each figure and the ratio edcat / baseline.
 """
 
@@ -23,13 +27,15 @@ from classifier.features import labelled_document, sentences
 from classifier.labels import STARTER_LABELS, read_label_file
 
 
-def generate_texts(rows, n: int, seed: int = 1) -> list[tuple[str, str]]:
-    """(name, text) pairs: 1-3 sentences from random real texts, under a random real name."""
+def generate_texts(rows, n: int, seed: int = 1, length: tuple[int, int] = (1, 3)
+                   ) -> list[tuple[str, str]]:
+    """(name, text) pairs: `length` sentences from random real texts, under a random name."""
     rng = random.Random(seed)
     pieces = [s for row in rows for s in sentences(row.document.description)] or ["empty"]
     names = [row.name for row in rows]
     return [
-        (rng.choice(names), " ".join(rng.choices(pieces, k=rng.randint(1, 3)))) for _ in range(n)
+        (rng.choice(names), " ".join(rng.choices(pieces, k=rng.randint(*length))))
+        for _ in range(n)
     ]
 
 
@@ -58,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=100_000)
     parser.add_argument("--evidence", type=int, default=2_000)
+    parser.add_argument("--pages", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -67,6 +74,9 @@ def main() -> None:
     from classifier.predict import predict_documents
     from classifier.training import DEFAULT_CANDIDATES
 
+    model = load_model()
+    chosen = {d: model.card.get("dimensions", {}).get(d, {}).get("candidate")
+              or DEFAULT_CANDIDATES[d] for d in DIMENSIONS}
     rows = read_label_file(STARTER_LABELS)
     docs = [row.document for row in rows]
     raw = [f"{row.name}. {row.document.description}" for row in rows]
@@ -77,7 +87,7 @@ def main() -> None:
     for dimension in DIMENSIONS:
         y = [row.label(dimension) for row in rows]
         edcat_fit += min(
-            timed(make_pipeline(DEFAULT_CANDIDATES[dimension]).fit, docs, y)[1]
+            timed(make_pipeline(chosen[dimension]).fit, docs, y)[1]
             for _ in range(args.repeat)
         )
         fits = [timed(baseline, y, raw) for _ in range(args.repeat)]
@@ -86,7 +96,6 @@ def main() -> None:
     report("training, both dimensions (s)", edcat_fit, baseline_fit, lower_is_better=True)
 
     generated = generate_texts(rows, args.texts, args.seed)
-    model = load_model()
     print(f"model {model.version}; {len(generated):,} generated texts")
     gen_docs = [labelled_document(name, text) for name, text in generated]
     _, edcat_seconds = timed(predict_documents, model, gen_docs, evidence=False)
@@ -100,6 +109,29 @@ def main() -> None:
     _, plain_seconds = timed(predict_documents, model, subset, evidence=False)
     report(f"with evidence, texts/s ({len(subset):,})", len(subset) / evidence_seconds,
            len(subset) / plain_seconds, names=("evidence", "no evidence"))
+    bench_pages(rows, model, args)
+
+
+def bench_pages(rows, model, args) -> None:
+    """Page-length texts: the shipped model against the first models' TF-IDF pipelines."""
+    from classifier.model_store import Model
+    from classifier.pipelines import make_pipeline
+    from classifier.predict import predict_documents
+    from classifier.training import DEFAULT_CANDIDATES
+
+    docs = [row.document for row in rows]
+    first = Model("tf-idf (first models)", model.path, {"thresholds": {}}, {
+        d: make_pipeline(DEFAULT_CANDIDATES[d]).fit(docs, [row.label(d) for row in rows])
+        for d in DIMENSIONS
+    })
+    pages = [labelled_document(name, text)
+             for name, text in generate_texts(rows, args.pages, args.seed + 1, (8, 20))]
+    chars = sum(len(p.description) for p in pages) / max(1, len(pages))
+    print(f"{len(pages):,} page-length texts, {chars:,.0f} characters on average")
+    _, new_seconds = timed(predict_documents, model, pages, evidence=False)
+    _, old_seconds = timed(predict_documents, first, pages, evidence=False)
+    report("page predictions/s, both dimensions", len(pages) / new_seconds,
+           len(pages) / old_seconds, names=(model.version[:18], "first tf-idf"))
 
 
 def report(what: str, edcat: float, base: float, lower_is_better: bool = False,

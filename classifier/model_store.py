@@ -46,6 +46,10 @@ MODEL_FORMAT = 1
 
 # Types a model file may contain beyond skops' defaults. Anything else is refused.
 TRUSTED_TYPES = (
+    "classifier.bags.AnalyseText",
+    "classifier.bags.CharGrams",
+    "classifier.bags.SignalShares",
+    "classifier.bags.SummedBags",
     "classifier.features.DocumentFields",
     "classifier.features.WeightedTextVectorizer",
     "sklearn.calibration._CalibratedClassifier",
@@ -195,9 +199,12 @@ def card_summary(card: dict[str, Any]) -> str:
     parts = []
     for dimension, info in card.get("dimensions", {}).items():
         f1 = info.get("macro_f1", {})
-        if "mean" in f1:
+        if "validation" in f1:
+            parts.append(f"{dimension} {f1['validation']:.2f}")
+        elif "mean" in f1:
             parts.append(f"{dimension} {f1['mean']:.2f}±{f1.get('std', 0):.2f}")
-    return ("CV macro-F1 " + ", ".join(parts)) if parts else ""
+    kind = "validation" if card.get("trained_on") == "pages" else "CV"
+    return (f"{kind} macro-F1 " + ", ".join(parts)) if parts else ""
 
 
 # --- saving -----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The candidate pipelines, by name. Training compares them by cross-validation.
+"""The candidate pipelines, by name. Training compares them (on the page-length validation
+split when the page corpus is used, else by cross-validation on blurbs).
 
-Every candidate is a `Pipeline` with the same named steps:
+The text candidates (`word-*`, the first models) are `Pipeline`s with these named steps:
 
     fields    DocumentFields: name, head phrase, description, pages weighted by kind
     features  FeatureUnion of WeightedTextVectorizer(TfidfVectorizer) for word and/or char
@@ -8,6 +9,14 @@ Every candidate is a `Pipeline` with the same named steps:
     model     CalibratedClassifierCV(method="sigmoid") around a linear model, so the
               probabilities can be compared with a threshold (sigmoid: isotonic overfits
               below ~1,000 samples)
+
+The bag candidates (`bags-*`, `classifier.bags`) read per-sentence n-gram bags:
+
+    analyse   AnalyseText: text or stored bags -> lead bag + body bags, name n-grams removed
+    features  FeatureUnion of summed bags (DictVectorizer + TfidfTransformer); for
+              `bags-chars*`, char n-grams of the bag words; for `bags-signals*` and
+              `*gated*`, SignalShares (share of sentences carrying each label's signals)
+    model     as above
 """
 
 from __future__ import annotations
@@ -16,11 +25,13 @@ from collections.abc import Callable
 from typing import Any
 
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from classifier.bags import AnalyseText, CharGrams, SignalShares, SummedBags
 from classifier.features import DocumentFields, WeightedTextVectorizer
 
 CALIBRATION_FOLDS = 3
@@ -62,17 +73,47 @@ def _svc(balanced: bool, C: float = 0.5) -> LinearSVC:
     return LinearSVC(C=C, class_weight="balanced" if balanced else None)
 
 
+def _calibrated(estimator: Any) -> CalibratedClassifierCV:
+    return CalibratedClassifierCV(estimator, method="sigmoid", cv=CALIBRATION_FOLDS,
+                                  ensemble=False)
+
+
 def _pipeline(char: bool, estimator: Any) -> Pipeline:
     return Pipeline(
         [
             ("fields", DocumentFields()),
             ("features", _features(char)),
-            (
-                "model",
-                CalibratedClassifierCV(
-                    estimator, method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False
-                ),
-            ),
+            ("model", _calibrated(estimator)),
+        ]
+    )
+
+
+def _tfidf_of(counts: Any) -> Pipeline:
+    return Pipeline(
+        [
+            ("sum", counts),
+            ("vectorize", DictVectorizer()),
+            ("tfidf", TfidfTransformer(sublinear_tf=True)),
+        ]
+    )
+
+
+def _bag_pipeline(
+    signals: bool, balanced: bool, max_n: int = 3, gate: bool = False, signal_weight: float = 1.0,
+    C: float = 10.0, chars: bool = False,
+) -> Pipeline:
+    parts: list[tuple[str, Any]] = [("bags", _tfidf_of(SummedBags(max_n=max_n)))]
+    if chars:
+        parts.append(("chars", _tfidf_of(CharGrams())))
+    if signals:
+        parts.append(("signals", SignalShares(gate_by_length=gate)))
+    weights = {"bags": 1.0, "chars": 1.0, "signals": signal_weight}
+    weights = {name: weights[name] for name, _ in parts}
+    return Pipeline(
+        [
+            ("analyse", AnalyseText()),
+            ("features", FeatureUnion(parts, transformer_weights=weights)),
+            ("model", _calibrated(_logistic(balanced, C))),
         ]
     )
 
@@ -98,7 +139,47 @@ CANDIDATES: dict[str, tuple[str, Callable[[], Pipeline]]] = {
         "word + char TF-IDF + linear SVM, balanced class weights",
         lambda: _pipeline(True, _svc(True)),
     ),
+    "bags": (
+        "per-sentence word 1-3-gram bags, summed, TF-IDF + logistic regression",
+        lambda: _bag_pipeline(signals=False, balanced=False),
+    ),
+    "bags-bal": (
+        "summed bags TF-IDF + logistic regression, balanced class weights",
+        lambda: _bag_pipeline(signals=False, balanced=True),
+    ),
+    "bags-signals": (
+        "summed bags TF-IDF + guide-signal sentence shares + logistic regression",
+        lambda: _bag_pipeline(signals=True, balanced=False),
+    ),
+    "bags-signals-bal": (
+        "bags TF-IDF + signal shares + logistic regression, balanced class weights",
+        lambda: _bag_pipeline(signals=True, balanced=True),
+    ),
+    "bags-chars-bal": (
+        "bags TF-IDF + char 3-5-grams of the bag words (TF-IDF), balanced",
+        lambda: _bag_pipeline(signals=False, balanced=True, chars=True),
+    ),
+    "bags-chars-gated-bal": (
+        "bags + char n-gram TF-IDF + signal shares (weight 0.3) gated by length, balanced",
+        lambda: _bag_pipeline(signals=True, balanced=True, chars=True, gate=True,
+                              signal_weight=0.3),
+    ),
+    "bags-gated-bal": (
+        "bags TF-IDF + signal shares gated by length (lead for blurbs, body for pages), balanced",
+        lambda: _bag_pipeline(signals=True, balanced=True, gate=True),
+    ),
 }
+
+# What `model train --compare` scores on the page corpus: the first models' best text
+# pipeline next to the bag pipelines.
+PAGE_CANDIDATES = (
+    "word-char-lr-balanced", "bags", "bags-bal", "bags-signals-bal", "bags-gated-bal",
+    "bags-chars-bal", "bags-chars-gated-bal",
+)
+
+
+def is_bag_pipeline(pipeline: Any) -> bool:
+    return "analyse" in getattr(pipeline, "named_steps", {})
 
 
 def make_pipeline(name: str) -> Pipeline:

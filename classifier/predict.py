@@ -4,11 +4,19 @@ Confidence is the calibrated probability of the predicted label. Below the model
 the dimension (in its card) the prediction is kept but flagged `uncertain`: the catalogue shows
 the tool as `uncertain` rather than forcing a label.
 
+A text with fewer than the card's `min_content_words` words that are not stop words (after
+the tool's own name is removed) is `uncertain` with the reason, whatever the model says: a
+name alone, or "AI tool.", gives nothing to judge.
+
 Evidence is the terms that pushed the document towards its predicted label: each feature's
 value in the document times the linear model's coefficient for that label (averaged over the
 calibrated copies of the model). Character n-grams are credited to the words of the document
 that contain them, so evidence is readable words and phrases, each with the first sentence of
-the tool's text that contains it.
+the tool's text that contains it. For the bag pipelines (`classifier.bags`), the tool's name
+never appears (its n-grams are removed before any feature), filler words the issue found
+burying decisive ones (`classifier.signals.GENERIC_WORDS`) are shown only inside longer
+phrases, the guide's signals for the label rank first, and the share of sentences carrying
+them is shown as its own item.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import Any
 from catalogue.escaping import csv_row
 from classifier.features import Document, as_document, labelled_document, sentences
 
+DEFAULT_MIN_CONTENT_WORDS = 4  # for models whose card predates `min_content_words`
 EVIDENCE_TERMS = 8
 SENTENCE_CHARS = 300
 _WORD = re.compile(r"\w\w+")
@@ -37,6 +46,7 @@ class Prediction:
     uncertain: bool
     probabilities: dict[str, float]
     evidence: list[dict[str, Any]]
+    reason: str | None = None  # why it is uncertain, when it is
 
     @property
     def margin(self) -> float:
@@ -52,48 +62,78 @@ def predict_documents(
     evidence: bool = True,
     top_terms: int = EVIDENCE_TERMS,
 ) -> list[dict[str, Prediction]]:
-    """Predict every dimension of `model` for each document (str, mapping or ToolDocument)."""
-    docs = [as_document(d) for d in documents]
-    if not docs:
+    """Predict every dimension of `model` for each document (str, mapping, ToolDocument, or
+    a stored page-corpus record)."""
+    from classifier.bags import analyse_document
+    from classifier.pipelines import is_bag_pipeline
+
+    analysed = [analyse_document(d) for d in documents]
+    if not analysed:
         return []
+    docs = [_text_document(d, a) for d, a in zip(documents, analysed, strict=True)]
+    min_words = int(model.card.get("min_content_words", DEFAULT_MIN_CONTENT_WORDS))
+    too_little = [_too_little(a.content_words(), min_words) for a in analysed]
     thresholds = model.thresholds
-    out: list[dict[str, Prediction]] = [{} for _ in docs]
+    out: list[dict[str, Prediction]] = [{} for _ in analysed]
     for dimension in dimensions or list(model.pipelines):
         pipeline = model.pipelines[dimension]
-        features = pipeline[:-1].transform(docs)
+        bags = is_bag_pipeline(pipeline)
+        features = pipeline[:-1].transform(analysed if bags else docs)
         probabilities = pipeline[-1].predict_proba(features)
         classes = [str(c) for c in pipeline[-1].classes_]
-        explainer = _Explainer(pipeline) if evidence else None
+        explainer = None
+        if evidence:
+            explainer = _BagExplainer(pipeline) if bags else _Explainer(pipeline)
         threshold = thresholds.get(dimension, 0.0)
         for i, row in enumerate(probabilities):
             best = int(row.argmax())
+            reason = too_little[i] or (
+                f"confidence {row[best]:.2f} below the threshold {threshold:.2f}"
+                if row[best] < threshold else None
+            )
+            explained = []
+            if explainer and not too_little[i]:
+                explained = explainer.explain(analysed[i] if bags else docs[i], features[i],
+                                              best, top_terms)
             out[i][dimension] = Prediction(
                 dimension=dimension,
                 label=classes[best],
                 confidence=round(float(row[best]), 4),
-                uncertain=bool(row[best] < threshold),
+                uncertain=reason is not None,
                 probabilities={c: round(float(p), 4) for c, p in zip(classes, row, strict=True)},
-                evidence=explainer.explain(docs[i], features[i], best, top_terms)
-                if explainer
-                else [],
+                evidence=explained,
+                reason=reason,
             )
     return out
+
+
+def _text_document(item: Any, analysed: Any) -> Document:
+    """What a text pipeline reads: the document, or for bags, the pseudo-text of them."""
+    from classifier.bags import AnalysedText
+    from classifier.page_training import pseudo_document
+
+    if isinstance(item, AnalysedText) or (
+        isinstance(item, dict) and "sentences" in item and "text" not in item
+    ):
+        return pseudo_document({"product": analysed.name, "lead": analysed.lead,
+                                "sentences": analysed.body})
+    return as_document(item)
+
+
+def _too_little(words: int, minimum: int) -> str | None:
+    if words == 0:
+        return "no description or page text to judge"
+    if words < minimum:
+        return f"text too short to judge: {words} content words (minimum {minimum})"
+    return None
 
 
 class _Explainer:
     """Per-term contributions of a fitted pipeline (fields -> features -> calibrated linear)."""
 
     def __init__(self, pipeline: Any):
-        import numpy as np
-
         self.pipeline = pipeline
-        calibrated = pipeline[-1]
-        estimators = [c.estimator for c in getattr(calibrated, "calibrated_classifiers_", [])]
-        estimators = estimators or [calibrated]
-        coef = np.mean([np.asarray(e.coef_, dtype=float) for e in estimators], axis=0)
-        if coef.shape[0] == 1:  # binary: the row pushes towards classes_[1]
-            coef = np.vstack([-coef[0], coef[0]])
-        self.coef = coef
+        self.coef = _linear_coefficients(pipeline[-1])
         self.parts = []  # (name, offset, vectorizer, terms, is_char)
         self.stop_words: set[str] = set()  # words the word features ignore: not evidence
         offset = 0
@@ -135,6 +175,99 @@ class _Explainer:
         ]
 
 
+class _BagExplainer:
+    """Evidence for a bag pipeline (analyse -> summed bags + signal shares -> calibrated LR)."""
+
+    def __init__(self, pipeline: Any):
+        from classifier.signals import GENERIC_WORDS, SIGNALS
+
+        self.coef = _linear_coefficients(pipeline[-1])
+        self.classes = [str(c) for c in pipeline[-1].classes_]
+        self.names: list[str] = []
+        self.kinds: list[str] = []
+        self.signals = None
+        for name, part in pipeline.named_steps["features"].transformer_list:
+            if name == "bags":
+                grams = list(part.named_steps["vectorize"].feature_names_)
+            else:
+                self.signals = part
+                grams = [str(g) for g in part.get_feature_names_out()]
+            self.names += grams
+            self.kinds += [name] * len(grams)
+        self.label_signals = {label: set(grams) for label, grams in SIGNALS.items()}
+        self.generic = GENERIC_WORDS
+
+    def _readable(self, gram: str) -> bool:
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return any(w not in ENGLISH_STOP_WORDS and w not in self.generic
+                   for w in gram.split(" "))
+
+    def explain(self, text: Any, row: Any, label_index: int, top: int) -> list[dict[str, Any]]:
+        row = row.tocsr()
+        weights = self.coef[label_index]
+        contributions = row.data * weights[row.indices]
+        signals_of_label = self.label_signals.get(self.classes[label_index], set())
+        ranked = []
+        for j, c in zip(row.indices, contributions, strict=True):
+            if c <= 0:
+                continue
+            name, kind = self.names[j], self.kinds[j]
+            if kind == "bags" and not self._readable(name):
+                continue
+            if kind == "signals" and name.split(":", 1)[1] != self.classes[label_index]:
+                continue  # another label's signals: true for the model, confusing to read
+            boost = 2.0 if kind == "signals" or name in signals_of_label else 1.0
+            ranked.append((c * boost, c, name, kind))
+        ranked.sort(key=lambda item: -item[0])
+        chosen: list[dict[str, Any]] = []
+        for _, c, name, kind in ranked:
+            if len(chosen) >= top:
+                break
+            if kind == "signals":
+                chosen.append(self._signal_item(text, name, c))
+            elif not any(_overlaps(name, e["term"]) for e in chosen):
+                chosen.append({"term": name, "weight": round(float(c), 4),
+                               "sentence": _quote(text, lambda bag, g=name: g in bag)})
+        return chosen
+
+    def _signal_item(self, text: Any, feature: str, weight: float) -> dict[str, Any]:
+        kind, label = feature.split(":", 1)
+        bags = text.bags
+        carrying = [b for b in bags if label in self.signals.carriers(b)]
+        where = "the lead sentence" if kind == "lead" else (
+            f"{len(carrying)} of {len(bags)} sentences")
+        return {"term": f"{label} signals in {where}", "weight": round(float(weight), 4),
+                "sentence": _quote(text, lambda bag: label in self.signals.carriers(bag))}
+
+
+def _linear_coefficients(calibrated: Any) -> Any:
+    """The linear model's coefficients, one row per class (averaged over calibrated copies)."""
+    import numpy as np
+
+    estimators = [c.estimator for c in getattr(calibrated, "calibrated_classifiers_", [])]
+    estimators = estimators or [calibrated]
+    coef = np.mean([np.asarray(e.coef_, dtype=float) for e in estimators], axis=0)
+    if coef.shape[0] == 1:  # binary: the row pushes towards classes_[1]
+        coef = np.vstack([-coef[0], coef[0]])
+    return coef
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return f" {a} " in f" {b} " or f" {b} " in f" {a} "
+
+
+def _quote(text: Any, carries: Callable[[Any], bool]) -> str | None:
+    """The first raw sentence whose bag `carries` the evidence (None for stored bags)."""
+    if not text.sentences:
+        return None
+    for sentence, bag in zip(text.sentences, text.bags, strict=False):
+        if carries(bag):
+            return sentence if len(sentence) <= SENTENCE_CHARS else (
+                sentence[:SENTENCE_CHARS] + "...")
+    return None
+
+
 def _credit_words(by_gram: dict[str, float], words: set[str], analyzer: Callable) -> Counter:
     """Share each char n-gram's contribution among the document's words that contain it."""
     grams_of = {w: set(analyzer(w)) & by_gram.keys() for w in words}
@@ -166,8 +299,9 @@ def _sentence_with(term: str, pieces: list[str]) -> str | None:
 def predict_file(
     input_path: Path, output_path: Path, model_ref: str | Path | None = None, catalogue: Any = None
 ) -> tuple[str, int]:
-    """Read CSV `name,text` (other columns kept), write it back with each dimension's label and
-    confidence added (`purpose`, `purpose_confidence`, ...). Returns (model version, rows).
+    """Read CSV `name,text` (other columns kept), write it back with each dimension's label,
+    confidence and, when uncertain, the reason (`purpose`, `purpose_confidence`,
+    `purpose_uncertain`, ...; empty when confident). Returns (model version, rows).
 
     The input is read strictly (malformed CSV, rows longer than the header and rows with
     neither name nor text are InvalidInput naming the row). The output's folder must exist;
@@ -196,7 +330,7 @@ def predict_file(
     if problems:
         raise InvalidInput(str(input_path), problems)
     model = load_model(model_ref, catalogue)
-    added = [c for d in model.pipelines for c in (d, f"{d}_confidence")]
+    added = [c for d in model.pipelines for c in (d, f"{d}_confidence", f"{d}_uncertain")]
     fields = [c for c in header if c not in added] + added
     with (
         atomic_path(output_path) as tmp,
@@ -215,11 +349,19 @@ def predict_file(
                 for dimension, p in prediction.items():
                     record[dimension] = p.label
                     record[f"{dimension}_confidence"] = f"{p.confidence:.4f}"
+                    record[f"{dimension}_uncertain"] = p.reason or ""
                 writer.writerow(csv_row(record))
     return model.version, len(records)
 
 
 # --- the catalogue ----------------------------------------------------------------------------
+
+
+def _reason_as_evidence(prediction: Prediction) -> list[dict[str, Any]]:
+    """An abstention has no evidence terms; `tools show` lists the reason in their place."""
+    if not prediction.reason:
+        return []
+    return [{"term": f"uncertain: {prediction.reason}", "weight": 0.0, "sentence": None}]
 
 
 @dataclass
@@ -268,7 +410,7 @@ def classify_catalogue(
                         model_version=model.version,
                         uncertain=p.uncertain,
                         probabilities=p.probabilities,
-                        evidence=p.evidence,
+                        evidence=p.evidence or _reason_as_evidence(p),
                     )
                 )
                 summary.counts[dimension][p.label] += 1

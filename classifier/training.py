@@ -369,8 +369,16 @@ def train_model(
     on_step: Callable[[str], None] | None = None,
     catalogue_labels: bool = True,
     progress: Callable[[int, int, str], None] | None = None,
-) -> TrainResult:
+    pages: Path | None = None,
+    blurb_cv: bool = True,
+) -> TrainResult | Any:
     """What `edcat model train` does: load labels, train, save, register and maybe promote.
+
+    With `pages` (a page corpus, `data/labels/pages/pages.jsonl`), candidates are trained on
+    the label files plus the corpus's train split and chosen on its validation split
+    (`classifier.page_training`); `compare` scores `PAGE_CANDIDATES` (with `blurb_cv`, also
+    by cross-validation on the blurbs), else `DEFAULT_PAGE_CANDIDATES` only. Without it,
+    blurbs only, chosen by cross-validation as before.
 
     With a catalogue, its labels join the files' (unless `catalogue_labels` is false) and the
     model is registered there (made its default with `promote`, or when it has none); without
@@ -378,10 +386,23 @@ def train_model(
     """
     from classifier.model_store import register, write_default_file
 
-    data = load_labelled_set(label_files, catalogue if catalogue_labels else None)
-    result = train(
-        data, out=out, compare=compare, n_jobs=n_jobs, on_step=on_step, progress=progress
-    )
+    use_catalogue = catalogue if catalogue_labels else None
+    if pages is not None:
+        from classifier.page_training import (
+            DEFAULT_PAGE_CANDIDATES,
+            load_training_data,
+            train_on_pages,
+        )
+
+        page_data = load_training_data(label_files, pages, use_catalogue)
+        names = None if compare else sorted(set(DEFAULT_PAGE_CANDIDATES.values()))
+        result = train_on_pages(page_data, out=out, candidates=names,
+                                blurb_cv=compare and blurb_cv, on_step=on_step)
+    else:
+        data = load_labelled_set(label_files, use_catalogue)
+        result = train(
+            data, out=out, compare=compare, n_jobs=n_jobs, on_step=on_step, progress=progress
+        )
     if catalogue is not None:
         register(catalogue, (result.version, result.path), make_default=promote)
     elif promote:

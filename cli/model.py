@@ -98,15 +98,30 @@ def train_command(
         bool,
         typer.Option("--no-catalogue-labels", help="Ignore the labels stored in the catalogue."),
     ] = False,
+    pages: Annotated[
+        Path | None,
+        typer.Option(help="Page corpus to train on (train split) and choose on (validation "
+                     "split); default: data/labels/pages/pages.jsonl unless --labels is given."),
+    ] = None,
+    blurbs_only: Annotated[
+        bool, typer.Option("--blurbs-only", help="Ignore the page corpus: cross-validate on "
+                           "blurbs as the first models did.")
+    ] = False,
     jobs: Annotated[int, typer.Option(help="Parallel cross-validation jobs (-1: all cores).")] = -1,
 ) -> None:
-    """Train a model on labelled texts: cross-validate, choose, fit, and write a versioned
-    model directory with its model card; register it in the catalogue when one exists.
+    """Train a model on labelled texts, choose, fit, and write a versioned model directory
+    with its model card; register it in the catalogue when one exists.
+
+    With the page corpus (the default), candidates are chosen on its page-length validation
+    split, which training never sees; --compare also prints each one's blurb CV score.
 
     Example: [bold]edcat model train --compare --promote[/bold]
     """
+    from classifier.pages import PAGES_FILE
     from classifier.training import comparison_markdown, train_model
 
+    if pages is None and not labels and not blurbs_only and PAGES_FILE.is_file():
+        pages = PAGES_FILE
     with progress_bar("training", state(ctx).show_progress(), unit="steps") as update:
         result = train_model(
             labels or (),
@@ -117,18 +132,36 @@ def train_command(
             n_jobs=jobs,
             progress=update,
             catalogue_labels=not no_catalogue_labels,
+            pages=None if blurbs_only else pages,
         )
-    if compare:
-        _print_markdown_table(comparison_markdown(result.card), "cross-validated macro-F1")
-    for dimension, info in result.card["dimensions"].items():
-        f1 = info["macro_f1"]
-        console.print(
-            f"{dimension}: {info['candidate']}, macro-F1 {f1['mean']:.3f} ± {f1['std']:.3f}, "
-            f"threshold {info['threshold']['threshold']:.2f}"
-        )
+    if result.card.get("trained_on") == "pages":
+        _print_page_result(result.card, compare)
+    else:
+        if compare:
+            _print_markdown_table(comparison_markdown(result.card), "cross-validated macro-F1")
+        for dimension, info in result.card["dimensions"].items():
+            f1 = info["macro_f1"]
+            console.print(
+                f"{dimension}: {info['candidate']}, macro-F1 {f1['mean']:.3f} ± "
+                f"{f1['std']:.3f}, threshold {info['threshold']['threshold']:.2f}"
+            )
     console.print(
         f"wrote model {result.version} to {result.path}" + (" (default)" if promote else "")
     )
+
+
+def _print_page_result(card: dict, compare: bool) -> None:
+    from classifier.page_training import validation_markdown
+
+    if compare:
+        _print_markdown_table(validation_markdown(card, recall=False),
+                              "macro-F1: page validation, blurb CV (*: compared only)")
+    for dimension, info in card["dimensions"].items():
+        f1 = info["macro_f1"]
+        console.print(
+            f"{dimension}: {info['candidate']}, validation macro-F1 {f1['validation']:.3f} ± "
+            f"{f1['spread']:.3f}, threshold {info['threshold']['threshold']:.2f}"
+        )
 
 
 def _print_markdown_table(lines: list[str], title: str) -> None:
@@ -273,7 +306,8 @@ def predict_command(
     model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
 ) -> None:
     """Classify the texts of a CSV file (columns name, text) without a catalogue; writes it back
-    with purpose, purpose_confidence, pedagogy and pedagogy_confidence added.
+    with purpose, purpose_confidence, purpose_uncertain (the reason, empty when confident) and
+    the same for pedagogy added.
 
     The output's folder must exist; the file is replaced only once it is complete.
 
