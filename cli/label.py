@@ -7,10 +7,16 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from cli.app import state
-from cli.output import console, err_console, format_cell
+from cli.output import (
+    console,
+    err_console,
+    format_cell,
+    print_heading,
+    print_indented,
+    print_table_or_blocks,
+)
 
 label_app = typer.Typer(
     help="Label tools by hand: import, set, export, and get suggestions of what to label next.",
@@ -110,17 +116,29 @@ def suggest_command(
     from classifier.labels import suggest
 
     version, suggestions = suggest(state(ctx).open(), n, model)
-    table = Table(
-        title=f"{len(suggestions)} tools to label next (model {version})", header_style="bold"
-    )
-    for column in ("id", "name", "margin", "purpose", "pedagogy", "text"):
-        table.add_column(column, overflow="fold")
-    for s in suggestions:
-        guesses = [
-            f"{label} {conf:.2f}" for label, conf in (s.guesses[d] for d in ("purpose", "pedagogy"))
-        ]
-        table.add_row(str(s.tool_id), s.name, f"{s.margin:.2f}", *guesses, s.snippet)
-    console.print(table)
+    rows = [
+        {
+            "id": s.tool_id,
+            "name": s.name,
+            "margin": s.margin,
+            **{d: f"{s.guesses[d][0]} {s.guesses[d][1]:.2f}" for d in ("purpose", "pedagogy")},
+            "text": s.snippet,
+        }
+        for s in suggestions
+    ]
+    title = f"{len(suggestions)} tools to label next (model {version})"
+    print_table_or_blocks(rows, list(SUGGEST_COLUMNS), title, _suggestion_block)
+
+
+SUGGEST_COLUMNS = ("id", "name", "margin", "purpose", "pedagogy", "text")
+
+
+def _suggestion_block(row: dict) -> None:
+    """One suggestion when the table does not fit: name and margin, then the guesses and text."""
+    print_heading(f"{format_cell(row['name'])} (id {row['id']}, margin {row['margin']:.2f})")
+    print_indented(f"purpose {row['purpose']}; pedagogy {row['pedagogy']}")
+    if row["text"]:
+        print_indented(format_cell(row["text"]))
 
 
 @label_app.command("export")

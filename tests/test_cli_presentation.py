@@ -412,3 +412,12 @@ def test_shortlist_show_sorts_and_fits_80_columns(shown):
     check_80_columns(out, {"individual-constructivist", "social-constructivist", "Scratch"})
     rows = [line for line in out.splitlines() if line.startswith("│ ") and line[2].isdigit()]
     assert [r.split("│")[2].strip() for r in rows] == ["Scratch", "Padlet", "Desmos"]
+
+
+def test_label_suggest_splits_no_label_at_80_columns(small_catalogue):
+    from classifier.labels import suggest
+
+    _, suggestions = suggest(small_catalogue, 4, None)
+    out = run(small_catalogue.path, "label", "suggest", "--n", "4").output
+    tokens = {s.guesses[d][0] for s in suggestions for d in ("purpose", "pedagogy")}
+    check_80_columns(out, tokens | {word for s in suggestions for word in s.name.split()})

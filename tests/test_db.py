@@ -267,7 +267,9 @@ def test_corrupted_pages_are_one_line(small_catalogue, edcat, db_path):
     ):
         result = edcat(*args, check=False)
         assert result.returncode == 1 and "Traceback" not in result.stderr
-        assert result.stderr.startswith(f"error: {db_path} is damaged (database disk image")
+        # the damaged page may hold rows or, with more indexes, part of the schema
+        assert result.stderr.startswith(f"error: {db_path} is damaged (")
+        assert result.stderr.count("\n") == 1
 
 
 def _corrupt_pages_after_the_schema(path) -> None:
