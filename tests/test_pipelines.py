@@ -289,6 +289,23 @@ def slow_storing(monkeypatch) -> Release:
     return release
 
 
+def test_a_gone_page_the_locked_catalogue_cannot_record_stops_the_crawl(
+    pipeline_for, monkeypatch
+):
+    def locked(*_args):
+        raise CatalogueBusy("catalogue.db stayed locked by another edcat process")
+
+    monkeypatch.setattr(pipelines, "record_page_gone", locked)
+    pipeline = pipeline_for()
+    pipeline.frontier.failed(TOOL, f"{HOME}p0", "http-410")  # as the spider records it
+    pipeline.process_item(FailureItem(TOOL, f"{HOME}p0", "http-410"))
+    pipeline.worker.queue.join()
+    pipeline.take_results()
+    assert pipeline.crawler.engine.close_reasons == ["catalogue-busy"]
+    pipeline.spider_closed("catalogue-busy")
+    assert pipeline_frontier_tally(pipeline)["failed"] == {"http-410": 1}  # its one reason
+
+
 def test_a_crawl_far_ahead_of_storing_waits_for_it(pipeline_for, monkeypatch):
     release = slow_storing(monkeypatch)
     pipeline = pipeline_for(batch_size=1, queue_size=2)
