@@ -70,6 +70,9 @@ EDCAT_EXTRACT_WORKERS = "auto"  # processes for extraction: auto = spare cores f
 CONCURRENT_ITEMS = 4
 EDCAT_STORE_BATCH = 50  # pages per catalogue transaction (one per page is ~10x slower)
 EDCAT_STORE_SECONDS = 1.0  # ... or whatever arrived within this time, so little waits
+# Pages waiting for the storing thread (crawler/pipelines.py) before the crawl waits for it:
+# a few batches, so a slow commit does not stall fetching, and memory stays bounded.
+EDCAT_STORE_QUEUE = 500
 
 # --- what is kept quiet or off ----------------------------------------------------------------
 

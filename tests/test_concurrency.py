@@ -136,15 +136,14 @@ def test_a_crawl_locked_out_stops_and_stores_its_batch_as_it_closes(
     """The pipeline side of a busy catalogue: no page dropped, the crawl asked to stop."""
     import scrapy.utils.defer
 
+    from crawler.frontier import FrontierStore
     from crawler.items import PageItem
-    from crawler.pipelines import CataloguePipeline
+    from crawler.pipelines import CataloguePipeline, StoreLimits
 
     limits = dataclasses.replace(db.LIMITS, busy_timeout_ms=20, write_attempts=2)
     monkeypatch.setattr(db, "LIMITS", limits)
     monkeypatch.setattr(scrapy.utils.defer, "deferred_from_coro", asyncio.run)  # no reactor here
-    from crawler.frontier import FrontierStore
-
-    pipeline = CataloguePipeline(db_path, {}, _Stats(), batch_size=1)
+    pipeline = CataloguePipeline(db_path, {}, _Stats(), StoreLimits(batch_size=1))
     spider = type("Spider", (), {"store": FrontierStore()})()
     pipeline.crawler = type("Crawler", (), {"engine": _Engine(), "spider": spider})()
     pipeline.open_spider()
@@ -152,6 +151,8 @@ def test_a_crawl_locked_out_stops_and_stores_its_batch_as_it_closes(
     holder.execute("BEGIN IMMEDIATE")
     page = PageItem(1, "https://kahoot.com/", "home", 200, "Kahoot", "", "Quizzes", utcnow())
     pipeline.process_item(page)
+    pipeline.worker.queue.join()  # the storing thread tried, and was locked out
+    pipeline.take_results()
     holder.execute("ROLLBACK")
     holder.close()
     assert pipeline.crawler.engine.close_reasons == ["catalogue-busy"]
