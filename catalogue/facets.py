@@ -3,7 +3,8 @@
 Facets whose values are alternatives (purpose, pedagogy, pricing: a tool matches any chosen
 value) are counted with their own choice taken out, so every alternative keeps its count. Facets
 that narrow (audience, phase, subject, AI and privacy facts: a tool must have all chosen values)
-are counted within the current matches. Both use `build_select`, the one filter implementation.
+are counted within the current matches. Both run the list's own SQL (`catalogue.query`), the
+one filter implementation.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ import json
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
-
 from catalogue.db import Catalogue
-from catalogue.query import ToolQuery, build_select
+from catalogue.query import ToolQuery, tag_rows_sql
 from catalogue.vocabulary import AUDIENCES, DIMENSIONS, PHASES, PRICING_MODELS, SUBJECTS
 
 # Yes/no facts offered as check boxes: (fact expression, what a person reads).
@@ -90,9 +89,9 @@ FACT_FACET_FIELDS = tuple(
 
 
 def _matches(conn, query: ToolQuery) -> list[tuple[int, str, str]]:
-    """(id, purpose, pedagogy) of every tool the query matches."""
-    base = build_select(query).subquery()
-    return [tuple(row) for row in conn.execute(select(base.c.id, base.c.purpose, base.c.pedagogy))]
+    """(id, purpose, pedagogy) of every tool the query matches (the same SQL as the list)."""
+    sql, params = tag_rows_sql(query)
+    return [tuple(row) for row in conn.exec_driver_sql(sql, tuple(params))]
 
 
 def _fact_counts(conn, tool_ids: list[int], fields: tuple[str, ...]) -> dict[str, dict[str, int]]:

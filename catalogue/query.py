@@ -277,7 +277,27 @@ ACTIVE_FACT = (
 def build_sql(query: ToolQuery) -> tuple[str, list[Any]]:
     """The SQL and parameters for a validated query (exposed for the benchmark and tests)."""
     columns = ", ".join(f"{sql} AS {name}" for name, sql in COLUMNS.items())
-    sql = f"SELECT {columns} FROM tools {PURPOSE_JOINS} {PEDAGOGY_JOINS}"
+    sql, params = _matching_sql(query, columns, with_tags=True)
+    sql += " ORDER BY " + _order_by(query)
+    if query.limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [query.limit, query.offset]
+    return sql, params
+
+
+def tag_rows_sql(query: ToolQuery) -> tuple[str, list[Any]]:
+    """SQL giving (id, purpose, pedagogy) of every tool a validated query matches, unordered
+    and unlimited: what facet counts are made from."""
+    columns = f"tools.id AS id, {PURPOSE['value']} AS purpose, {PEDAGOGY['value']} AS pedagogy"
+    return _matching_sql(query, columns, with_tags=True)
+
+
+def _matching_sql(query: ToolQuery, columns: str, with_tags: bool) -> tuple[str, list[Any]]:
+    """`SELECT columns FROM tools ...` with the joins and conditions of `query`; the tag joins
+    only `with_tags` (a count without tag filters does not need them)."""
+    sql = f"SELECT {columns} FROM tools"
+    if with_tags:
+        sql += f" {PURPOSE_JOINS} {PEDAGOGY_JOINS}"
     params: list[Any] = []
     if query.search:
         match = fts_query(query.search)
@@ -292,10 +312,6 @@ def build_sql(query: ToolQuery) -> tuple[str, list[Any]]:
     if conditions:
         sql += " WHERE " + " AND ".join(conditions)
         params += condition_params
-    sql += " ORDER BY " + _order_by(query)
-    if query.limit is not None:
-        sql += " LIMIT ? OFFSET ?"
-        params += [query.limit, query.offset]
     return sql, params
 
 
@@ -467,22 +483,8 @@ def count_sql(query: ToolQuery) -> tuple[str, list[Any]]:
     """SQL counting a validated query's matches. Without a tag filter the tag joins cannot
     change the count, so it counts tools (and search matches) alone: at 100,000 tools that is
     the difference between an index walk and evaluating every tool's tags."""
-    if query.purpose or query.pedagogy or query.min_confidence is not None:
-        unlimited = ToolQuery(**{**query.__dict__, "limit": None, "offset": 0, "sort": None})
-        sql, params = build_sql(unlimited)
-        return f"SELECT count(*) AS n FROM ({sql})", params
-    sql, params = "SELECT count(*) AS n FROM tools", []
-    if query.search:
-        match = fts_query(query.search)
-        if not match:
-            raise InvalidFilter("--search needs at least one word")
-        sql += f" JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = tools.id AND {FTS_TABLE} MATCH ?"
-        params.append(match)
-    conditions, condition_params = _conditions(query)
-    if conditions:
-        sql += " WHERE " + " AND ".join(conditions)
-        params += condition_params
-    return sql, params
+    tagged = bool(query.purpose or query.pedagogy or query.min_confidence is not None)
+    return _matching_sql(query, "count(*) AS n", with_tags=tagged)
 
 
 def build_select(query: ToolQuery):
