@@ -8,22 +8,20 @@ and renamed into place, so an interrupted export never leaves a half-written fil
 from __future__ import annotations
 
 import csv
-import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
-
-from catalogue.db import SCHEMA_VERSION, Catalogue
+from catalogue.db import SCHEMA_VERSION, Catalogue, catalogue_error
 from catalogue.errors import CatalogueError
 from catalogue.escaping import csv_row
+from catalogue.export_batch import read_batch, to_json
 from catalogue.files import atomic_path, check_output_path
-from catalogue.models import Classification, Fact, Label, Page, Tool
-from catalogue.query import ToolQuery, build_sql, tool_row
-from catalogue.risk import QUESTIONS, all_current_reviews, answer_questions, crawled_pages
+from catalogue.query import ToolQuery, build_sql
+from catalogue.risk import QUESTIONS, all_current_reviews
 from catalogue.settings import stale_after_days
 from catalogue.vocabulary import DIMENSIONS, FACT_FIELDS
 
@@ -127,7 +125,7 @@ COLUMNS = (
 EXPORT_BATCH = 1000  # tools per read and per write: memory stays flat in catalogue size
 
 
-DATETIME_COLUMNS = [name for name, kind, _ in COLUMNS if kind.startswith("datetime")]
+COLUMN_NAMES = [name for name, _, _ in COLUMNS]
 
 
 def export_catalogue(
@@ -150,9 +148,9 @@ def export_catalogue(
     written = 0
     writer_class = {"csv": _CsvWriter, "jsonl": _JsonlWriter, "parquet": _ParquetWriter}[fmt]
     with atomic_path(out) as tmp, writer_class(tmp) as writer:
-        for rows in export_batches(catalogue, query, stale_after_days(stale_days)):
-            writer.write(rows)
-            written += len(rows)
+        for columns in export_batches(catalogue, query, stale_after_days(stale_days)):
+            writer.write(columns)
+            written += len(columns["id"])
     dictionary = out.with_name(out.stem + ".dictionary.md")
     with atomic_path(dictionary) as tmp:
         tmp.write_text(data_dictionary(catalogue, out.name, written), encoding="utf-8")
@@ -162,61 +160,38 @@ def export_catalogue(
 def export_rows(
     catalogue: Catalogue, query: ToolQuery, stale_days: int
 ) -> Iterator[dict[str, Any]]:
-    """The export's rows one by one (read in batches)."""
-    for rows in export_batches(catalogue, query, stale_days):
-        yield from rows
+    """The export's rows one by one (read in batches), as {column: value} in COLUMNS order."""
+    for columns in export_batches(catalogue, query, stale_days):
+        yield from batch_rows(columns)
+
+
+def batch_rows(columns: dict[str, list]) -> list[dict[str, Any]]:
+    """A batch's columns as rows, each in COLUMNS order."""
+    values = zip(*(columns[name] for name in COLUMN_NAMES), strict=True)
+    return [dict(zip(COLUMN_NAMES, row, strict=True)) for row in values]
 
 
 def export_batches(
-    catalogue: Catalogue, query: ToolQuery, stale_days: int, size: int = EXPORT_BATCH
-) -> Iterator[list[dict[str, Any]]]:
-    """The export's rows, `size` tools at a time, in the query's order. The matching tools
-    are streamed from one query; each batch's facts, pages, tags, provenance and reviews
-    are read by tool id (indexed lookups, see catalogue/hot_queries.py)."""
+    catalogue: Catalogue, query: ToolQuery, stale_days: int, size: int | None = None
+) -> Iterator[dict[str, list]]:
+    """The export's columns (name -> values), EXPORT_BATCH tools (or `size`) at a time, in
+    the query's order. The matching tools are streamed from one query; each batch's facts,
+    pages, tags and provenance are read by tool id (indexed lookups, see
+    catalogue/hot_queries.py), all in one read transaction."""
     query.validated()
-    with catalogue.engine.connect() as conn:
-        sql, params = build_sql(query)
-        matches = conn.execution_options(yield_per=size).exec_driver_sql(sql, tuple(params))
-        for partition in matches.partitions(size):
-            tools = [tool_row(dict(row._mapping)) for row in partition]
-            related = _related(conn, [t["id"] for t in tools])
-            related["reviews"] = all_current_reviews(catalogue, [t["id"] for t in tools])
-            stale_before = _stale_before(stale_days)
-            yield [_export_row(tool, related, stale_before) for tool in tools]
-
-
-# Fact columns an export reads; dates as the stored text (already in ISO order), which is
-# turned into ISO 8601 and compared as text: parsing 1,000,000 dates costs more than the
-# rest of the export.
-FACT_READ = (
-    Fact.tool_id,
-    Fact.field,
-    Fact.value,
-    Fact.evidence,
-    Fact.source_url,
-    Fact.origin,
-    type_coerce(Fact.first_observed_at, String).label("first_observed_at"),
-    type_coerce(Fact.observed_at, String).label("observed_at"),
-)
-
-
-CLASSIFICATION_READ = (
-    Classification.tool_id,
-    Classification.dimension,
-    Classification.label,
-    Classification.model_version,
-    Classification.created_at,
-    Classification.evidence,
-)
-LABEL_READ = (Label.tool_id, Label.dimension, Label.label, Label.annotator, Label.created_at)
-
-
-def _stored_iso(stored: str | None) -> str | None:
-    """'2026-11-23 10:00:00.000000' (as stored) -> '2026-11-23T10:00:00' (isoformat())."""
-    if stored is None:
-        return None
-    iso = stored.replace(" ", "T", 1)
-    return iso.removesuffix(".000000")
+    size = size or EXPORT_BATCH
+    sql, params = build_sql(query)
+    with catalogue.engine.connect() as conn, conn.begin():
+        raw = conn.connection.driver_connection  # plain sqlite3: no ORM rows to convert
+        try:
+            matches = raw.execute(sql, params)
+            names = [d[0] for d in matches.description]
+            while partition := matches.fetchmany(size):
+                tools = dict(zip(names, map(list, zip(*partition, strict=True)), strict=True))
+                reviews = all_current_reviews(catalogue, tools["id"])
+                yield read_batch(raw, tools, reviews, _stale_before(stale_days))
+        except sqlite3.Error as exc:
+            raise catalogue_error(exc, str(catalogue.path), writing=False) or exc from None
 
 
 def _stale_before(stale_days: int) -> str:
@@ -225,129 +200,14 @@ def _stale_before(stale_days: int) -> str:
     return cutoff.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def batch_statements(ids: list[int]) -> dict[str, Any]:
-    """What an export reads for one batch of tools, by name."""
-    current = {
-        name: select(*columns).where(columns[0].in_(ids), model.is_current.is_(True))
-        for name, model, columns in (
-            ("classifications", Classification, CLASSIFICATION_READ),
-            ("labels", Label, LABEL_READ),
-        )
-    }
-    return {
-        "facts": select(*FACT_READ).where(Fact.tool_id.in_(ids), Fact.retracted_at.is_(None)),
-        "pages": select(Page.tool_id, Page.url, Page.kind, Page.http_status).where(
-            Page.tool_id.in_(ids)
-        ),
-        "provenance": select(Tool.id.label("tool_id"), Tool.provenance).where(Tool.id.in_(ids)),
-        **current,
-    }
-
-
-def _related(conn, ids: list[int]) -> dict[str, dict]:
-    """Facts, pages, current tags and provenance of some tools, keyed for `_export_row`."""
-    statements = batch_statements(ids)
-    related: dict[str, dict] = {}
-    for name in ("facts", "pages", "provenance"):
-        grouped: dict[int, list] = {}
-        for row in conn.execute(statements[name]).fetchall():  # one call, not one per row
-            grouped.setdefault(row.tool_id, []).append(row)
-        related[name] = grouped
-    for name in ("classifications", "labels"):
-        related[name] = {
-            (row.tool_id, row.dimension): row for row in conn.execute(statements[name]).fetchall()
-        }
-    return related
-
-
-def _export_row(tool: dict[str, Any], related: dict[str, dict], stale_before: str) -> dict:
-    tool_id = tool["id"]
-    row = {name: tool.get(name) for name, _, _ in TOOL_COLUMNS}
-    provenance = [p for r in related["provenance"].get(tool_id, []) for p in r.provenance or []]
-    row["sources"] = "; ".join(dict.fromkeys(s.get("repo", "") for s in provenance))
-    row["provenance_json"] = json.dumps(provenance, ensure_ascii=False)
-    pages = related["pages"].get(tool_id, [])
-    row["page_urls"] = "; ".join(f"{p.url} ({p.kind})" for p in pages)
-    for dimension in DIMENSIONS:
-        row.update(_tag_values(dimension, tool, related["classifications"], related["labels"]))
-    tool_facts = [_fact_dict(f, stale_before) for f in related["facts"].get(tool_id, [])]
-    row.update(_fact_values(tool_facts))
-    stored = crawled_pages([p._mapping for p in pages])
-    row.update(_dpia_values(tool_facts, related["reviews"].get(tool_id, {}), stored))
-    for name in DATETIME_COLUMNS:
-        row[name] = _plain(row[name])
-    return row
-
-
-def _tag_values(dimension: str, tool: dict, models: dict, labels: dict) -> dict[str, Any]:
-    model = models.get((tool["id"], dimension))
-    label = labels.get((tool["id"], dimension))
-    evidence = model.evidence if model is not None else []
-    return {
-        dimension: tool[dimension],
-        f"{dimension}_source": tool[f"{dimension}_source"],
-        f"{dimension}_confidence": tool[f"{dimension}_confidence"],
-        f"{dimension}_model_label": model.label if model is not None else None,
-        f"{dimension}_model_version": model.model_version if model is not None else None,
-        f"{dimension}_classified_at": model.created_at if model is not None else None,
-        f"{dimension}_evidence": "; ".join(str(e.get("term", "")) for e in evidence or []),
-        f"{dimension}_label": label.label if label is not None else None,
-        f"{dimension}_label_annotator": label.annotator if label is not None else None,
-        f"{dimension}_labelled_at": label.created_at if label is not None else None,
-    }
-
-
-def _fact_dict(fact, stale_before: str) -> dict[str, Any]:
-    return {
-        "field": fact.field,
-        "value": fact.value,
-        "evidence": fact.evidence,
-        "source_url": fact.source_url,
-        "origin": fact.origin,
-        "first_observed_at": _stored_iso(fact.first_observed_at),
-        "observed_at": _stored_iso(fact.observed_at),
-        "stale": fact.observed_at is not None and fact.observed_at < stale_before,
-    }
-
-
-def _fact_values(facts: list[dict[str, Any]]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    by_field: dict[str, set[str]] = {}
-    for fact in facts:
-        by_field.setdefault(fact["field"], set()).add(fact["value"])
-    for name in FACT_FIELDS:
-        found = sorted(by_field.get(name, ()))
-        values[f"fact_{name}"] = "; ".join(found) if found else None
-    ordered = sorted(facts, key=lambda f: (f["field"], f["value"]))
-    values["facts_json"] = json.dumps(ordered, ensure_ascii=False)
-    values["stale_facts"] = sum(f["stale"] for f in facts)
-    return values
-
-
-def _dpia_values(
-    facts: list[dict[str, Any]], reviews: dict[int, dict], pages: int
-) -> dict[str, Any]:
-    answers = answer_questions(facts, reviews, pages)
-    values = {f"dpia_q{a.question.number}": a.status for a in answers}
-    values["dpia_reviews_json"] = json.dumps(
-        {str(n): {k: _plain(v) for k, v in r.items()} for n, r in sorted(reviews.items())},
-        ensure_ascii=False,
-    )
-    return values
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 class _CsvWriter:
     def __init__(self, path: Path):
         self.handle = path.open("w", newline="", encoding="utf-8")
         self.writer = csv.DictWriter(self.handle, fieldnames=[c[0] for c in COLUMNS])
         self.writer.writeheader()
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        self.writer.writerows(csv_row(row) for row in rows)
+    def write(self, columns: dict[str, list]) -> None:
+        self.writer.writerows(csv_row(row) for row in batch_rows(columns))
 
     def __enter__(self):
         return self
@@ -360,8 +220,8 @@ class _JsonlWriter(_CsvWriter):
     def __init__(self, path: Path):
         self.handle = path.open("w", encoding="utf-8")
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        self.handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    def write(self, columns: dict[str, list]) -> None:
+        self.handle.writelines(to_json(row) + "\n" for row in batch_rows(columns))
 
 
 class _ParquetWriter:
@@ -376,15 +236,10 @@ class _ParquetWriter:
         self.writer = pq.ParquetWriter(path, self.schema)
         self.pa = pa
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        if not rows:
+    def write(self, columns: dict[str, list]) -> None:
+        if not columns["id"]:
             return
-        names = self.schema.names
-        if list(rows[0]) == names:  # rows are built in column order: transpose, no lookups
-            columns = list(zip(*(row.values() for row in rows), strict=True))
-        else:  # pragma: no cover - a row built in another order
-            columns = [[row.get(name) for row in rows] for name in names]
-        arrays = [self.pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)]
+        arrays = [self.pa.array(columns[f.name], type=f.type) for f in self.schema]
         self.writer.write_batch(self.pa.RecordBatch.from_arrays(arrays, schema=self.schema))
 
     def __enter__(self):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from catalogue.changes import facts_touched_since, fetches_since
-from catalogue.export import batch_statements
+from catalogue.export_batch import batch_statements
 from catalogue.query import ToolQuery, build_sql, count_sql
 from catalogue.store import active_facts_of_pages, pages_of_tools
 

@@ -12,6 +12,8 @@ protection officer, so they are never one status.
 from __future__ import annotations
 
 import os
+from collections.abc import Container
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -205,6 +207,24 @@ def answer_questions(
             Answer(q, status, found, None, pages, command if status == NOT_CRAWLED else None)
         )
     return answers
+
+
+def question_statuses(
+    vendor_fields: AbstractSet[str], reviewed: Container[int], pages: int
+) -> tuple[str, ...]:
+    """The status of each question, as `answer_questions` gives it, from only what decides
+    it: the fields of the tool's facts from its own pages (origin `crawl`), the numbers of
+    the questions a person reviewed, and its stored pages. For exports of many tools, which
+    need the statuses but not the Answer objects."""
+    unanswered = NOT_STATED if pages else NOT_CRAWLED
+    return tuple(
+        REVIEWED
+        if q.number in reviewed
+        else VENDOR_STATED
+        if not vendor_fields.isdisjoint(q.fields)
+        else unanswered
+        for q in QUESTIONS
+    )
 
 
 def current_reviews(catalogue: Catalogue, tool_id: int) -> dict[int, dict[str, Any]]:

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
 import json
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
 
 import catalogue.export as export
 from catalogue.cards import tool_card
-from catalogue.store import FactRecord, PageRecord, record_page
+from catalogue.escaping import csv_cell
+from catalogue.risk import QUESTIONS, answer_questions, question_statuses, review_answer, risk_card
+from catalogue.store import (
+    ClassificationRecord,
+    FactRecord,
+    LabelRecord,
+    PageRecord,
+    add_labels,
+    record_classifications,
+    record_page,
+)
 
 
 @pytest.fixture
@@ -53,3 +66,74 @@ def test_fact_dates_and_staleness_read_as_the_card_shows_them(crawled, tmp_path)
     assert fact["observed_at"] == naive.isoformat() == "2020-01-02T03:04:05"
     assert fact["stale"] is card["stale"] is True
     assert row["stale_facts"] >= 1
+
+
+EVIL = '=HYPERLINK("http://evil.example","x") | <b>\n"quoted"; @SUM(1)'
+
+
+@pytest.fixture
+def everything(crawled):
+    """Facts from pages and lists, a gone page, predictions with evidence, labels, reviewed
+    DPIA answers and hostile text in names, quotes, evidence and reviews."""
+    ids = {slug: tool_card(crawled, slug).tool["id"] for slug in ("kahoot", "scratch")}
+    fetched = datetime(2026, 11, 2, 3, 4, 5, 123456, tzinfo=UTC)
+    page = PageRecord(url="https://kahoot.com/ai", kind="other", text="AI", fetched_at=fetched)
+    facts = [FactRecord("ai_provider", "openai", EVIL), FactRecord("ai_generative", "yes", "é")]
+    record_page(crawled, ids["kahoot"], page, facts)
+    gone = PageRecord(url="https://scratch.mit.edu/gone", http_status=404, fetched_at=fetched)
+    record_page(crawled, ids["scratch"], gone, [])
+    evidence = [{"term": EVIL, "weight": 0.5}, {"term": 3}, {"weight": 1}]
+    record_classifications(
+        crawled,
+        [
+            ClassificationRecord(tool_id, "purpose", "teaching-learning", 0.75, "v1", False,
+                                 {}, evidence)
+            for tool_id in ids.values()
+        ],
+    )  # fmt: skip
+    add_labels(crawled, [LabelRecord("pedagogy", "behaviourist", ids["kahoot"], annotator=EVIL)])
+    review_answer(crawled, "kahoot", 2, EVIL, "javascript:alert(1)", "dpo")
+    review_answer(crawled, "scratch", 7, "Checked with the vendor", None, "dpo")
+    with sqlite3.connect(crawled.path) as conn:
+        conn.execute("UPDATE tools SET name = ?, description = ? WHERE id = ?",
+                     (EVIL, "-1+2\t\x1b[31m", ids["scratch"]))  # fmt: skip
+    return crawled
+
+
+def _csv_text(value) -> str:
+    """A JSON Lines value as the CSV export writes it: escaped, None as an empty cell."""
+    return "" if value is None else str(csv_cell(value))
+
+
+def test_every_format_writes_the_same_rows(everything, tmp_path):
+    rows = exported(everything, tmp_path / "e.jsonl")
+    statuses = {row[f"dpia_q{q.number}"] for row in rows for q in QUESTIONS}
+    assert statuses == {"vendor-stated", "not stated", "not crawled", "reviewed"}
+    assert any(row["pedagogy_label_annotator"] == EVIL for row in rows)
+    assert any(EVIL in row["purpose_evidence"] for row in rows)
+    assert [row["id"] for row in exported(everything, tmp_path / "e.parquet", "parquet")] == [
+        row["id"] for row in rows
+    ]
+    assert exported(everything, tmp_path / "e.parquet", "parquet") == rows
+    export.export_catalogue(everything, tmp_path / "e.csv", "csv")
+    with (tmp_path / "e.csv").open(newline="", encoding="utf-8") as handle:
+        csv_rows = list(csv.DictReader(handle))
+    assert csv_rows == [{k: _csv_text(v) for k, v in row.items()} for row in rows]
+    assert any(row["name"] == "'" + EVIL for row in csv_rows)
+
+
+def test_export_statuses_are_the_risk_cards_statuses(everything, tmp_path):
+    for row in exported(everything, tmp_path / "e.jsonl"):
+        card = [a.status for a in risk_card(everything, row["id"]).answers]
+        assert [row[f"dpia_q{q.number}"] for q in QUESTIONS] == card
+
+
+def test_question_statuses_agree_with_the_answers():
+    fields = ["gdpr", "retention", "minimum_age", "ai_provider", "price"]
+    for count in range(len(fields) + 1):
+        for chosen in itertools.combinations(fields, count):
+            for reviewed, pages in itertools.product(({}, {2: {}, 4: {}}), (0, 3)):
+                facts = [{"field": f, "value": "x", "origin": "crawl"} for f in chosen]
+                facts.append({"field": "data_location", "value": "uk", "origin": "import"})
+                expected = [a.status for a in answer_questions(facts, reviewed, pages)]
+                assert list(question_statuses(set(chosen), reviewed, pages)) == expected
