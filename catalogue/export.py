@@ -11,6 +11,7 @@ import csv
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,7 @@ def export_batches(
             names = [d[0] for d in matches.description]
             while partition := matches.fetchmany(size):
                 tools = dict(zip(names, map(list, zip(*partition, strict=True)), strict=True))
-                reviews = all_current_reviews(catalogue, tools["id"])
+                reviews = partial(all_current_reviews, catalogue)
                 yield read_batch(raw, tools, reviews, _stale_before(stale_days))
         except sqlite3.Error as exc:
             raise catalogue_error(exc, str(catalogue.path), writing=False) or exc from None

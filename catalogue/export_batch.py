@@ -13,7 +13,7 @@ DPIA statuses by `catalogue.risk.question_statuses`, so the files do not change.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import groupby
@@ -27,10 +27,52 @@ from catalogue.vocabulary import DIMENSIONS, FACT_FIELDS
 to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 _BATCH_IDS = "(SELECT value FROM json_each(?))"
-# Facts sorted as `facts_json` lists them: by field, then value, then as stored.
+
+
+def _t_sql(column: str) -> str:
+    """SQL for `column.replace(" ", "T", 1)`."""
+    space = f"instr({column}, ' ')"
+    return (
+        f"CASE WHEN {space} > 0 THEN substr({column}, 1, {space} - 1) || 'T' || "
+        f"substr({column}, {space} + 1) ELSE {column} END"
+    )
+
+
+def _without_micros_sql(column: str) -> str:
+    """SQL for `column.removesuffix(".000000")`."""
+    return (
+        f"CASE WHEN substr({column}, -7) = '.000000' "
+        f"THEN substr({column}, 1, length({column}) - 7) ELSE {column} END"
+    )
+
+
+# Each fact as the JSON object `facts_json` holds, written by SQLite: json_quote escapes text
+# exactly as Python's encoder (ensure_ascii=False) does (tests/test_export.py checks), and the
+# separators are Python's, so the text is what json.dumps wrote, without a dict per fact.
+# Dates as `stored_iso` writes them.
+_FACT_JSON_VALUES = {
+    "field": "json_quote(field)",
+    "value": "json_quote(value)",
+    "evidence": "json_quote(evidence)",
+    "source_url": "json_quote(source_url)",
+    "origin": "json_quote(origin)",
+    "first_observed_at": f"json_quote({_without_micros_sql('first_t')})",
+    "observed_at": f"json_quote({_without_micros_sql('observed_t')})",
+    "stale": "CASE WHEN stale THEN 'true' ELSE 'false' END",
+}
+_FACT_JSON = (
+    "'{' || "
+    + " || ', ' || ".join(f"'\"{key}\": ' || {sql}" for key, sql in _FACT_JSON_VALUES.items())
+    + " || '}'"
+)
+# Facts sorted as `facts_json` lists them: by field, then value, then as stored. `stale`: not
+# re-observed since the first parameter (stored times compare as text, in ISO order).
 FACTS_SQL = (
-    "SELECT tool_id, field, value, evidence, source_url, origin, first_observed_at, "
-    f"observed_at FROM facts WHERE tool_id IN {_BATCH_IDS} AND retracted_at IS NULL "
+    f"SELECT tool_id, field, value, origin = 'crawl', stale, {_FACT_JSON} FROM "
+    "(SELECT id, tool_id, field, value, evidence, source_url, origin, "
+    f"{_t_sql('first_observed_at')} AS first_t, {_t_sql('observed_at')} AS observed_t, "
+    "observed_at IS NOT NULL AND observed_at < ? AS stale "
+    f"FROM facts WHERE tool_id IN {_BATCH_IDS} AND retracted_at IS NULL) "
     "ORDER BY tool_id, field, value, id"
 )
 PAGES_SQL = f"SELECT tool_id, url, kind, http_status FROM pages WHERE tool_id IN {_BATCH_IDS}"
@@ -43,34 +85,26 @@ LABELS_SQL = (
     f"FROM labels WHERE tool_id IN {_BATCH_IDS} AND is_current IS 1"
 )
 PROVENANCE_SQL = f"SELECT id, provenance FROM tools WHERE id IN {_BATCH_IDS}"
+REVIEWED_SQL = (
+    f"SELECT DISTINCT tool_id FROM reviews WHERE tool_id IN {_BATCH_IDS} AND is_current IS 1"
+)
 
 FACT_FIELD_COLUMNS = {name: f"fact_{name}" for name in FACT_FIELDS}
 DPIA_COLUMNS = [f"dpia_q{q.number}" for q in QUESTIONS]
 
 
-def batch_statements(ids: Sequence[int]) -> dict[str, tuple[str, list[Any]]]:
-    """What an export reads for one batch of tools, by name: (SQL, parameters)."""
+def batch_statements(ids: Sequence[int], stale_before: str = "") -> dict[str, tuple[str, list]]:
+    """What an export reads for one batch of tools, by name: (SQL, parameters). Facts
+    observed before `stale_before` (a stored time) are stale."""
     params = [json.dumps(list(ids))]
     return {
-        "facts": (FACTS_SQL, params),
+        "facts": (FACTS_SQL, [stale_before, *params]),
         "pages": (PAGES_SQL, params),
         "provenance": (PROVENANCE_SQL, params),
         "classifications": (CLASSIFICATIONS_SQL, params),
         "labels": (LABELS_SQL, params),
+        "reviewed": (REVIEWED_SQL, params),
     }
-
-
-def stored_iso(stored: str | None) -> str | None:
-    """A fact's stored time as the export has always written it, without an offset:
-    '2026-11-23 10:00:00.000000' -> '2026-11-23T10:00:00' (what isoformat() gives)."""
-    if stored is None:
-        return None
-    return _stored_iso(stored)
-
-
-@lru_cache(maxsize=65536)  # a crawl stores many facts with one time: parse each once
-def _stored_iso(stored: str) -> str:
-    return stored.replace(" ", "T", 1).removesuffix(".000000")
 
 
 def aware_iso(stored: str | None) -> str | None:
@@ -89,14 +123,15 @@ def _aware_iso(stored: str) -> str:
 
 def read_batch(
     connection: Any,
-    tools: list[dict[str, list]],
-    reviews: dict[int, dict[int, dict]],
+    tools: dict[str, list],
+    reviews_of: Callable[[list[int]], dict[int, dict[int, dict]]],
     stale_before: str,
 ) -> dict[str, list]:
     """The export columns (name -> one value per tool) of a batch. `tools` holds the list
-    query's columns (catalogue.query.build_sql) for the batch, name -> values."""
+    query's columns (catalogue.query.build_sql) for the batch, name -> values;
+    `reviews_of(ids)` reads the current reviews of the tools that have any."""
     ids = tools["id"]
-    statements = batch_statements(ids)
+    statements = batch_statements(ids, stale_before)
 
     def fetch(name: str) -> list[tuple]:
         sql, params = statements[name]
@@ -107,15 +142,19 @@ def read_batch(
     labels = {(row[0], row[1]): row for row in fetch("labels")}
     for dimension in DIMENSIONS:
         columns.update(_tag_columns(dimension, tools, tags, labels))
-    facts = _grouped(fetch("facts"))
-    columns.update(_fact_columns(ids, facts, stale_before))
-    columns.update(_dpia_columns(ids, facts, reviews, columns.pop("_crawled_pages")))
+    vendor_fields = _fact_columns(ids, fetch("facts"), columns)
+    reviewed = [row[0] for row in fetch("reviewed")]
+    reviews = reviews_of(reviewed) if reviewed else {}
+    columns.update(_dpia_columns(ids, vendor_fields, reviews, columns.pop("_crawled_pages")))
     return columns
 
 
 def _grouped(rows: Iterable[tuple]) -> dict[int, list[tuple]]:
     """Rows by their first column (a tool id), in the order they came."""
-    return {key: list(group) for key, group in groupby(rows, itemgetter(0))}
+    grouped: dict[int, list[tuple]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
+    return grouped
 
 
 def _tool_columns(tools: dict[str, list], provenance: dict, pages: dict) -> dict[str, list]:
@@ -175,61 +214,48 @@ def _evidence_terms(stored: str | None) -> str:
     return "; ".join(str(e.get("term", "")) for e in _json(stored) or [])
 
 
-def _fact_columns(ids: list[int], facts: dict, stale_before: str) -> dict[str, list]:
-    by_field: dict[str, list] = {name: [] for name in FACT_FIELDS}
-    facts_json, stale_counts = [], []
-    for tool_id in ids:
-        tool_facts = [_fact(row, stale_before) for row in facts.get(tool_id, ())]
-        values: dict[str, list[str]] = {}
-        for fact in tool_facts:  # sorted by field and value: distinct values stay in order
-            found = values.setdefault(fact["field"], [])
-            if not found or found[-1] != fact["value"]:
-                found.append(fact["value"])
-        for name, column in by_field.items():
-            found = values.get(name)
-            column.append("; ".join(found) if found else None)
-        facts_json.append(to_json(tool_facts))
-        stale_counts.append(sum(f["stale"] for f in tool_facts))
-    columns = {FACT_FIELD_COLUMNS[name]: column for name, column in by_field.items()}
-    columns.update(facts_json=facts_json, stale_facts=stale_counts)
-    return columns
-
-
-def _fact(row: tuple, stale_before: str) -> dict[str, Any]:
-    """A row of FACTS_SQL as `facts_json` lists it; `stale`: not re-observed since
-    `stale_before` (stored times compare as text, in ISO order)."""
-    _, field, value, evidence, source_url, origin, first_observed_at, observed_at = row
-    return {
-        "field": field,
-        "value": value,
-        "evidence": evidence,
-        "source_url": source_url,
-        "origin": origin,
-        "first_observed_at": stored_iso(first_observed_at),
-        "observed_at": stored_iso(observed_at),
-        "stale": observed_at is not None and observed_at < stale_before,
-    }
+def _fact_columns(ids: list[int], rows: Iterable[tuple], columns: dict[str, list]) -> dict:
+    """Add the fact columns of a batch from its FACTS_SQL rows (sorted by tool, field and
+    value) to `columns`; return the fields each tool's own pages state (for the DPIA)."""
+    position = {tool_id: n for n, tool_id in enumerate(ids)}
+    by_field = {name: [None] * len(ids) for name in FACT_FIELDS}
+    facts_json, stale = ["[]"] * len(ids), [0] * len(ids)
+    vendor_fields = {}
+    for tool_id, tool_facts in groupby(rows, itemgetter(0)):
+        tool_facts = list(tool_facts)
+        n = position[tool_id]
+        facts_json[n] = "[" + ", ".join([fact[5] for fact in tool_facts]) + "]"
+        stale[n] = sum(fact[4] for fact in tool_facts)
+        vendor_fields[tool_id] = {fact[1] for fact in tool_facts if fact[3]}
+        for field, same in groupby(tool_facts, itemgetter(1)):
+            if field in by_field:  # sorted by value: each distinct value once, in order
+                by_field[field][n] = "; ".join(dict.fromkeys(fact[2] for fact in same))
+    columns.update({FACT_FIELD_COLUMNS[name]: column for name, column in by_field.items()})
+    columns.update(facts_json=facts_json, stale_facts=stale)
+    return vendor_fields
 
 
 def _dpia_columns(
-    ids: list[int], facts: dict, reviews: dict[int, dict[int, dict]], crawled: list[int]
+    ids: list[int],
+    vendor_fields: dict[int, set[str]],
+    reviews: dict[int, dict[int, dict]],
+    crawled: list[int],
 ) -> dict[str, list]:
     statuses, reviews_json = [], []
     for tool_id, pages in zip(ids, crawled, strict=True):
         tool_reviews = reviews.get(tool_id, {})
-        vendor_fields = frozenset(r[1] for r in facts.get(tool_id, ()) if r[5] == "crawl")
-        statuses.append(_statuses(vendor_fields, frozenset(tool_reviews), pages > 0))
-        reviews_json.append(
-            to_json(
-                {
-                    str(n): {k: _plain(v) for k, v in r.items()}
-                    for n, r in sorted(tool_reviews.items())
-                }
-            )
-        )
+        fields = frozenset(vendor_fields.get(tool_id, ()))
+        statuses.append(_statuses(fields, frozenset(tool_reviews), pages > 0))
+        reviews_json.append(_reviews_json(tool_reviews) if tool_reviews else "{}")
     columns = {name: [s[n] for s in statuses] for n, name in enumerate(DPIA_COLUMNS)}
     columns["dpia_reviews_json"] = reviews_json
     return columns
+
+
+def _reviews_json(reviews: dict[int, dict]) -> str:
+    return to_json(
+        {str(n): {k: _plain(v) for k, v in r.items()} for n, r in sorted(reviews.items())}
+    )
 
 
 @lru_cache(maxsize=4096)  # few combinations occur: most tools share one
