@@ -137,3 +137,12 @@ def test_question_statuses_agree_with_the_answers():
                 facts.append({"field": "data_location", "value": "uk", "origin": "import"})
                 expected = [a.status for a in answer_questions(facts, reviewed, pages)]
                 assert list(question_statuses(set(chosen), reviewed, pages)) == expected
+
+
+def test_sqlite_quotes_json_text_as_python_does():
+    """facts_json is written by SQLite's json_quote (catalogue/export_batch.py): it must
+    escape every character exactly as json.dumps(ensure_ascii=False) does."""
+    texts = [chr(c) for c in range(0x250)] + ["\u2028\u2029", "\ufeff", "😀", "a\x00b", EVIL]
+    with sqlite3.connect(":memory:") as conn:
+        quoted = [conn.execute("SELECT json_quote(?)", (t,)).fetchone()[0] for t in texts]
+    assert quoted == [json.dumps(t, ensure_ascii=False) for t in texts]
