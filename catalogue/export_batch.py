@@ -1,13 +1,14 @@
 """The export's columns for one batch of tools, read with one statement per related table.
 
 An export of 100,000 tools spent most of its time in Python, once per tool and fact: ORM rows,
-a dict per fact, the seven DPIA answers as objects, then every row copied into columns for
-Parquet. Here each batch's facts, pages, current tags and provenance come from one plain
-sqlite3 statement each, keyed by the batch's ids (one JSON parameter, so each statement is
-prepared once); facts arrive sorted as the export lists them, so grouping needs no sort; and
-the values go straight into one list per column, which is what a Parquet record batch is made
-of. What cannot be SQL stays exactly as before: JSON is written by Python's encoder and the
-DPIA statuses by `catalogue.risk.question_statuses`, so the files do not change.
+a dict and an encoder call per fact, the seven DPIA answers as objects, then every row copied
+into columns for Parquet. Here each batch's facts, pages, current tags and provenance come
+from one plain sqlite3 statement each, keyed by the batch's ids (one JSON parameter, so each
+statement is prepared once); facts arrive sorted as the export lists them, each already as
+its JSON text; the DPIA statuses come from `catalogue.risk.question_statuses`, once per
+combination of stated fields, reviews and pages; and the values go straight into one list per
+column, which is what a Parquet record batch is made of. Every value is written exactly as
+before (tests/test_export.py compares the formats with each other and the risk cards).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ REVIEWED_SQL = (
     f"SELECT DISTINCT tool_id FROM reviews WHERE tool_id IN {_BATCH_IDS} AND is_current IS 1"
 )
 
+PLAIN_TOOL_COLUMNS = ("id", "name", "slug", "homepage", "domain", "category", "description")
 FACT_FIELD_COLUMNS = {name: f"fact_{name}" for name in FACT_FIELDS}
 DPIA_COLUMNS = [f"dpia_q{q.number}" for q in QUESTIONS]
 
@@ -137,7 +139,7 @@ def read_batch(
         sql, params = statements[name]
         return connection.execute(sql, params).fetchall()
 
-    columns = _tool_columns(tools, _grouped(fetch("provenance")), _grouped(fetch("pages")))
+    columns, crawled = _tool_columns(tools, _grouped(fetch("provenance")), _grouped(fetch("pages")))
     tags = {(row[0], row[1]): row for row in fetch("classifications")}
     labels = {(row[0], row[1]): row for row in fetch("labels")}
     for dimension in DIMENSIONS:
@@ -145,7 +147,7 @@ def read_batch(
     vendor_fields = _fact_columns(ids, fetch("facts"), columns)
     reviewed = [row[0] for row in fetch("reviewed")]
     reviews = reviews_of(reviewed) if reviewed else {}
-    columns.update(_dpia_columns(ids, vendor_fields, reviews, columns.pop("_crawled_pages")))
+    columns.update(_dpia_columns(ids, vendor_fields, reviews, crawled))
     return columns
 
 
@@ -157,11 +159,11 @@ def _grouped(rows: Iterable[tuple]) -> dict[int, list[tuple]]:
     return grouped
 
 
-def _tool_columns(tools: dict[str, list], provenance: dict, pages: dict) -> dict[str, list]:
-    columns = {
-        name: tools[name] for name in ("id", "name", "slug", "homepage", "domain", "category")
-    }
-    columns["description"] = tools["description"]
+def _tool_columns(
+    tools: dict[str, list], provenance: dict, pages: dict
+) -> tuple[dict[str, list], list[int]]:
+    """The tool's own columns, and how many of each tool's stored pages answered."""
+    columns = {name: tools[name] for name in PLAIN_TOOL_COLUMNS}
     for name in ("first_seen", "last_crawled", "updated_at"):
         columns[name] = [aware_iso(value) for value in tools[name]]
     sources, provenance_json, page_urls, crawled = [], [], [], []
@@ -174,8 +176,7 @@ def _tool_columns(tools: dict[str, list], provenance: dict, pages: dict) -> dict
         # pages that answered: one now gone (404, 410) says nothing (catalogue.risk)
         crawled.append(sum(1 for *_, status in tool_pages if (status or 200) < 400))
     columns.update(sources=sources, provenance_json=provenance_json, page_urls=page_urls)
-    columns["_crawled_pages"] = crawled
-    return columns
+    return columns, crawled
 
 
 @lru_cache(maxsize=4096)
@@ -214,13 +215,15 @@ def _evidence_terms(stored: str | None) -> str:
     return "; ".join(str(e.get("term", "")) for e in _json(stored) or [])
 
 
-def _fact_columns(ids: list[int], rows: Iterable[tuple], columns: dict[str, list]) -> dict:
+def _fact_columns(
+    ids: list[int], rows: Iterable[tuple], columns: dict[str, list]
+) -> dict[int, set[str]]:
     """Add the fact columns of a batch from its FACTS_SQL rows (sorted by tool, field and
     value) to `columns`; return the fields each tool's own pages state (for the DPIA)."""
     position = {tool_id: n for n, tool_id in enumerate(ids)}
     by_field = {name: [None] * len(ids) for name in FACT_FIELDS}
     facts_json, stale = ["[]"] * len(ids), [0] * len(ids)
-    vendor_fields = {}
+    vendor_fields: dict[int, set[str]] = {}
     for tool_id, tool_facts in groupby(rows, itemgetter(0)):
         tool_facts = list(tool_facts)
         n = position[tool_id]
