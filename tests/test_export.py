@@ -51,6 +51,8 @@ def test_batches_of_any_size_write_the_same_rows(crawled, tmp_path, monkeypatch)
     whole = exported(crawled, tmp_path / "whole.jsonl")
     monkeypatch.setattr(export, "EXPORT_BATCH", 2)
     assert exported(crawled, tmp_path / "pairs.jsonl") == whole
+    rows = export.export_rows(crawled, export.ToolQuery(), export.stale_after_days(None))
+    assert [json.loads(export.to_json(row)) for row in rows] == whole
     assert len(whole) == 6
     parquet = exported(crawled, tmp_path / "pairs.parquet", "parquet")
     assert [row["id"] for row in parquet] == [row["id"] for row in whole]
