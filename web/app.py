@@ -18,13 +18,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware
 
 from catalogue import Catalogue, EdcatError, open_catalogue
 from catalogue.errors import CatalogueNotFound, ToolNotFound
 from catalogue.users import SESSION_HOURS
 from web import api, pages
-from web.cache import ResultCache
+from web.auth import SESSION_COOKIE
+from web.cache import PageCache, ResultCache
 from web.templating import make_templates
 
 PACKAGE = Path(__file__).parent
@@ -59,14 +59,32 @@ class WebSettings:
     page_size: int = 25
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/login", "/shortlists", "/tools/")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+NO_STORE_PREFIXES = ("/login", "/shortlists", "/tools/")
+
+
+class SecurityHeaders:
+    """ASGI middleware adding SECURITY_HEADERS (and no-store on private pages) to every
+    response that does not set them itself."""
+
+    def __init__(self, app):
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        extra = self.headers
+        if scope["path"].startswith(NO_STORE_PREFIXES):
+            extra = [*extra, (b"cache-control", b"no-store")]
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message["headers"]}
+                added = [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": [*message["headers"], *added]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(db: str | Path | Catalogue, settings: WebSettings | None = None) -> FastAPI:
@@ -94,6 +112,8 @@ def create_app(db: str | Path | Catalogue, settings: WebSettings | None = None) 
     app.state.templates = make_templates(PACKAGE / "templates")
     app.state.cache = ResultCache(catalogue.path)
     app.add_middleware(SecurityHeaders)
+    # Outermost, so a kept page carries the security headers it was sent with.
+    app.add_middleware(PageCache, path=catalogue.path, session_cookie=SESSION_COOKIE)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
