@@ -16,15 +16,10 @@ from web.cache import PageCache
 
 
 @pytest.fixture
-def web_catalogue(tmp_path):
+def app(tmp_path):
     catalogue = build_web_catalogue(tmp_path / "web.db")
-    yield catalogue
+    yield create_app(catalogue)
     catalogue.close()
-
-
-@pytest.fixture
-def app(web_catalogue):
-    return create_app(web_catalogue)
 
 
 def visitor(app) -> TestClient:
