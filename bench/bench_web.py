@@ -11,7 +11,8 @@ cache) in the same run, and the machine's load average before and after.
 - list, search: a few popular views, rotated (after the first visit, the page cache serves them).
 - list-pages: a different page of the whole list each request, sent as a forced reload
   (`Cache-Control: no-cache`), so every one runs its rows query and template; the counts and
-  facets, which depend on the filters only, come from the counts cache.
+  facets, which depend on the filters only, come from the counts cache (so the library
+  column times the rows query alone).
 - tool: 500 tool pages, rotated (mostly cached).
 - tool-cold: every request a tool page no client has asked for yet in the run (each client
   walks its own share of all the tools), so each one builds its risk card and history.
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,8 +87,9 @@ def library_call(catalogue, page: str, slug: str, n: int) -> None:
         return
     if page == "search":
         query = ToolQuery(search=TERMS[n % len(TERMS)].replace("+", " "), limit=25)
-    elif page == "list-pages":
-        query = ToolQuery(limit=25, offset=25 * (n % 800))
+    elif page == "list-pages":  # the page's counts come from the counts cache: rows only
+        query_tools(catalogue, ToolQuery(limit=25, offset=25 * (n % 800)))
+        return
     else:
         query = ToolQuery(pricing=["freemium"], limit=25)
     query_tools(catalogue, query)
@@ -191,9 +194,9 @@ def _serve(db: Path, port: int, workers: int) -> subprocess.Popen:
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
+        try:  # the port opens before the workers are ready: wait for a page
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/overview", timeout=5):
+                return process
         except OSError:
             if process.poll() is not None:
                 raise RuntimeError(process.stderr.read().decode()) from None
