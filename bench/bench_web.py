@@ -88,7 +88,7 @@ def library_call(catalogue, page: str, slug: str, n: int) -> None:
     if page == "search":
         query = ToolQuery(search=TERMS[n % len(TERMS)].replace("+", " "), limit=25)
     elif page == "list-pages":  # the page's counts come from the counts cache: rows only
-        query_tools(catalogue, ToolQuery(limit=25, offset=25 * (n % 800)))
+        query_tools(catalogue, ToolQuery(limit=25, offset=25 * (n * 27 % 800)))  # all depths
         return
     else:
         query = ToolQuery(pricing=["freemium"], limit=25)
