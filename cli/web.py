@@ -55,6 +55,10 @@ def serve_command(
     catalogue.close()
     os.environ[SERVE_DB_ENV] = str(catalogue.path)
     os.environ[SERVE_SECURE_ENV] = "1" if secure_cookies else "0"
+    from web.serving import can_share_port, serve_workers
+
+    if can_share_port():
+        raise typer.Exit(serve_workers(host, port, workers))
     uvicorn.run(
         "web.app:app_from_environment",
         factory=True,
