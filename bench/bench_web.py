@@ -3,11 +3,20 @@
     python -m bench.bench_web [--tools 20000] [--clients 50] [--seconds 30]
 
 Starts the real `edcat serve` in a subprocess on a loopback port, then keeps `--clients`
-keep-alive connections busy for `--seconds` on each of three pages: the browse list (with its
-facet counts), a full-text search and a tool page. Prints requests/s and p50/p95 latency, next
-to the same work done through the library directly (no HTTP, no templates, no page cache) in
-the same run. "list" and "search" rotate through a few popular views (the page cache serves
-repeats); "list-pages" asks for a different page each time, so it shows the uncached cost.
+keep-alive connections busy for `--seconds` on each kind of page. Prints requests/s, p50/p95
+latency and the share of responses the server's page cache answered (its `X-Edcat-Cache`
+header), next to the same work done through the library directly (no HTTP, no templates, no
+cache) in the same run, and the machine's load average before and after.
+
+- list, search: a few popular views, rotated (after the first visit, the page cache serves them).
+- list-pages: a different page of the whole list each request, sent as a forced reload
+  (`Cache-Control: no-cache`), so every one runs its rows query and template; the counts and
+  facets, which depend on the filters only, come from the counts cache (so the library
+  column times the rows query alone).
+- tool: 500 tool pages, rotated (mostly cached).
+- tool-cold: every request a tool page no client has asked for yet in the run (each client
+  walks its own share of all the tools), so each one builds its risk card and history.
+
 Aim: p95 under 150 ms for the list and tool pages.
 """
 
@@ -16,12 +25,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.bench_catalogue import generate
@@ -39,6 +51,8 @@ FILTERS = (
     "pricing=paid",
     "",
 )
+PAGES = ("list", "search", "list-pages", "tool", "tool-cold")
+POPULAR_TOOLS = 500
 TERMS = ("quiz", "feedback", "quiz+feedback", "phonics", "coding", "timetable", "debate", "maths")
 
 
@@ -48,20 +62,34 @@ def page_paths(page: str, slugs: list[str]) -> list[str]:
         return [f"/?{f}&page_size=25" for f in FILTERS]
     if page == "search":
         return [f"/?q={t}&page_size=25" for t in TERMS]
-    if page == "list-pages":  # every request a different page: the cache rarely helps
+    if page == "list-pages":
         return [f"/?page={n}&page_size=25" for n in range(1, 801)]
-    return [f"/tools/{slug}" for slug in slugs]
+    if page == "tool":
+        return [f"/tools/{slug}" for slug in slugs[:POPULAR_TOOLS]]
+    return [f"/tools/{slug}" for slug in slugs[POPULAR_TOOLS:]]
+
+
+def client_paths(page: str, paths: list[str], client: int, clients: int) -> list[str]:
+    """What one client asks for, in order. Popular views: all of them, from a different
+    start per client. Cold pages: a share no other client asks for."""
+    if page == "tool-cold":
+        return paths[client::clients]
+    return paths[client:] + paths[:client]
+
+
+FORCED_RELOAD = {"list-pages"}  # pages asked for with Cache-Control: no-cache
 
 
 def library_call(catalogue, page: str, slug: str, n: int) -> None:
     """What each page asks of the library, without HTTP, templates or the page cache."""
-    if page == "tool":
+    if page in ("tool", "tool-cold"):
         risk_card(catalogue, slug)
         return
     if page == "search":
         query = ToolQuery(search=TERMS[n % len(TERMS)].replace("+", " "), limit=25)
-    elif page == "list-pages":
-        query = ToolQuery(limit=25, offset=25 * (n % 800))
+    elif page == "list-pages":  # the page's counts come from the counts cache: rows only
+        query_tools(catalogue, ToolQuery(limit=25, offset=25 * (n * 27 % 800)))  # all depths
+        return
     else:
         query = ToolQuery(pricing=["freemium"], limit=25)
     query_tools(catalogue, query)
@@ -78,42 +106,75 @@ def time_library(catalogue, page: str, slugs: list[str], repeat: int) -> list[fl
     return timings
 
 
-async def _client(host: str, port: int, paths: list[str], stop: float, out: list[float]) -> int:
+def encoded_requests(host: str, port: int, paths: list[str], forced: bool) -> list[bytes]:
+    """Each request's bytes, made once before the clock starts."""
+    extra = "Cache-Control: no-cache\r\n" if forced else ""
+    head = f"Host: {host}:{port}\r\n{extra}Connection: keep-alive\r\n\r\n"
+    return [f"GET {path} HTTP/1.1\r\n{head}".encode() for path in paths]
+
+
+@dataclass
+class Tally:
+    timings: list[float] = field(default_factory=list)
+    errors: int = 0
+    hits: int = 0
+
+
+async def _client(host: str, port: int, requests: list[bytes], stop: float, tally: Tally) -> None:
     reader, writer = await asyncio.open_connection(host, port)
-    errors, n = 0, 0
+    n = 0
     while time.perf_counter() < stop:
-        path = paths[n % len(paths)]
+        request = requests[n % len(requests)]
         n += 1
-        request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: keep-alive\r\n\r\n"
         start = time.perf_counter()
-        writer.write(request.encode())
-        await writer.drain()
-        status, length = await _read_head(reader)
+        writer.write(request)
+        status, length, hit = _parse_head(await reader.readuntil(b"\r\n\r\n"))
         await reader.readexactly(length)
-        out.append(time.perf_counter() - start)
-        errors += status != 200
+        tally.timings.append(time.perf_counter() - start)
+        tally.errors += status != 200
+        tally.hits += hit
     writer.close()
-    return errors
 
 
-async def _read_head(reader: asyncio.StreamReader) -> tuple[int, int]:
-    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-    status = int(head[0].split()[1])
-    length = 0
-    for line in head[1:]:
-        name, _, value = line.partition(":")
-        if name.lower() == "content-length":
-            length = int(value)
-    return status, length
+def _parse_head(head: bytes) -> tuple[int, int, bool]:
+    """(status, content length, served by the page cache?) of a response head."""
+    lines = head.lower().split(b"\r\n")
+    status = int(lines[0].split()[1])
+    length, hit = 0, False
+    for line in lines[1:]:
+        if line.startswith(b"content-length:"):
+            length = int(line[15:])
+        elif line.startswith(b"x-edcat-cache:"):
+            hit = line[14:].strip() == b"hit"
+    return status, length, hit
 
 
-async def load(host: str, port: int, paths: list[str], clients: int, seconds: float):
+async def load(host: str, port: int, page: str, paths: list[str], clients: int, seconds: float):
     stop = time.perf_counter() + seconds
-    timings: list[float] = []
-    errors = await asyncio.gather(
-        *(_client(host, port, paths[i:] + paths[:i], stop, timings) for i in range(clients))
+    tally = Tally()
+    forced = page in FORCED_RELOAD
+    await asyncio.gather(
+        *(
+            _client(
+                host,
+                port,
+                encoded_requests(host, port, client_paths(page, paths, i, clients), forced),
+                stop,
+                tally,
+            )
+            for i in range(clients)
+        )
     )
-    return timings, sum(errors)
+    return tally
+
+
+def run_load(*args) -> Tally:
+    """`load` on uvloop when it is installed (a lighter client leaves more CPU to the server)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(load(*args))
+    return uvloop.run(load(*args))
 
 
 def _free_port() -> int:
@@ -133,15 +194,19 @@ def _serve(db: Path, port: int, workers: int) -> subprocess.Popen:
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
+        try:  # the port opens before the workers are ready: wait for a page
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/overview", timeout=5):
+                return process
         except OSError:
             if process.poll() is not None:
                 raise RuntimeError(process.stderr.read().decode()) from None
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("edcat serve did not start within 30 s")
+
+
+def _load_average() -> str:
+    return ", ".join(f"{n:.2f}" for n in os.getloadavg()) + " (1, 5, 15 min)"
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -163,24 +228,30 @@ def main() -> None:
         generate(source, args.tools, facts_per_tool=8)
         catalogue = open_catalogue(db, create=True)
         import_tools(catalogue, source)
-        slugs = [t["slug"] for t in query_tools(catalogue, ToolQuery(limit=500))]
+        slugs = [t["slug"] for t in query_tools(catalogue, ToolQuery(limit=None, sort="id"))]
+        random.Random(13).shuffle(slugs)
         print(f"{args.tools:,} tools; {args.clients} clients for {args.seconds:.0f} s per page")
-        print(f"{'page':10} {'lib p50':>8} {'lib p95':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7}")
+        print(f"load average before: {_load_average()}")
+        print(
+            f"{'page':10} {'lib p50':>8} {'lib p95':>8} {'req/s':>7} {'p50 ms':>7} "
+            f"{'p95 ms':>7} {'cached':>7}"
+        )
         port = _free_port()
         server = _serve(db, port, args.workers)
         try:
-            for page in ("list", "search", "list-pages", "tool"):
+            for page in PAGES:
                 direct = time_library(catalogue, page, slugs, repeat=30)
                 paths = page_paths(page, slugs)
-                timings, errors = asyncio.run(
-                    load("127.0.0.1", port, paths, args.clients, args.seconds)
-                )
+                tally = run_load("127.0.0.1", port, page, paths, args.clients, args.seconds)
+                timings = tally.timings
                 rate = len(timings) / args.seconds
                 print(
                     f"{page:10} {_ms(direct, 50):8.1f} {_ms(direct, 95):8.1f} {rate:7.0f} "
-                    f"{_ms(timings, 50):7.1f} {_ms(timings, 95):7.1f}"
-                    + (f"  ({errors} non-200)" if errors else "")
+                    f"{_ms(timings, 50):7.1f} {_ms(timings, 95):7.1f} "
+                    f"{tally.hits / max(1, len(timings)):7.0%}"
+                    + (f"  ({tally.errors} non-200)" if tally.errors else "")
                 )
+            print(f"load average after: {_load_average()}")
         finally:
             server.terminate()
             server.wait(10)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, or_, select
+from sqlmodel import Session
 
 from catalogue.db import Catalogue
 from catalogue.errors import ToolNotFound
@@ -20,31 +21,54 @@ def find_tool(catalogue: Catalogue, ref: str | int) -> Tool:
 
     Raises ToolNotFound naming close matches when there is no single tool.
     """
-    text = str(ref).strip()
     with catalogue.session() as session:
-        if text.isascii() and text.isdigit() and len(text) < 19:
-            tool = session.get(Tool, int(text))
-            if tool is not None:
-                return tool
-        matches = (
-            session.exec(
-                select(Tool).where(
-                    or_(Tool.slug == text.lower(), func.lower(Tool.name) == text.lower())
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            options = ", ".join(f"{t.slug} (id {t.id})" for t in matches)
-            raise ToolNotFound(
-                f"{text!r} names {len(matches)} tools: {options}; use the slug or id"
-            )
+        return find_tool_in(session, catalogue, ref)
+
+
+def find_tool_in(session: Session, catalogue: Catalogue, ref: str | int) -> Tool:
+    """`find_tool` within an open session (so a page reads its tool and the rest in one)."""
+    text = str(ref).strip()
+    if text.isascii() and text.isdigit() and len(text) < 19:
+        tool = session.get(Tool, int(text))
+        if tool is not None:
+            return tool
+    matches = session.exec(TOOL_LOOKUP, params={"wanted": text.lower()}).scalars().all()
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        options = ", ".join(f"{t.slug} (id {t.id})" for t in matches)
+        raise ToolNotFound(f"{text!r} names {len(matches)} tools: {options}; use the slug or id")
     close = close_tool_names(catalogue, text)
     hint = f" (did you mean {' or '.join(close)}?)" if close else ""
     raise ToolNotFound(f"no tool {text!r} in the catalogue{hint}")
+
+
+# The statements a tool card runs, built once (the tool page runs them for every visit).
+# SQLite's NOCASE folds ASCII letters only, as its `lower()` does, and the wanted text is
+# lowered first, so the lookup matches what `lower(name) = ?` would, through the indexes.
+_WANTED, _TOOL_ID = bindparam("wanted"), bindparam("tool_id")
+TOOL_LOOKUP = select(Tool).where(or_(Tool.slug == _WANTED, Tool.name.collate("NOCASE") == _WANTED))
+TOOL_PAGES = select(Page).where(Page.tool_id == _TOOL_ID).order_by(Page.kind, Page.url)
+TOOL_FACTS = (
+    select(Fact)
+    .where(Fact.tool_id == _TOOL_ID, Fact.retracted_at.is_(None))
+    .order_by(Fact.field, Fact.value)
+)
+TOOL_CLASSIFICATIONS = (
+    select(Classification)
+    .where(Classification.tool_id == _TOOL_ID, Classification.is_current.is_(True))
+    .order_by(Classification.dimension)
+)
+TOOL_LABELS = (
+    select(Label)
+    .where(Label.tool_id == _TOOL_ID, Label.is_current.is_(True))
+    .order_by(Label.dimension)
+)
+
+
+def tool_lookup(text: str):
+    """The statement finding the tools whose slug or name (case-insensitive) is `text`."""
+    return TOOL_LOOKUP.params(wanted=text.lower())
 
 
 @dataclass
@@ -70,41 +94,23 @@ def tool_card(catalogue: Catalogue, ref: str | int, stale_days: int | None = Non
 
     Each fact carries `stale`: not re-observed within `stale_days` (default: the setting).
     """
-    days = stale_after_days(stale_days)
-    tool = find_tool(catalogue, ref)
     with catalogue.session() as session:
-        pages = (
-            session.exec(select(Page).where(Page.tool_id == tool.id).order_by(Page.kind, Page.url))
-            .scalars()
-            .all()
-        )
-        facts = (
-            session.exec(
-                select(Fact)
-                .where(Fact.tool_id == tool.id, Fact.retracted_at.is_(None))
-                .order_by(Fact.field, Fact.value)
-            )
-            .scalars()
-            .all()
-        )
-        classifications = (
-            session.exec(
-                select(Classification)
-                .where(Classification.tool_id == tool.id, Classification.is_current.is_(True))
-                .order_by(Classification.dimension)
-            )
-            .scalars()
-            .all()
-        )
-        labels = (
-            session.exec(
-                select(Label)
-                .where(Label.tool_id == tool.id, Label.is_current.is_(True))
-                .order_by(Label.dimension)
-            )
-            .scalars()
-            .all()
-        )
+        return tool_card_in(session, catalogue, ref, stale_days)
+
+
+def tool_card_in(
+    session: Session, catalogue: Catalogue, ref: str | int, stale_days: int | None = None
+) -> ToolCard:
+    """`tool_card` within an open session."""
+    days = stale_after_days(stale_days)
+    tool = find_tool_in(session, catalogue, ref)
+    params = {"tool_id": tool.id}
+
+    def rows(statement):
+        return session.exec(statement, params=params).scalars().all()
+
+    pages, facts = rows(TOOL_PAGES), rows(TOOL_FACTS)
+    classifications, labels = rows(TOOL_CLASSIFICATIONS), rows(TOOL_LABELS)
     return ToolCard(
         tool=tool.model_dump(exclude={"identity_key"}),
         pages=[p.model_dump(include=PAGE_FIELDS) for p in pages],

@@ -34,7 +34,7 @@ from catalogue.errors import (
 from catalogue.query import FTS_TABLE
 from catalogue.settings import LIMITS
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # MIGRATIONS[n] upgrades a catalogue from version n - 1 to n. Each runs inside the upgrade's
 # single transaction; add one here (and bump SCHEMA_VERSION) for every schema change.
@@ -149,10 +149,16 @@ MIGRATIONS: dict[int, Migration] = {
             "ix_page_versions_fetched_at",
         ),
     ),
+    # v7: the case-blind index on tool names, which new catalogues had from the start, for
+    # upgraded ones too: the name sort walks it and a tool page finds its tool by name with it.
+    7: lambda conn: conn.exec_driver_sql(NAME_NOCASE_DDL),
 }
 
 # Sorting by name walks this index and stops at --limit instead of sorting every match.
-EXTRA_DDL = ("CREATE INDEX IF NOT EXISTS ix_tools_name_nocase ON tools (name COLLATE NOCASE, id)",)
+NAME_NOCASE_DDL = (
+    "CREATE INDEX IF NOT EXISTS ix_tools_name_nocase ON tools (name COLLATE NOCASE, id)"
+)
+EXTRA_DDL = (NAME_NOCASE_DDL,)
 
 FTS_DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} "

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from catalogue.cards import tool_lookup
 from catalogue.changes import facts_touched_since, fetches_since
 from catalogue.export_batch import batch_statements
 from catalogue.query import ToolQuery, build_sql, count_sql
@@ -42,6 +43,7 @@ def hot_queries() -> dict[str, Callable[[], object]]:
         "store: pages of the tools in a batch": lambda: pages_of_tools(_IDS),
         "store: active facts of the pages in a batch": lambda: active_facts_of_pages(_IDS),
         "changes: fetches since a date": lambda: fetches_since(_SINCE),
+        "cards: a tool by slug or name": lambda: tool_lookup("Desmos"),
         "changes: facts added or retracted since a date": lambda: facts_touched_since(_SINCE),
     }
     for name, build in batch_statements(_IDS).items():

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from catalogue.cards import ToolCard, find_tool, tool_card
+from catalogue.cards import ToolCard, find_tool, tool_card_in
 from catalogue.db import Catalogue
 from catalogue.errors import CatalogueError
 from catalogue.escaping import markdown_code, markdown_link, markdown_text
@@ -166,8 +166,9 @@ class RiskCard:
 
 def risk_card(catalogue: Catalogue, ref: str | int, stale_days: int | None = None) -> RiskCard:
     days = stale_after_days(stale_days)
-    card = tool_card(catalogue, ref, stale_days=days)
-    reviews = current_reviews(catalogue, card.tool["id"])
+    with catalogue.session() as session:  # one snapshot: the card and its reviews agree
+        card = tool_card_in(session, catalogue, ref, stale_days=days)
+        reviews = _current_reviews_in(session, [card.tool["id"]]).get(card.tool["id"], {})
     answers = answer_questions(
         card.facts, reviews, crawled_pages(card.pages), crawl_command(card.tool)
     )
@@ -235,15 +236,19 @@ def all_current_reviews(
     catalogue: Catalogue, tool_ids: list[int] | None = None
 ) -> dict[int, dict[int, dict[str, Any]]]:
     """Current reviews as {tool_id: {question: review}} (all tools when `tool_ids` is None)."""
+    with catalogue.session() as session:
+        return _current_reviews_in(session, tool_ids)
+
+
+def _current_reviews_in(session, tool_ids: list[int] | None) -> dict[int, dict[int, dict]]:
     stmt = select(Review).where(Review.is_current.is_(True))
     if tool_ids is not None:
         stmt = stmt.where(Review.tool_id.in_(tool_ids))
     reviews: dict[int, dict[int, dict[str, Any]]] = {}
-    with catalogue.session() as session:
-        for r in session.exec(stmt).scalars():
-            reviews.setdefault(r.tool_id, {})[r.question] = r.model_dump(
-                include={"answer", "source_url", "reviewer", "created_at"}
-            )
+    for r in session.exec(stmt).scalars():
+        reviews.setdefault(r.tool_id, {})[r.question] = r.model_dump(
+            include={"answer", "source_url", "reviewer", "created_at"}
+        )
     return reviews
 
 

@@ -50,11 +50,15 @@ def serve_command(
     console.print(f"edcat web catalogue on http://{host}:{port}/ (Ctrl+C to stop)")
     if workers == 1:
         application = create_app(catalogue, WebSettings(secure_cookies=secure_cookies))
-        uvicorn.run(application, host=host, port=port, log_level="warning")
+        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
         return
     catalogue.close()
     os.environ[SERVE_DB_ENV] = str(catalogue.path)
     os.environ[SERVE_SECURE_ENV] = "1" if secure_cookies else "0"
+    from web.serving import can_share_port, serve_workers
+
+    if can_share_port():
+        raise typer.Exit(serve_workers(host, port, workers))
     uvicorn.run(
         "web.app:app_from_environment",
         factory=True,
@@ -62,6 +66,7 @@ def serve_command(
         port=port,
         workers=workers,
         log_level="warning",
+        access_log=False,  # a log line per request costs more than a cached page
     )
 
 

@@ -3,6 +3,7 @@ renders a template; no query, risk or shortlist logic lives here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import quote
 
@@ -73,14 +74,13 @@ def browse(request: Request) -> HTMLResponse:
     view = browse_from_params(request.query_params, settings.page_size)
     catalogue = _catalogue(request)
 
-    def compute():
-        return (
-            query_tools(catalogue, view.query),
-            count_tools(catalogue, view.query),
-            facet_counts(catalogue, view.query),
-        )
+    def counts():
+        return count_tools(catalogue, view.query), facet_counts(catalogue, view.query)
 
-    tools, total, facets = request.app.state.cache.get(("browse", repr(view.query)), compute)
+    # The counts depend on the filters alone, so paging or re-sorting a list reuses them.
+    filters = replace(view.query, limit=None, offset=0, sort=None, descending=None)
+    total, facets = request.app.state.cache.get(("counts", repr(filters)), counts)
+    tools = query_tools(catalogue, view.query)
     pages = max(1, -(-total // view.page_size))
     return render(
         request,
