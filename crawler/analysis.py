@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import struct
 import threading
@@ -116,20 +117,40 @@ def _own_fd(connection: Connection) -> int:
 
 
 def _serve(requests_end: Connection, answers_end: Connection, parent_pid: int) -> None:
-    """A worker's whole life: read requests, analyse them in order, write the answers."""
+    """A worker's whole life: analyse the requests in order and send back the answers.
+
+    Two threads move the messages, so that pages wait here rather than in the pipes: the
+    crawl's event loop, busy downloading, refills a pipe or reads one only now and then, and
+    the worker must neither run out of pages nor stop while its answers are not yet read.
+    """
     _warm_up(parent_pid)
-    requests_fd, answers_fd = _own_fd(requests_end), _own_fd(answers_end)
-    with os.fdopen(requests_fd, "rb") as requests, os.fdopen(answers_fd, "wb") as answers:
-        while True:
-            header = requests.read(_HEADER.size)
-            if len(header) < _HEADER.size:
-                return  # the crawl closed the pipe
-            message = requests.read(_HEADER.unpack(header)[0])
+    requests: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    answers: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    reading = threading.Thread(target=_read_requests, args=(_own_fd(requests_end), requests))
+    writing = threading.Thread(target=_write_answers, args=(_own_fd(answers_end), answers))
+    reading.start()
+    writing.start()
+    while (message := requests.get()) is not None:
+        answers.put(_answer(*pickle.loads(message)))
+    answers.put(None)
+    writing.join()
+
+
+def _read_requests(fd: int, requests: queue.SimpleQueue) -> None:
+    with os.fdopen(fd, "rb") as pipe:
+        while len(header := pipe.read(_HEADER.size)) == _HEADER.size:
+            message = pipe.read(_HEADER.unpack(header)[0])
             if not message:
-                return
-            answer = _answer(*pickle.loads(message))
-            answers.write(_HEADER.pack(len(answer)) + answer)
-            answers.flush()
+                break  # the crawl's stop message
+            requests.put(message)
+    requests.put(None)  # the crawl closed the pipe or said stop
+
+
+def _write_answers(fd: int, answers: queue.SimpleQueue) -> None:
+    with os.fdopen(fd, "wb") as pipe:
+        while (answer := answers.get()) is not None:
+            pipe.write(_HEADER.pack(len(answer)) + answer)
+            pipe.flush()
 
 
 def _answer(body: bytes, url: str, content_type: str | None) -> bytes:
