@@ -8,11 +8,13 @@ not stop a crawl.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -20,6 +22,7 @@ import extruct
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.settings import Extractor
 from w3lib.encoding import html_to_unicode
 
 
@@ -108,7 +111,7 @@ def extract_page(
         url=url,
         title=_title(root) or opengraph.get("og:title", ""),
         meta_description=_meta_description(root) or opengraph.get("og:description", ""),
-        main_text=_main_text(text, root, url),
+        main_text=_main_text(root, url),
         lang=_lang(root, opengraph),
         opengraph=opengraph,
         jsonld=jsonld,
@@ -252,60 +255,83 @@ def _lang(root: lxml.html.HtmlElement, opengraph: dict[str, str]) -> str:
 # --------------------------------------------------------------------------- main text
 
 
-def _main_text(text: str, root: lxml.html.HtmlElement, url: str) -> str:
-    """Trafilatura (favouring recall), else the visible body text."""
-    visible = visible_text(root)
-    if not visible:  # nothing to read (a JS-only shell): skip trafilatura and its error logs
+def _main_text(root: lxml.html.HtmlElement, url: str) -> str:
+    """Trafilatura (favouring recall), else the visible body text.
+
+    Trafilatura is handed the tree already parsed (it works on a copy), and the visible
+    text is only assembled when it is needed: most pages give trafilatura enough text.
+    """
+    if not has_visible_text(root):  # a JS-only shell: skip trafilatura and its error logs
         return ""
     if sum(1 for _ in root.iter()) > MAX_TRAFILATURA_ELEMENTS:
-        return visible
+        return visible_text(root)
     try:
-        main = trafilatura.extract(
-            text,
-            url=url or None,
-            favor_recall=True,
-            include_comments=False,
-            include_tables=True,
-            deduplicate=False,
-        )
+        main = trafilatura.extract(root, options=_trafilatura_options(url))
     except Exception:  # trafilatura has many internal failure modes on odd markup
         main = None
     main = (main or "").strip()
     if len(main) >= MIN_MAIN_TEXT_CHARS:
         return main
+    visible = visible_text(root)
     return visible if len(visible) > 2 * len(main) else main
 
 
+@cache
+def _trafilatura_settings() -> Extractor:
+    """Favouring recall, no comments, tables kept, no deduplication across pages."""
+    return Extractor(output_format="txt", recall=True, comments=False, tables=True, dedup=False)
+
+
+def _trafilatura_options(url: str) -> Extractor:
+    """The settings for one page. Built once and copied: building them reads trafilatura's
+    configuration file settings one by one, 2-3% of a page's extraction."""
+    options = copy.copy(_trafilatura_settings())
+    options.url = url or None  # what trafilatura sets from its url argument
+    options.source = url.encode("utf-8", "replace").decode("utf-8") if url else None
+    return options
+
+
 def visible_text(root: lxml.html.HtmlElement) -> str:
-    """Body text a reader sees, one line per block element; no scripts, styles, head.
+    """Body text a reader sees, one line per block element; no scripts, styles, head."""
+    lines = (_clean(line) for line in "".join(_visible_pieces(root)).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def has_visible_text(root: lxml.html.HtmlElement) -> bool:
+    """Whether ``visible_text(root)`` is not empty, stopping at the first visible word."""
+    return any(_clean(piece) for piece in _visible_pieces(root))
+
+
+def _visible_pieces(root: lxml.html.HtmlElement) -> Iterator[str]:
+    """The pieces of text a reader sees, in order, with a line break at each block edge.
 
     Walks the tree without modifying it (element text may hold characters, decoded from
     entities like ``&#1;``, that lxml would refuse to write back).
     """
     body = root.find("body")
     top = body if body is not None else root
-    parts: list[str] = []
     hidden = 0  # depth inside an invisible element
     for event, element in etree.iterwalk(top, events=("start", "end", "comment", "pi")):
         tag = element.tag if isinstance(element.tag, str) else ""
         if event in ("comment", "pi"):  # its text is not shown; the text after it is
-            parts.append("" if hidden else element.tail or "")
+            if not hidden:
+                yield element.tail or ""
         elif event == "start":
             if hidden or tag in INVISIBLE_TAGS:
                 hidden += 1
             elif tag:
-                parts.append("\n" if tag in BLOCK_TAGS else "")
-                parts.append(element.text or "")
+                if tag in BLOCK_TAGS:
+                    yield "\n"
+                yield element.text or ""
         elif hidden:  # the end of an element inside or at the edge of an invisible one
             hidden -= 1
             if not hidden and element is not top:
-                parts.append(element.tail or "")
+                yield element.tail or ""
         else:
-            parts.append("\n" if tag in BLOCK_TAGS else "")
+            if tag in BLOCK_TAGS:
+                yield "\n"
             if element is not top:
-                parts.append(element.tail or "")
-    lines = (_clean(line) for line in "".join(parts).splitlines())
-    return "\n".join(line for line in lines if line)
+                yield element.tail or ""
 
 
 # --------------------------------------------------------------------------- links
@@ -370,7 +396,8 @@ def _join(base: str, href: str) -> str | None:
 
 
 def _anchor_text(anchor: lxml.html.HtmlElement) -> str:
-    text = _clean(anchor.text_content())
+    # most anchors hold only text, which needs no walk of the subtree
+    text = _clean(anchor.text_content() if len(anchor) else anchor.text)
     if text:
         return text
     for attribute in ("aria-label", "title"):

@@ -14,6 +14,7 @@ from crawler.extract import (
     Offer,
     PageContent,
     extract_page,
+    has_visible_text,
     normalise_amount,
     sentences,
     visible_text,
@@ -305,6 +306,23 @@ def test_visible_text_skips_invisible_elements_and_keeps_text_around_them():
         "<svg><title>logo</title></svg></body></html>"
     )
     assert visible_text(root) == "ab\ncde\nf\ngh\nij"
+
+
+@pytest.mark.parametrize(
+    ("body", "visible"),
+    [
+        ("<p>Hello</p>", True),
+        ("<!-- a comment -->", False),
+        ("<!-- a comment -->tail", True),
+        ("<script>app()</script><noscript>enable JS</noscript>", False),
+        ("<p> \n\t </p><div>&#1;&#2;</div>", False),
+        ("<div><svg><text>logo</text></svg></div>z", True),
+    ],
+)
+def test_has_visible_text_agrees_with_visible_text(body, visible):
+    root = lxml.html.document_fromstring(f"<html><head><title>T</title></head><body>{body}</body>")
+    assert has_visible_text(root) is visible
+    assert bool(visible_text(root)) is visible
 
 
 # --------------------------------------------------------------------------- helpers
