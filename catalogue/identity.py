@@ -113,9 +113,22 @@ class DuplicateIndex(Generic[T]):
     def find(self, name: str, url: str | None) -> T | None:
         """The first record that is the same tool, preferring one on the same domain."""
         key = match_name(name)
+        if not key or key_hash(key) not in self._by_name:
+            return None  # most records: no name in common, no domain to work out
+        return self._find(key, _domain_key(key, url))
+
+    def find_or_add(self, name: str, url: str | None, item: T) -> T | None:
+        """`find`, and when nothing is found, `add` (working out the keys once)."""
+        key = match_name(name)
         if not key:
             return None
         domain = _domain_key(key, url)
+        found = self._find(key, domain)
+        if found is None:
+            self._by_name.setdefault(key_hash(key), []).append((domain, item))
+        return found
+
+    def _find(self, key: str, domain: DomainKey) -> T | None:
         candidates = [
             entry for entry in self._by_name.get(key_hash(key), []) if _same_owner(entry[0], domain)
         ]

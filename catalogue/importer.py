@@ -183,11 +183,12 @@ def _list(value: Any) -> list[str]:
 
 
 def validate_record(
-    number: int, record: dict[str, Any], label: str
+    number: int, record: dict[str, Any], label: str, *, limits_checked: bool = False
 ) -> tuple[ToolRecord | None, list[str]]:
-    """Check one row; return the record or the problems, each naming the row and field."""
+    """Check one row; return the record or the problems, each naming the row and field.
+    `limits_checked`: the row's sizes and characters passed already (the same bytes)."""
     where = f"{label} {number}"
-    problems = check_record_limits(record, where)
+    problems = [] if limits_checked else check_record_limits(record, where)
     if problems:  # an oversized or binary row is not looked at any further
         return None, problems
     name = _text(record.get("name"))
@@ -320,12 +321,11 @@ def validate_file(path: str | Path) -> ValidatedFile:
                 f"(same tool: {record.homepage or record.name})"
             )
             continue
-        earlier = same_tool.find(record.name, record.homepage)
+        earlier = same_tool.find_or_add(record.name, record.homepage, number)
         if earlier is not None:
             merged.setdefault(earlier, []).append(record)
             continue
         first_row[identity] = number
-        same_tool.add(record.name, record.homepage, number)
     if problems:
         raise InvalidInput(str(path), problems)
     if not first_row:
@@ -344,7 +344,8 @@ def merged_records(validated: ValidatedFile) -> Iterator[ToolRecord]:
     for number, raw in read_rows(validated.path, problems, digest):
         if number in later:
             continue
-        record, _ = validate_record(number, raw, validated.label)
+        # Limits were checked on these bytes; if they are not the same, the digest says so.
+        record, _ = validate_record(number, raw, validated.label, limits_checked=True)
         if record is None or problems:
             raise _changed_since_validated(validated.path)
         for other in validated.merged.get(number, []):
@@ -448,12 +449,16 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 def _write_chunk(conn, records: list[ToolRecord], now, result: ImportResult) -> None:
     """Add or update one batch of records, their facts and search rows; add to `result`."""
     matches = _match_existing(conn, records)
-    taken = _taken_slugs(conn, records)
+    new = [record for record, current in zip(records, matches, strict=True) if current is None]
+    slug_candidates = [_slug_candidates(record) for record in new]
+    taken = _taken_slugs(conn, slug_candidates)
+    candidates_of_new = iter(slug_candidates)
     inserts, updates = [], []
     for record, current in zip(records, matches, strict=True):
         if current is None:
             values = {**dict.fromkeys(TEXT_COLUMNS), "provenance": [], **_tool_values(record)}
-            values.update(slug=_unique_slug(conn, record, taken), first_seen=now, updated_at=now)
+            slug = _unique_slug(conn, next(candidates_of_new), taken)
+            values.update(slug=slug, first_seen=now, updated_at=now)
             inserts.append(values)
         else:
             result.merged += current.identity_key != record.identity_key
@@ -583,10 +588,11 @@ def _slug_candidates(record: ToolRecord) -> list[str]:
     return candidates
 
 
-def _taken_slugs(conn, records: list[ToolRecord]) -> set[str]:
+def _taken_slugs(conn, candidates: Iterable[list[str]]) -> set[str]:
     """Which of the batch's candidate slugs stored tools have already."""
-    candidates = {slug for record in records for slug in _slug_candidates(record)}
-    return set(conn.execute(stored_slugs(candidates)).scalars())
+    return set(
+        conn.execute(stored_slugs({slug for slugs in candidates for slug in slugs})).scalars()
+    )
 
 
 def stored_slugs(candidates: Iterable[str]):
@@ -598,10 +604,9 @@ def numbered_slugs(base: str):
     return select(Tool.slug).where(Tool.slug.op("GLOB")(f"{base}-*"))
 
 
-def _unique_slug(conn, record: ToolRecord, taken: set[str]) -> str:
+def _unique_slug(conn, candidates: list[str], taken: set[str]) -> str:
     """The first free candidate (`taken` holds the stored ones and the batch's own); failing
     those, the name's slug numbered, after looking up the numbered slugs stored."""
-    candidates = _slug_candidates(record)
     slug = next((c for c in candidates if c not in taken), None)
     if slug is None:
         base = candidates[0]
@@ -650,24 +655,19 @@ def _sync_import_facts(
     for record, tool_id in pairs:
         for fact in record.facts:
             key = (tool_id, fact["field"], fact["value"])
-            if key in present:
-                continue
-            present.add(key)
-            rows.append(
-                {
-                    "tool_id": tool_id,
-                    "field": fact["field"],
-                    "value": fact["value"],
-                    "evidence": fact["evidence"],
-                    "source_url": fact["source_url"],
-                    "origin": "import",
-                    "first_observed_at": now,
-                    "observed_at": now,
-                }
-            )
+            if key not in present:
+                present.add(key)
+                rows.append((*key, fact["evidence"], fact["source_url"]))
     if rows:
-        conn.execute(insert(Fact), rows)
-    return len(rows), changed | {row["tool_id"] for row in rows}
+        # Plain executemany: the rows are plain text, and SQLAlchemy's per-value processing
+        # cost more than the insert itself. `now` is stored as the DateTime column stores it.
+        stamp = Fact.__table__.c.observed_at.type.bind_processor(conn.dialect)(now)
+        conn.exec_driver_sql(
+            "INSERT INTO facts (tool_id, field, value, evidence, source_url, origin, "
+            "first_observed_at, observed_at) VALUES (?, ?, ?, ?, ?, 'import', ?, ?)",
+            [(*row, stamp, stamp) for row in rows],
+        )
+    return len(rows), changed | {row[0] for row in rows}
 
 
 def active_facts_of_tools(tool_ids: Iterable[int]):
