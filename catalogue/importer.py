@@ -21,10 +21,13 @@ import hashlib
 import io
 import itertools
 import json
+import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, BinaryIO, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, insert, select, update
@@ -279,6 +282,39 @@ def _provenance(record: dict[str, Any]) -> list[dict[str, Any]]:
         return [s for s in sources if isinstance(s, dict)]
     single = {key: _text(record.get(column)) for column, key in PROVENANCE_COLUMNS.items()}
     return [{k: v for k, v in single.items() if v}] if any(single.values()) else []
+
+
+@contextmanager
+def import_source(path: str | Path, stdin: BinaryIO | None = None) -> Iterator[Path]:
+    """The file to import: `path`, or for "-" standard input copied to a temporary file (an
+    import reads its input twice, to validate and then to write), JSON Lines when it starts
+    with "{", else CSV. Problems found in the copy name "stdin"."""
+    if str(path) != "-":
+        yield Path(path)
+        return
+    stream = stdin if stdin is not None else sys.stdin.buffer
+    with tempfile.TemporaryDirectory(prefix="edcat-import-") as folder:
+        head = stream.read(1 << 16)
+        json_lines = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+        spool = Path(folder) / ("stdin.jsonl" if json_lines else "stdin.csv")
+        _spool(stream, head, spool)
+        try:
+            yield spool
+        except InvalidInput as exc:
+            problems = [problem.replace(str(spool), "stdin") for problem in exc.problems]
+            raise InvalidInput("stdin", problems) from None
+
+
+def _spool(stream: BinaryIO, head: bytes, target: Path) -> None:
+    copied = len(head)
+    with target.open("wb") as out:
+        out.write(head)
+        while block := stream.read(1 << 20):
+            copied += len(block)
+            if copied > LIMITS.max_file_bytes:
+                limit = f"max_file_bytes={LIMITS.max_file_bytes:,}"
+                raise InvalidInput("stdin", [f"more than {limit.split('=')[1]} bytes ({limit})"])
+            out.write(block)
 
 
 @dataclass

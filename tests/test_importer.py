@@ -252,7 +252,10 @@ def generated_rows(path, rows: int):
             "name": f"Tool {n}",
             "url": f"https://tool{n}.example/",
             "description": "words " * 40,
-            "facts": [{"field": "gdpr", "value": "yes"}, {"field": "audience", "value": "teachers"}],
+            "facts": [
+                {"field": "gdpr", "value": "yes"},
+                {"field": "audience", "value": "teachers"},
+            ],
         }
         for n in range(rows)
     )
@@ -276,3 +279,38 @@ def test_import_memory_does_not_grow_with_the_file(catalogue, tmp_path, monkeypa
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < 1.5 * peaks[0], peaks
+
+
+def test_standard_input_is_spooled_and_read_twice(catalogue):
+    """`-` cannot be read twice, so it is copied first; its format is told by a first "{"."""
+    import io
+
+    from catalogue.importer import import_source
+
+    for data in (b"name,url\nAlpha,https://alpha.example/\n", json.dumps(MIXED[0]).encode()):
+        with import_source("-", io.BytesIO(data)) as source:
+            assert import_tools(catalogue, source).added == 1
+    bad = io.BytesIO(b"name,url\n,https://b.example/\n")
+    with pytest.raises(InvalidInput) as error, import_source("-", bad) as source:
+        import_tools(catalogue, source)
+    assert str(error.value).startswith("stdin: 1 bad row(s)")
+    assert "row 2, field 'name': missing" in str(error.value)
+    assert count(catalogue, Tool) == 2
+
+
+def test_the_import_command_reads_standard_input(db_path):
+    import os
+    import subprocess
+
+    from tests.conftest import REPO, edcat_command
+
+    result = subprocess.run(
+        [*edcat_command(), "--db", str(db_path), "tools", "import", "-"],
+        input=(TOOLS / "small.jsonl").read_bytes(),
+        capture_output=True,
+        env={**os.environ, "COLUMNS": "200"},
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
+    assert b"imported standard input: 2 added" in result.stdout
