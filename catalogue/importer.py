@@ -485,27 +485,14 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 def _write_chunk(conn, records: list[ToolRecord], now, result: ImportResult) -> None:
     """Add or update one batch of records, their facts and search rows; add to `result`."""
     matches = _match_existing(conn, records)
-    new = [record for record, current in zip(records, matches, strict=True) if current is None]
-    slug_candidates = [_slug_candidates(record) for record in new]
-    taken = _taken_slugs(conn, slug_candidates)
-    candidates_of_new = iter(slug_candidates)
-    inserts, updates = [], []
-    for record, current in zip(records, matches, strict=True):
-        if current is None:
-            values = {**dict.fromkeys(TEXT_COLUMNS), "provenance": [], **_tool_values(record)}
-            slug = _unique_slug(conn, next(candidates_of_new), taken)
-            values.update(slug=slug, first_seen=now, updated_at=now)
-            inserts.append(values)
-        else:
-            result.merged += current.identity_key != record.identity_key
-            updates.append(_updated_values(record, current))
+    inserts, updates = _tool_rows(conn, records, matches, now)
     if inserts:
         conn.execute(insert(Tool), inserts)
     stored = {row.id: row for row in matches if row is not None}
     updated = _apply_updates(conn, updates, stored, now)
-    ids = _ids_of(conn, [values["identity_key"] for values in inserts])
+    new_ids = _ids_of(conn, [values["identity_key"] for values in inserts])
     tool_ids = [
-        current.id if current is not None else ids[record.identity_key]
+        current.id if current is not None else new_ids[record.identity_key]
         for record, current in zip(records, matches, strict=True)
     ]
     # Only a record that is the tool's own (same identity) restates, and so retracts, the
@@ -517,17 +504,42 @@ def _write_chunk(conn, records: list[ToolRecord], now, result: ImportResult) -> 
     ]
     pairs = list(zip(records, tool_ids, strict=True))
     facts_added, facts_changed = _sync_import_facts(conn, pairs, own, now)
-    existing_changed = (facts_changed - set(ids.values())) | updated
+    existing_changed = (facts_changed - set(new_ids.values())) | updated
     if existing_changed - updated:
         conn.execute(
             update(Tool).where(Tool.id.in_(existing_changed - updated)).values(updated_at=now)
         )
-    refresh_search_index(conn, tool_ids)
+    # Search rows hold name and description: only new and updated tools need theirs rebuilt.
+    refresh_search_index(conn, [*new_ids.values(), *updated])
     result.added += len(inserts)
+    result.merged += sum(
+        current is not None and current.identity_key != record.identity_key
+        for record, current in zip(records, matches, strict=True)
+    )
     result.updated += len(existing_changed)
     result.unchanged += len(updates) - len(existing_changed)
     result.facts_added += facts_added
     result.tool_ids += tool_ids
+
+
+def _tool_rows(
+    conn, records: list[ToolRecord], matches: list[Any | None], now
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(rows to insert, new values of matched tools) for a batch."""
+    new = [record for record, current in zip(records, matches, strict=True) if current is None]
+    slug_candidates = [_slug_candidates(record) for record in new]
+    taken = _taken_slugs(conn, slug_candidates)
+    inserts = []
+    for record, candidates in zip(new, slug_candidates, strict=True):
+        values = {**dict.fromkeys(TEXT_COLUMNS), "provenance": [], **_tool_values(record)}
+        slug = _unique_slug(conn, candidates, taken)
+        inserts.append({**values, "slug": slug, "first_seen": now, "updated_at": now})
+    updates = [
+        _updated_values(record, current)
+        for record, current in zip(records, matches, strict=True)
+        if current is not None
+    ]
+    return inserts, updates
 
 
 STORED_COLUMNS = (

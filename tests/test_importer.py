@@ -314,3 +314,14 @@ def test_the_import_command_reads_standard_input(db_path):
         check=True,
     )
     assert b"imported standard input: 2 added" in result.stdout
+
+
+def test_a_reimported_description_is_what_search_finds(catalogue, tmp_path):
+    from catalogue import ToolQuery, query_tools
+
+    path = tmp_path / "t.csv"
+    for word in ("marmalade", "porridge"):
+        path.write_text(f"name,url,description\nAlpha,https://alpha.example/,{word} maker\n")
+        import_tools(catalogue, path)
+    found = {w: len(query_tools(catalogue, ToolQuery(search=w))) for w in ("marmalade", "porridge")}
+    assert found == {"marmalade": 0, "porridge": 1}
