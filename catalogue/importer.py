@@ -312,8 +312,10 @@ def _spool(stream: BinaryIO, head: bytes, target: Path) -> None:
         while block := stream.read(1 << 20):
             copied += len(block)
             if copied > LIMITS.max_file_bytes:
-                limit = f"max_file_bytes={LIMITS.max_file_bytes:,}"
-                raise InvalidInput("stdin", [f"more than {limit.split('=')[1]} bytes ({limit})"])
+                most = f"{LIMITS.max_file_bytes:,}"
+                raise InvalidInput(
+                    "stdin", [f"over {most} bytes (the limit max_file_bytes={most})"]
+                )
             out.write(block)
 
 
