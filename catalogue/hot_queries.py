@@ -22,6 +22,7 @@ from catalogue.importer import (
     stored_slugs,
     stored_tools_by_identity,
     stored_tools_by_match_name,
+    tools_changed_at,
 )
 from catalogue.query import ToolQuery, build_sql, count_sql
 from catalogue.store import active_facts_of_pages, pages_of_tools
@@ -57,6 +58,7 @@ def hot_queries() -> dict[str, Callable[[], object]]:
         "import: numbered slugs taken": lambda: numbered_slugs("quiz"),
         "import: active facts of a batch": lambda: active_facts_of_tools(_IDS),
         "import: import facts of a batch": lambda: import_facts_of_tools(_IDS, _SINCE),
+        "import: tools it changed": lambda: tools_changed_at(_SINCE),
     }
     for name, build in batch_statements(_IDS).items():
         queries[f"export: {name}"] = lambda build=build: build

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO, TypeVar
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from catalogue.db import Catalogue, refresh_search_index
 from catalogue.errors import InvalidInput
@@ -473,9 +473,20 @@ def import_tools(
         result = ImportResult(merged=sum(len(r.merged_rows) for r in validated))
     with catalogue.write_connection() as conn:
         now = utcnow()
-        for chunk in _chunks(records, CHUNK_ROWS):
-            _write_chunk(conn, chunk, now, result)
+        matched = sum(
+            _write_chunk(conn, chunk, now, result) for chunk in _chunks(records, CHUNK_ROWS)
+        )
+        # Counted once at the end: two records of different batches may change one tool.
+        result.updated = conn.execute(tools_changed_at(now)).scalar_one()
+        result.unchanged = matched - result.updated
     return result
+
+
+def tools_changed_at(now):
+    """How many tools this import changed (not added): their updated_at is its time."""
+    return (
+        select(func.count()).select_from(Tool).where(Tool.updated_at == now, Tool.first_seen != now)
+    )
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -484,8 +495,9 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _write_chunk(conn, records: list[ToolRecord], now, result: ImportResult) -> None:
-    """Add or update one batch of records, their facts and search rows; add to `result`."""
+def _write_chunk(conn, records: list[ToolRecord], now, result: ImportResult) -> int:
+    """Add or update one batch of records, their facts and search rows; add to `result`.
+    Returns how many records matched a stored tool."""
     matches = _match_existing(conn, records)
     inserts, updates = _tool_rows(conn, records, matches, now)
     if inserts:
@@ -518,10 +530,9 @@ def _write_chunk(conn, records: list[ToolRecord], now, result: ImportResult) -> 
         current is not None and current.identity_key != record.identity_key
         for record, current in zip(records, matches, strict=True)
     )
-    result.updated += len(existing_changed)
-    result.unchanged += len(updates) - len(existing_changed)
     result.facts_added += facts_added
     result.tool_ids += tool_ids
+    return len(updates)
 
 
 def _tool_rows(
@@ -711,13 +722,19 @@ def _sync_import_facts(
     if rows:
         # Plain executemany: the rows are plain text, and SQLAlchemy's per-value processing
         # cost more than the insert itself. `now` is stored as the DateTime column stores it.
-        stamp = Fact.__table__.c.observed_at.type.bind_processor(conn.dialect)(now)
+        stamp = _stored_datetime(conn, now)
         conn.exec_driver_sql(
             "INSERT INTO facts (tool_id, field, value, evidence, source_url, origin, "
             "first_observed_at, observed_at) VALUES (?, ?, ?, ?, ?, 'import', ?, ?)",
             [(*row, stamp, stamp) for row in rows],
         )
     return len(rows), changed | {row[0] for row in rows}
+
+
+def _stored_datetime(conn, value):
+    """`value` as the facts' DateTime columns store it (text, as SQLAlchemy writes it)."""
+    column_type = Fact.__table__.c.observed_at.type.dialect_impl(conn.dialect)
+    return column_type.bind_processor(conn.dialect)(value)
 
 
 def active_facts_of_tools(tool_ids: Iterable[int]):

@@ -151,7 +151,7 @@ def write_jsonl(path, *records):
 
 
 # Rows that fold into each other (kahoot.com / kahoot.it, a site root and a deeper page, a
-# name without homepage) and rows that are stored tools of the small fixture lists.
+# name without homepage) and rows that are stored tools of the small CSV list.
 MIXED = [
     {"name": "Kahoot", "url": "https://kahoot.com/schools", "pricing": "freemium"},
     {"name": "Padlet", "url": "https://padlet.com/", "facts": [{"field": "gdpr", "value": "yes"}]},
@@ -160,6 +160,10 @@ MIXED = [
     {"name": "Quizzer", "url": "https://learnhub.test/", "pricing": "free"},
     {"name": "Wordsmith", "pricing": "paid", "source": "list-a"},
     {"name": "Word Smith", "url": "https://wordsmith.example/", "source": "list-b"},
+    # The stored Scratch twice: by name alone (adds a fact), then its own record (same
+    # homepage, another name), which retracts earlier imports' facts but not the one above.
+    {"name": "Scratch", "pricing": "paid"},
+    {"name": "Scratch Jr", "url": "https://scratch.mit.edu/", "pricing": "free"},
 ]
 
 
@@ -194,8 +198,7 @@ def test_batches_of_one_store_what_one_batch_stores(tmp_path, monkeypatch):
         catalogue.close()
     assert contents[0] == contents[1]
     assert [vars(r) for r in results[:2]] == [vars(r) for r in results[2:]]
-    first, again = results[:2]
-    assert first.merged >= 2 and again.unchanged == len(first.tool_ids)
+    assert results[0].merged == 4 and results[0].tool_ids.count(4) == 2  # Scratch, twice
 
 
 def test_a_failure_in_a_later_batch_keeps_no_earlier_batch(catalogue, monkeypatch):
@@ -325,3 +328,13 @@ def test_a_reimported_description_is_what_search_finds(catalogue, tmp_path):
         import_tools(catalogue, path)
     found = {w: len(query_tools(catalogue, ToolQuery(search=w))) for w in ("marmalade", "porridge")}
     assert found == {"marmalade": 0, "porridge": 1}
+
+
+def test_imported_facts_store_dates_as_every_other_date(small_catalogue):
+    """Facts are inserted without the ORM: their dates must still read as the tools' do."""
+    [(tool_date, fact_date)] = execute_sql(
+        small_catalogue,
+        "SELECT t.first_seen, f.first_observed_at FROM tools t JOIN facts f ON f.tool_id = t.id "
+        "WHERE f.origin = 'import' LIMIT 1",
+    )
+    assert len(fact_date) == len(tool_date) and not fact_date.endswith("+00:00")
