@@ -31,10 +31,11 @@ from catalogue.errors import (
     NotACatalogue,
     SchemaVersionError,
 )
+from catalogue.identity import match_name
 from catalogue.query import FTS_TABLE
 from catalogue.settings import LIMITS
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # MIGRATIONS[n] upgrades a catalogue from version n - 1 to n. Each runs inside the upgrade's
 # single transaction; add one here (and bump SCHEMA_VERSION) for every schema change.
@@ -60,9 +61,7 @@ def _pages_keyed_by_tool(conn: Connection) -> None:
     hold again at commit because every page id comes back.
     """
     old = _column_names(conn, "pages")  # later versions' columns are not there yet
-    columns = ", ".join(
-        c.name for c in SQLModel.metadata.tables["pages"].columns if c.name in old
-    )
+    columns = ", ".join(c.name for c in SQLModel.metadata.tables["pages"].columns if c.name in old)
     conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     conn.exec_driver_sql(f"CREATE TEMP TABLE pages_v2 AS SELECT {columns} FROM pages")
     conn.exec_driver_sql("DROP TABLE pages")
@@ -128,6 +127,23 @@ def _in_order(*steps: Migration) -> Migration:
     return migrate
 
 
+def _tool_match_names(conn: Connection) -> None:
+    """v8: every tool's name as duplicate matching compares it, filled in batches by id, then
+    indexed (the index is built once, after the column is full)."""
+    if "match_name" not in _column_names(conn, "tools"):
+        conn.exec_driver_sql("ALTER TABLE tools ADD COLUMN match_name VARCHAR")
+    last = 0
+    while rows := conn.exec_driver_sql(
+        "SELECT id, name FROM tools WHERE id > ? ORDER BY id LIMIT 1000", (last,)
+    ).all():
+        conn.exec_driver_sql(
+            "UPDATE tools SET match_name = ? WHERE id = ?",
+            [(match_name(name), tool_id) for tool_id, name in rows],
+        )
+        last = rows[-1][0]
+    _add_indexes("ix_tools_match_name")(conn)
+
+
 MIGRATIONS: dict[int, Migration] = {
     # v2 (edcat 0.2): people's answers to the DPIA questions, and shortlists.
     2: _add_tables("reviews", "shortlists", "shortlist_tools"),
@@ -152,6 +168,9 @@ MIGRATIONS: dict[int, Migration] = {
     # v7: the case-blind index on tool names, which new catalogues had from the start, for
     # upgraded ones too: the name sort walks it and a tool page finds its tool by name with it.
     7: lambda conn: conn.exec_driver_sql(NAME_NOCASE_DDL),
+    # v8: tools keep their normalised name, indexed: an import matches each batch of records
+    # against the stored tools by index lookups (catalogue/importer.py).
+    8: _tool_match_names,
 }
 
 # Sorting by name walks this index and stops at --limit instead of sorting every match.

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from catalogue.errors import CatalogueError, InvalidInput
 from catalogue.escaping import csv_cell_read
@@ -43,26 +44,37 @@ def read_csv(path: Path, content: str) -> tuple[list[str], list[CsvRow], list[st
     """Read CSV strictly: (header, rows, problems). Rows are numbered as a spreadsheet shows
     them (the header is row 1); a row with more fields than the header is a problem, and
     malformed CSV is a problem naming the row being read, after which reading stops."""
+    problems: list[str] = []
+    header, rows = stream_csv(path, io.StringIO(content, newline=""), problems)
+    return header, list(rows), problems
+
+
+def stream_csv(
+    path: Path, handle: TextIO, problems: list[str]
+) -> tuple[list[str], Iterator[CsvRow]]:
+    """`read_csv` one row at a time from a text handle opened with newline="": the header,
+    and the rows, appending each problem to `problems` as it is met."""
     # The importer checks field sizes itself, naming the limit, the same for CSV and JSON Lines;
     # csv's own (smaller, unnamed) limit would stop first.
     csv.field_size_limit(max(csv.field_size_limit(), LIMITS.max_file_bytes))
-    reader = csv.DictReader(io.StringIO(content, newline=""), strict=True)
+    reader = csv.DictReader(handle, strict=True)
     try:
         header = list(reader.fieldnames or [])
     except csv.Error as exc:
         raise InvalidInput(str(path), [f"row 1: malformed CSV ({exc})"]) from None
-    rows: list[CsvRow] = []
-    problems: list[str] = []
+    return header, _csv_records(reader, problems)
+
+
+def _csv_records(reader: csv.DictReader, problems: list[str]) -> Iterator[CsvRow]:
     number = 1
     try:
         for number, record in enumerate(reader, start=2):
             if None in record:
                 problems.append(f"row {number}: more fields than the header has")
             else:
-                rows.append((number, {k: csv_cell_read(v) if v else v for k, v in record.items()}))
+                yield number, {k: csv_cell_read(v) if v else v for k, v in record.items()}
     except csv.Error as exc:  # csv's line_num lags behind on an error within a line
         problems.append(f"row {number + 1}: malformed CSV ({exc})")
-    return header, rows, problems
 
 
 def require_columns(path: Path, header: list[str], required: Sequence[str]) -> None:

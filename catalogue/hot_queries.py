@@ -16,6 +16,15 @@ from datetime import UTC, datetime
 from catalogue.cards import tool_lookup
 from catalogue.changes import facts_touched_since, fetches_since
 from catalogue.export_batch import batch_statements
+from catalogue.importer import (
+    active_facts_of_tools,
+    import_facts_of_tools,
+    numbered_slugs,
+    stored_slugs,
+    stored_tools_by_identity,
+    stored_tools_by_match_name,
+    tools_changed_at,
+)
 from catalogue.query import ToolQuery, build_sql, count_sql
 from catalogue.store import active_facts_of_pages, pages_of_tools
 
@@ -45,6 +54,13 @@ def hot_queries() -> dict[str, Callable[[], object]]:
         "changes: fetches since a date": lambda: fetches_since(_SINCE),
         "cards: a tool by slug or name": lambda: tool_lookup("Desmos"),
         "changes: facts added or retracted since a date": lambda: facts_touched_since(_SINCE),
+        "import: stored tools by identity": lambda: stored_tools_by_identity(["https://a.test/"]),
+        "import: stored tools by normalised name": lambda: stored_tools_by_match_name(["quiz"]),
+        "import: slugs taken": lambda: stored_slugs(["quiz", "quiz-a-test"]),
+        "import: numbered slugs taken": lambda: numbered_slugs("quiz"),
+        "import: active facts of a batch": lambda: active_facts_of_tools(_IDS),
+        "import: import facts of a batch": lambda: import_facts_of_tools(_IDS, _SINCE),
+        "import: tools it changed": lambda: tools_changed_at(_SINCE),
     }
     for name, build in batch_statements(_IDS).items():
         queries[f"export: {name}"] = lambda build=build: build

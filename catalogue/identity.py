@@ -18,6 +18,7 @@ fetched from the network.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -65,10 +66,7 @@ def same_tool(name_a: str, url_a: str | None, name_b: str, url_b: str | None) ->
     name = match_name(name_a)
     if not name or name != match_name(name_b):
         return False
-    domain_a, domain_b = registrable_domain(url_a), registrable_domain(url_b)
-    if not (domain_a and domain_b):
-        return True
-    return domain_a == domain_b or _brand_in(name, domain_a) and _brand_in(name, domain_b)
+    return _same_owner(_domain_key(name, url_a), _domain_key(name, url_b))
 
 
 def _brand_in(name: str, domain: str) -> bool:
@@ -76,26 +74,71 @@ def _brand_in(name: str, domain: str) -> bool:
     return len(name) >= MIN_BRAND_LENGTH and name in label
 
 
+def key_hash(text: str) -> int:
+    """128 bits of BLAKE2b: a compact stand-in for a key, for telling apart up to millions of
+    records (two different keys share a hash with odds of about 1 in 10^28)."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest(), "big")
+
+
+# What the same-tool rule needs of a homepage, given the name: (hash of its registrable
+# domain, whether the name is the brand in that domain), or None without a homepage.
+DomainKey = tuple[int, bool] | None
+
+
+def _domain_key(name: str, url: str | None) -> DomainKey:
+    domain = registrable_domain(url)
+    return (key_hash(domain), _brand_in(name, domain)) if domain else None
+
+
+def _same_owner(a: DomainKey, b: DomainKey) -> bool:
+    if a is None or b is None:
+        return True
+    return a[0] == b[0] or a[1] and b[1]
+
+
 class DuplicateIndex(Generic[T]):
-    """Records by normalised name, to find the earlier record a new (name, homepage) is."""
+    """Records by normalised name, to find the earlier record a new (name, homepage) is.
+
+    Only hashes of a record's name and domain are kept next to its item, so an index of the
+    100,000 rows of the largest import file costs a few tens of MB."""
 
     def __init__(self) -> None:
-        self._by_name: dict[str, list[tuple[str, str | None, T]]] = {}
+        self._by_name: dict[int, list[tuple[DomainKey, T]]] = {}
 
     def add(self, name: str, url: str | None, item: T) -> None:
-        self._by_name.setdefault(match_name(name), []).append((name, url, item))
+        key = match_name(name)
+        if key:  # a name without letters or digits is never the same tool as another
+            self._by_name.setdefault(key_hash(key), []).append((_domain_key(key, url), item))
 
     def find(self, name: str, url: str | None) -> T | None:
         """The first record that is the same tool, preferring one on the same domain."""
+        key = match_name(name)
+        if not key or key_hash(key) not in self._by_name:
+            return None  # most records: no name in common, no domain to work out
+        return self._find(key, _domain_key(key, url))
+
+    def find_or_add(self, name: str, url: str | None, item: T) -> T | None:
+        """`find`, and when nothing is found, `add` (working out the keys once)."""
+        key = match_name(name)
+        if not key:
+            return None
+        domain = _domain_key(key, url)
+        found = self._find(key, domain)
+        if found is None:
+            self._by_name.setdefault(key_hash(key), []).append((domain, item))
+        return found
+
+    def _find(self, key: str, domain: DomainKey) -> T | None:
         candidates = [
-            entry
-            for entry in self._by_name.get(match_name(name), [])
-            if same_tool(entry[0], entry[1], name, url)
+            entry for entry in self._by_name.get(key_hash(key), []) if _same_owner(entry[0], domain)
         ]
-        domain = registrable_domain(url)
-        candidates.sort(key=lambda entry: registrable_domain(entry[1]) != domain)
-        return candidates[0][2] if candidates else None
+        candidates.sort(key=lambda entry: _domain_hash(entry[0]) != _domain_hash(domain))
+        return candidates[0][1] if candidates else None
 
     def extend(self, entries: Iterable[tuple[str, str | None, T]]) -> None:
         for name, url, item in entries:
             self.add(name, url, item)
+
+
+def _domain_hash(key: DomainKey) -> int | None:
+    return key[0] if key else None

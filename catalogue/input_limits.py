@@ -64,6 +64,8 @@ def _character_problems(field: str, key: str, value: Any) -> list[str]:
     if not isinstance(value, str):
         return []  # lists and objects: their text is checked where it is used
     text = value.strip()
+    if _plainly_printable(text, key):
+        return []
     if key in NAME_FIELDS:
         bad = next((c for c in text if _is_control(c)), None)
         kind = "a name must be printable"
@@ -76,6 +78,20 @@ def _character_problems(field: str, key: str, value: Any) -> list[str]:
     if bad is None:
         return []
     return [f"{field}: contains {_codepoint(bad)} ({kind})"]
+
+
+def _plainly_printable(text: str, key: str) -> bool:
+    """A fast yes for most values: str.isprintable() (in C) is false for every control and
+    format character, so when it holds, once allowed whitespace is set aside, the character
+    checks below would find nothing. A false here only means: look character by character."""
+    if key in NAME_FIELDS:
+        return text.isprintable()
+    if key in URL_FIELDS:
+        return text.isprintable() and " " not in text
+    return text.translate(_ALLOWED_WHITESPACE).isprintable()
+
+
+_ALLOWED_WHITESPACE = dict.fromkeys(map(ord, TEXT_WHITESPACE))
 
 
 def _codepoint(char: str) -> str:

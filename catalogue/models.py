@@ -27,6 +27,9 @@ class Tool(SQLModel, table=True):
     name: str = Field(index=True)
     # Identity: the canonical homepage when there is one, else the normalised name.
     identity_key: str = Field(unique=True)
+    # The name as duplicate matching compares it (`catalogue.identity.match_name`; schema v8),
+    # so an import looks up the stored tools a record may be instead of reading them all.
+    match_name: str | None = Field(default=None, index=True)
     homepage: str | None = None
     domain: str | None = Field(default=None, index=True)
     vendor: str | None = None

@@ -56,7 +56,7 @@ FTS_TABLE = "tools_fts"
 # The schema version this module's SQL is written for (catalogue.db.SCHEMA_VERSION; a test
 # keeps them equal). A file at any other version is opened by catalogue.db, whose error says
 # what to do.
-QUERY_SCHEMA_VERSION = 7
+QUERY_SCHEMA_VERSION = 8
 DATETIME_COLUMNS = ("first_seen", "last_crawled", "updated_at")
 # Words people use for a value under another name; difflib catches the misspellings.
 SYNONYMS = {

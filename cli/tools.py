@@ -55,7 +55,9 @@ LIST_COLUMNS = (
 @tools_app.command("import")
 def import_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV or JSON Lines file of tools.")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV or JSON Lines file of tools; - reads standard input.")
+    ],
 ) -> None:
     """Import tools from CSV or JSON Lines: columns name, url, and optionally description,
     category, source, vendor, audience, phase, subject, pricing (';'-separated values).
@@ -65,16 +67,21 @@ def import_command(
     Re-importing a tool updates it; a record that is the same tool as another (same registrable
     domain and name, e.g. kahoot.com and kahoot.it) is merged into it, keeping both sources.
 
+    Standard input ("-") is JSON Lines when it starts with "{", else CSV.
+
     Example: [bold]edcat tools import data/seed/tools.jsonl[/bold]
     """
-    from catalogue.importer import import_tools, validate_file
+    from catalogue.importer import import_source, import_tools, validate_file
 
-    records = validate_file(file)  # before the catalogue is created: a bad file leaves nothing
-    catalogue = state(ctx).open(create=True)
-    with err_console.status(f"importing {file}"):
-        result = import_tools(catalogue, file, records)
+    with import_source(file) as source:
+        # Before the catalogue is created: a bad file leaves nothing.
+        validated = validate_file(source)
+        catalogue = state(ctx).open(create=True)
+        with err_console.status(f"importing {file}"):
+            result = import_tools(catalogue, source, validated)
+    shown = "standard input" if str(file) == "-" else file
     console.print(
-        f"imported {file}: {result.added} added, {result.updated} updated, "
+        f"imported {shown}: {result.added} added, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.facts_added} facts from source lists"
     )
     if result.merged:
