@@ -192,7 +192,8 @@ OBJECT_POSITION = _cues(
 )
 # "Pupils can chat with the tutor": people with a modal use the product; the claim stands.
 USING_THE_PRODUCT = _cues(
-    r"^\s+(?:\w+\s+)?(?:can|could|will|get|gets|receive|are able to|have access to|may)\b",
+    r"^\s+(?:\w+\s+)?(?:can|could|will|get|gets|receive|receives|are able to|have access to|may"
+    r"|follows?|moves? through|works? through)\b",
 )
 OTHER_OWNERS = re.compile(  # "other chatbots", "popular chatbots": someone else's
     r"\b(?:other|popular|general|generic|consumer|public|these|such|many|most|some|free"
@@ -397,7 +398,7 @@ UNCERTAIN = _cues(
     r"\b(?:may|might|could|only if|only when|only where|if required|where required|aim\w* to"
     r"|strive\w*|intend\w*|plan\w* to|hope\w*|seek\w* to|endeavou?r\w*|try|tries|trying to"
     r"|will be (?:fully )?(?:compliant|certified)|soon|by the end of|expect\w* to"
-    r"|becom\w* (?:fully )?(?:compliant|certified))\b",
+    r"|becom\w* (?:fully )?(?:[\w-]+ ){0,2}?(?:compliant|certified))\b",
 )
 OPT_IN = _cues(
     r"\b(?:only if|only with|unless|opt(?:s|ed)?[- ]in|if you (?:choose|agree|allow|enable"
@@ -480,7 +481,7 @@ AUDIENCE_ACTS = _cues(
     r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
     r"|choose|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
-    r"|practise|keep|stay|get)\b",
+    r"|practise|keep|stay|get|draft|works)\b",
 )
 # Text about the law, data subjects or the vendor itself never says who a tool is for.
 LEGAL_TEXT = _cues(
@@ -553,7 +554,7 @@ def said_of_users(claim: Claim) -> bool:
         return False
     if ORGANISATION_AFTER.search(claim.after) or _vendor_staff(claim):
         return False
-    if _inside_name(claim) or DATA_FIELDS.search(claim.sentence):
+    if _inside_name(claim) or DATA_FIELDS.search(claim.sentence) or _an_example_person(claim):
         return False
     if _lists_users(claim):
         return True
@@ -580,7 +581,7 @@ CATEGORY_BEFORE = _cues(r"\b(?:an?|the|our|its)\s+(?:[\w-]+\s+){0,3}$")
 CATEGORY_AFTER = _cues(
     r"^[- ](?!(?:data|information|records?|privacy|accounts?|details|names|consent|management"
     r"|tracking|monitoring|behaviou?r|attendance|safeguarding|assessment)\b)(?:[\w-]+ )?"
-    r"(?:platform|app|portal|tool|software|hub|assistant)s?\b",
+    r"(?:platform|app|portal|tool|toolkit|software|hub|assistant)s?\b",
 )
 # "Administrators have limited access to student data": the vendor's staff, not users.
 BARE_ADMINS = re.compile(r"^(?:administrators?|admins?)$", re.IGNORECASE)
@@ -633,8 +634,25 @@ def _uses_product(claim: Claim) -> bool:
 EXAMPLE_BEFORE = _cues(r"\b(?:an?|one)\s+(?:[\w-]+\s+){0,2}$")
 EXAMPLE_AFTER = _cues(
     r"^(?:[- ]school)?\s+(?:[\w-]+\s+)?(?:student|pupil|learner|child)\s+(?:asking|who|working"
-    r"|studying|gets|might|could|would|will|reading|writing|sees)\b",
+    r"|studying|gets|might|could|would|will|reading|writing|sees|to an?)\b",
 )
+COMPARED_BEFORE = _cues(r"\b(?:than|from|to) an?\s+(?:[\w-]+\s+){0,2}$")  # "... than a pupil"
+EXAMPLE_PERSON_AFTER = _cues(r"^\s+(?:asking|gets|sees|might|would)\b|^\W*$")
+
+
+def _an_example(claim: Claim) -> bool:
+    """The phase or subject word describes one imagined learner."""
+    if EXAMPLE_AFTER.match(claim.after):
+        return bool(EXAMPLE_BEFORE.search(claim.before) or COMPARED_BEFORE.search(claim.before))
+    return False
+
+
+def _an_example_person(claim: Claim) -> bool:
+    """The audience word is one imagined learner ("A Year 3 pupil asking ...")."""
+    if COMPARED_BEFORE.search(claim.before):
+        return True
+    return bool(EXAMPLE_BEFORE.search(claim.before) and EXAMPLE_PERSON_AFTER.match(claim.after))
+
 
 
 def not_legal_or_company(claim: Claim) -> bool:
@@ -642,7 +660,7 @@ def not_legal_or_company(claim: Claim) -> bool:
     imagined example learner."""
     if not_said_of_the_product(claim):
         return False
-    if EXAMPLE_BEFORE.search(claim.before) and EXAMPLE_AFTER.match(claim.after):
+    if _an_example(claim):
         return False
     return not (ORGANISATION_AFTER.search(claim.after)
                 or ORGANISATION_BEFORE.search(claim.before))
@@ -969,7 +987,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
     "students": (r"(?:students?|pupils?|learners?|kids|child(?:ren)?)(?!['’]?s?['’]? (?:(?:and"
                  r"|or|&) \w+ )?(?:data|information|records|privacy|personal|responses|work"
                  r"|answers|accounts?|content|submissions|essays|context|progress|performance"
-                 r"|profiles?|usernames?|initials|IDs?)\b)",),
+                 r"|profiles?|usernames?|initials|IDs?|record (?:systems?|keeping))\b)",),
     "teachers": (
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
     ),
@@ -1346,7 +1364,9 @@ DATA_LOCATION_RULES = [
         rf"in\s+{_WHERE}"
     )),
     Rule("data_location", _regions, _compile(
-        rf"{_WHERE}[- ](?:based\s+)?(?:data ?cent(?:re|er)s?|servers?|(?:data )?hosting|hosted"
+        rf"{_WHERE}[- ](?:based\s+)?(?:data ?cent(?:re|er)s?|servers?|(?:data )?hosting"
+        r"|hosted(?!\s+(?:[\w-]+\s+)?(?:tools|apps|services|chatbots|platforms|products"
+        r"|alternatives))"
         r"|data residency"
         r"|cloud regions?)"
     )),
@@ -1445,7 +1465,7 @@ RETENTION_RULES = [
         rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)}) (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
     Rule("retention", "until-account-deleted", _compile(
-        r"(?:retain|keep|store|hold|kept|held|remain)\w*\b[^.]{0,80}?\b(?:until (?:you|they"
+        r"(?:retain|keep|store|hold|kept|held|remain|stay)\w*\b[^.]{0,80}?\b(?:until (?:you|they"
         r"|users?|the (?:user|school|customer|account holder|teacher))\b[^.]{0,30}?"
         r"\b(?:delete|close|cancel)s? (?:your|their|the|its) (?:account|subscription)|(?:for )?as long as (?:your|the|their) account (?:is active|remains"
         r" (?:active|open)|exists)|while (?:your|the|their) account (?:is|remains) (?:active"
