@@ -1664,6 +1664,16 @@ AI_PROVIDER_AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "cohere": (r"(?-i:Cohere)",),
 }
 
+# A privacy page's sharing list: "OpenAI/ChatGPT: chat messages are processed to ...".
+SHARED_WITH = _any(r"process(?:ed|es|ing)", r"shared?", "sent", r"transmit\w*", "disclosed")
+PROVIDER_LABEL_AFTER = re.compile(r"^(?:\s*/\s*[\w.&-]+|\s+[\w.&-]+){0,2}\s*:\s+\S")
+
+
+def a_sharing_list_label(claim: Claim) -> bool:
+    """The provider heads an item of a list of who receives what data."""
+    return not claim.before.strip() and bool(PROVIDER_LABEL_AFTER.match(claim.after))
+
+
 # --------------------------------------------------------------------------- the rule set
 
 RULES: list[Rule] = [
@@ -1701,6 +1711,8 @@ RULES: list[Rule] = [
     *_table("ai_adaptive", AI_ADAPTIVE),
     *_table("ai_provider", AI_PROVIDER, AI_USE),
     *_table("ai_provider", AI_PROVIDER_AMBIGUOUS, AI_USE, AI_CONTEXT),
+    *[replace(rule, checks=(a_sharing_list_label,)) for rule in _table("ai_provider",
+                                                                        AI_PROVIDER, SHARED_WITH)],
 ]
 
 # --------------------------------------------------------------------------- pre-filter
