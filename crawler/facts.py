@@ -207,7 +207,8 @@ USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
 )
 
 
-_POSSESSED = (r"(?!['’]?s?['’]?\s+(?:data|information|privacy|responses|work|answers|content|records"
+_POSSESSED = (r"(?!['’]?s?['’]?\s+(?:data|information|privacy|responses|work|answers|content"
+              r"|records"
               r"|accounts?|essays|submissions|conversations|messages|prompts|queries|inputs"
               r"|outputs|transcriptions|logs|writing)\b)")
 _SUBJECTS: dict[str, re.Pattern[str]] = {}  # one per set of "other" words (a handful)
@@ -368,7 +369,8 @@ TOPIC_BEFORE = _cues(
     r"|courses? (?:on|about)|training (?:on|about)|literacy|worried about|concerns? about"
     r"|cheating with|written by|produced by|copied from|stud(?:y|ies|ying)|research\w*"
     r"|paste\w* (?:text )?from|include|includes|proliferation of|rise of|growth of|spread of"
-    r"|popularity of|era of|age of|reviewed|compared|evaluated|ranked|rated)\b"
+    r"|popularity of|era of|age of|reviewed|compared|evaluated|ranked|rated|analy[sz]\w*"
+    r"|check\w* (?:\w+ ){0,2}?for)\b"
     r"(?:[^;:]{0,80})$",
 )
 TOPIC_AFTER = _cues(
@@ -481,7 +483,7 @@ AUDIENCE_ACTS = _cues(
     r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
     r"|choose|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
-    r"|practise|keep|stay|get|draft|works)\b",
+    r"|practise|keep|stay|get|draft|works|moderate)\b",
 )
 # Text about the law, data subjects or the vendor itself never says who a tool is for.
 LEGAL_TEXT = _cues(
@@ -523,7 +525,7 @@ REPORTED_TEXT = _cues(
 ADVICE_TEXT = _cues(
     r"\b(?:keep|bear) in mind\b|\bremain\w* responsible for\b|\bshould (?:always )?be"
     r" (?:checked|verified|double-checked|reviewed)\b|\bchecked against\b|\bbe aware\b"
-    r"|\bcan make mistakes\b",
+    r"|\bcan make mistakes\b|\b(?:are|is) (?:cautioned|advised|reminded|warned)\b",
 )
 # Names that hold audience or phase words: "Keeping Children Safe in Education".
 NAMES = re.compile(
@@ -533,7 +535,7 @@ NAMES = re.compile(
 )
 MONITORED = re.compile(  # "analysing what students type": the monitored, not the users
     r"\b(?:monitor\w*|analys\w*|analyz\w*|track\w* what|watch\w*|surveil\w*|protect\w*"
-    r"|safeguard\w*)\b[^;:]{0,40}$",
+    r"|moderat\w*|safeguard\w*)\b[^;:]{0,40}$",
     re.IGNORECASE,
 )
 FACING = _cues(r"^[- ]facing\b")  # "a teacher-facing platform"
@@ -576,8 +578,12 @@ USERS_LIST_BEFORE = _cues(
 )
 USERS_LIST_AFTER = _cues(
     r"^[^.;:]{0,60}?\bwho (?:use|access|sign in to|log in to|are using)\b"
-    r"|^(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing|who use)\b",
+    r"|^(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing|who use)\s+(?:the |our"
+    r" |this )?(?:[\w-]+ )?(?:platform|app|service|tools?|product|site|website|software"
+    r"|resources)\b",
 )
+# A scope list's label using the product by name: "Teachers: using Quillo to ...".
+LABEL_USING = _cues(r"^(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing)\s+")
 # "a parent communication platform", "a teacher planning app": the category names its users.
 CATEGORY_BEFORE = _cues(r"\b(?:an?|the|our|its)\s+(?:[\w-]+\s+){0,3}$")
 CATEGORY_AFTER = _cues(
@@ -604,7 +610,10 @@ def _names_data_fields(sentence: str) -> bool:
 
 
 def _lists_users(claim: Claim) -> bool:
-    return bool(USERS_LIST_BEFORE.search(claim.before) or USERS_LIST_AFTER.search(claim.after))
+    if USERS_LIST_BEFORE.search(claim.before) or USERS_LIST_AFTER.search(claim.after):
+        return True
+    label, names = LABEL_USING.match(claim.after), _names_pattern(claim.names)
+    return bool(label and names and names.match(claim.after, label.end()))
 
 
 def _product_category(claim: Claim) -> bool:
@@ -1160,7 +1169,8 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                  r"(?<=['’]s )reading (?:levels?|ages?)", r"(?<=s['’] )reading (?:levels?|ages?)",
                  r"learn(?:ing)? to read", r"writing skills", r"(?:creative|academic) writing",
                  "spelling", "handwriting", r"(?<!french )(?<!spanish )(?<!german )grammar",
-                 r"(?<!french )(?<!spanish )(?<!german )(?<!mandarin )(?<!italian )(?<!its )vocabulary"),
+                 r"(?<!french )(?<!spanish )(?<!german )(?<!mandarin )(?<!italian )(?<!its )"
+                 r"vocabulary"),
     "science": (r"(?<!computer )(?<!data )(?<!computing )sciences?", "biology", "chemistry",
                 "physics", r"(?-i:STEM|STEAM)"),
     "computing": ("coding", "programming", "computer science", "computing",
@@ -1257,8 +1267,9 @@ def _law_rules() -> list[Rule]:
 
 DPA: dict[str, tuple[str, ...]] = {
     "yes": (r"data (?:processing|protection|sharing|privacy) (?:agreement|addendum|addenda)s?",
-            r"(?-i:DPAs?|N?DPAs?|SDPAs?|DSAs?)(?! ?2018)", r"(?:national |state )?student data privacy"
-            r" agreements?", r"(?:student )?data privacy agreements?",
+            r"(?-i:DPAs?|N?DPAs?|SDPAs?|DSAs?)(?! ?2018)",  # "DPA 2018": the Data Protection Act
+            r"(?:national |state )?student data privacy agreements?",
+            r"(?:student )?data privacy agreements?",
             r"privacy (?:addendum|addenda)", r"data processing terms",
             r"agreements? (?:that )?we sign with (?:each |every |our |the )?(?:schools?"
             r"|districts?|customers?|trusts?)"),
@@ -1474,7 +1485,8 @@ RETENTION_RULES = [
     Rule("retention", "until-account-deleted", _compile(
         r"(?:retain|keep|store|hold|kept|held|remain|stay)\w*\b[^.]{0,80}?\b(?:until (?:you|they"
         r"|users?|the (?:user|school|customer|account holder|teacher))\b[^.]{0,30}?"
-        r"\b(?:delete|close|cancel)s? (?:your|their|the|its) (?:account|subscription)|(?:for )?as long as (?:your|the|their) account (?:is active|remains"
+        r"\b(?:delete|close|cancel)s? (?:your|their|the|its) (?:account|subscription)"
+        r"|(?:for )?as long as (?:your|the|their) account (?:is active|remains"
         r" (?:active|open)|exists)|while (?:your|the|their) account (?:is|remains) (?:active"
         r"|open))"
     ), guarded=False),
