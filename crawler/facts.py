@@ -369,14 +369,15 @@ TOPIC_BEFORE = _cues(
     r"|courses? (?:on|about)|training (?:on|about)|literacy|worried about|concerns? about"
     r"|cheating with|written by|produced by|copied from|stud(?:y|ies|ying)|research\w*"
     r"|paste\w* (?:text )?from|include|includes|proliferation of|rise of|growth of|spread of"
-    r"|popularity of|era of|age of|reviewed|compared|evaluated|ranked|rated|analy[sz]\w*"
-    r"|check\w* (?:\w+ ){0,2}?for)\b"
+    r"|popularity of|era of|age of|reviewed|compared|evaluated|ranked|rated"
+    r"|(?:analy[sz]\w*|check\w*) (?:\w+ ){0,2}?for)\b"
     r"(?:[^;:]{0,80})$",
 )
 TOPIC_AFTER = _cues(
     r"^[\s-]*(?:\w+[\s-]+)?(?:detect\w*|checker|checking|monitor\w*|filter\w*|block\w*|misuse"
     r"|abuse|risks?|threats?|safety|policy|policies|guidance|literacy|usage|use by|cheating"
-    r"|plagiarism|conversations? (?:are|were) (?:flagged|logged|blocked))\b",
+    r"|plagiarism|indicators?|detectors?|detection|classifiers?"
+    r"|conversations? (?:are|were) (?:flagged|logged|blocked))\b",
 )
 
 
