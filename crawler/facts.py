@@ -573,18 +573,25 @@ def said_of_users(claim: Claim) -> bool:
 
 # Who the product serves, listed: "its users, including ...", "we support schools - including
 # their teachers, ...", "... who use Quillo", a scope list's label "Teachers: Using the ...".
+_LISTED = (  # the words of a list of people: "their teachers, students, and parents"
+    r"(?:and|or|their|its|other|staff|schools?|districts?|educators?|teachers?|students?"
+    r"|pupils?|learners?|parents?|guardians?|carers?|families|administrators?|admins?"
+    r"|leaders?|children|stakeholders)"
+)
 USERS_LIST_BEFORE = _cues(
     r"\b(?:(?:its|our|the) users|(?:support|serv|help|work with)\w* schools?)\s*[,–—(-]?\s*"
-    r"(?:including|such as|namely|like)\b[^.;:]*$|\bapplies to\b[^.;:]*$",
+    rf"(?:including|such as|namely|like)(?:[\s,&/–—-]+{_LISTED}){{0,8}}?[\s,&/–—-]*$",
 )
-USERS_LIST_AFTER = _cues(
-    r"^[^.;:]{0,60}?\bwho (?:use|access|sign in to|log in to|are using)\b"
-    r"|^(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing|who use)\s+(?:the |our"
-    r" |this )?(?:[\w-]+ )?(?:platform|app|service|tools?|product|site|website|software"
-    r"|resources)\b",
+# "... who use Quillo", a scope list's label "Teachers: using the platform": the object must
+# be the product (by name, "it", "the app", "our tools").
+USERS_USING = _cues(
+    r"^(?:[^.;:]{0,60}?\bwho (?:use|access|sign in to|log in to|are using)"
+    r"|(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing|who use))\s+",
 )
-# A scope list's label using the product by name: "Teachers: using Quillo to ...".
-LABEL_USING = _cues(r"^(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing)\s+")
+PRODUCT_OBJECT = _cues(
+    r"it\b|(?:the |our |this )?(?:[\w-]+ )?(?:platform|app|service|tools?|product|site|website"
+    r"|software|resources)\b",
+)
 # "a parent communication platform", "a teacher planning app": the category names its users.
 CATEGORY_BEFORE = _cues(r"\b(?:an?|the|our|its)\s+(?:[\w-]+\s+){0,3}$")
 CATEGORY_AFTER = _cues(
@@ -611,10 +618,14 @@ def _names_data_fields(sentence: str) -> bool:
 
 
 def _lists_users(claim: Claim) -> bool:
-    if USERS_LIST_BEFORE.search(claim.before) or USERS_LIST_AFTER.search(claim.after):
+    if USERS_LIST_BEFORE.search(claim.before):
         return True
-    label, names = LABEL_USING.match(claim.after), _names_pattern(claim.names)
-    return bool(label and names and names.match(claim.after, label.end()))
+    using = USERS_USING.match(claim.after)
+    if using is None:
+        return False
+    names = _names_pattern(claim.names)
+    return bool(PRODUCT_OBJECT.match(claim.after, using.end())
+                or (names and names.match(claim.after, using.end())))
 
 
 def _product_category(claim: Claim) -> bool:
@@ -1341,6 +1352,18 @@ def _regions(match: re.Match[str]) -> list[str]:
     return [slug for _, slug in sorted(hits)]
 
 
+HOSTING_CONTEXT = _any(
+    "data", "hosting", "hosted", r"servers?", "cloud", "AWS", "Azure", "DigitalOcean",
+    "Google Cloud", "infrastructure", r"backups?", r"stor\w+", r"databases?", "runs", "deployed",
+)
+EVENTS = _cues(r"\b(?:breach\w*|incidents?|attacks?|leaks?|surveys?|reports?|according to)\b")
+
+
+def not_an_event(claim: Claim) -> bool:
+    """"Data breaches happen in the US" says where events occur, not where data is kept."""
+    return not EVENTS.search(claim.sentence)
+
+
 # Cloud regions and data centres named by their city: "London region", "Frankfurt data centre".
 CITY_REGIONS = {
     "london": "uk", "manchester": "uk", "cardiff": "uk", "frankfurt": "germany",
@@ -1359,12 +1382,12 @@ DATA_LOCATION_RULES = [
     Rule("data_location", _city_region, _compile(
         rf"(?P<city>(?-i:{'|'.join(city.title() for city in CITY_REGIONS)}))['’]?s?"
         r"(?: cloud)?[- ](?:regions?|data ?cent(?:re|er)s?|servers?|availability zones?)"
-    )),
+    ), (HOSTING_CONTEXT,)),
     Rule("data_location", _regions, _compile(  # "processing all happens inside the UK"
-        r"(?:processing|storage|hosting|backups?|data|databases?|servers?)\b[^.]{0,40}?"
-        r"\b(?:happens?|takes? place|occurs?|stays?|remains?|lives?|sits?)\s+(?:\w+\s+){0,2}?"
+        r"(?:processing|storage|hosting|backups?|data|databases?|servers?)(?:\s+[\w,]+){0,5}?"
+        r"\s+(?:happens?|takes? place|occurs?|stays?|remains?|lives?|sits?)\s+(?:\w+\s+){0,2}?"
         rf"(?:in|within|inside)\s+{_WHERE}"
-    )),
+    ), checks=(not_an_event,)),
     Rule("data_location", _regions, _compile(  # cloud regions: "US Central", "UK South"
         rf"{_WHERE}[- ](?-i:Central|East|West|North|South)(?:[- ]\d)?(?!\w)"
     )),
@@ -1570,7 +1593,11 @@ AI_GENERATIVE_ITEM: dict[str, tuple[str, ...]] = {
     "yes": (rf"^\W*(?:generat|creat|writ|draft|produc)\w* (?:[\w-]+ ){{0,3}}?"
             rf"(?:{_ARTEFACTS}|{_EXTRA_ARTEFACTS})",),
 }
-AI_LEAD = _cues(r"\b(?:AI|artificial intelligence|generative|language models?|LLMs?)\b.*:\s*$")
+AI_LEAD = _cues(  # the lead-in says AI does what follows: "AI helps:", "With AI, Quillo can:"
+    r"\b(?:(?:generative )?AI|artificial intelligence|language models?|LLMs?)\s+(?:\w+\s+)?"
+    r"(?:helps?|can|will|is used to|lets?|allows?|assists?)\b[^.]*:\s*$"
+    r"|\b(?:with|uses?|using) (?:generative )?(?:AI|artificial intelligence)\b[^.]*:\s*$",
+)
 
 
 def under_an_ai_lead(claim: Claim) -> bool:
@@ -1679,12 +1706,15 @@ AI_PROVIDER_AMBIGUOUS: dict[str, tuple[str, ...]] = {
 
 # A privacy page's sharing list: "OpenAI/ChatGPT: chat messages are processed to ...".
 SHARED_WITH = _any(r"process(?:ed|es|ing)", r"shared?", "sent", r"transmit\w*", "disclosed")
+LABEL_NEGATED = _cues(r"\b(?:not|never|no longer)\b|n['’]t\b")  # "without names" still uses it
 PROVIDER_LABEL_AFTER = re.compile(r"^(?:\s*/\s*[\w.&-]+|\s+[\w.&-]+){0,2}\s*:\s+\S")
 
 
 def a_sharing_list_label(claim: Claim) -> bool:
     """The provider heads an item of a list of who receives what data."""
-    return not claim.before.strip() and bool(PROVIDER_LABEL_AFTER.match(claim.after))
+    if claim.before.strip() or LABEL_NEGATED.search(claim.after):
+        return False  # "OpenAI: we never send it names" states no use
+    return bool(PROVIDER_LABEL_AFTER.match(claim.after))
 
 
 # --------------------------------------------------------------------------- the rule set
