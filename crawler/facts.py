@@ -1010,12 +1010,15 @@ PRICE_RULES = [
 
 # --------------------------------------------------------------------------- who and when
 
+_NOT_THEIR_DATA = (r"(?!['’]?s?['’]?\s+(?:data|information|details|contact|records|names?"
+                   r"|email|personal)\b)")
 AUDIENCE: dict[str, tuple[str, ...]] = {
     # "student data" / "pupil records" describe the data, not who the product is for.
     "students": (r"(?:students?|pupils?|learners?|kids|child(?:ren)?)(?!['’]?s?['’]? (?:(?:and"
                  r"|or|&) \w+ )?(?:data|information|records|privacy|personal|responses|work"
                  r"|answers|accounts?|content|submissions|essays|context|progress|performance"
-                 r"|profiles?|usernames?|initials|IDs?|record (?:systems?|keeping))\b)",),
+                 r"|profiles?|usernames?|initials|IDs?|record (?:systems?|keeping))\b)"
+                 r"(?!['’]s record\b)",),
     "teachers": (
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
     ),
@@ -1030,7 +1033,9 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         r"(?<!site['’]s )(?<!platform['’]s )administrators?"
         r"(?! of (?:this|the|our) (?:website|site|service))",
     ),
-    "parents": (r"parents?", "families", r"carers?", r"guardians?", r"caregivers?"),
+    # "guardian information", "parent contact details": data about them, not users
+    "parents": tuple(rf"{word}{_NOT_THEIR_DATA}" for word in (
+        r"parents?", "families", r"carers?", r"guardians?", r"caregivers?")),
     "admin": (
         "office staff", r"(?:school )?office managers?", r"(?:school )?business managers?",
         r"school business (?:leaders?|professionals?)", r"bursars?",
