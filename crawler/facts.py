@@ -140,6 +140,7 @@ class Claim:
     value: str
     names: tuple[str, ...] = ()
     page: frozenset[str] = frozenset()  # PAGE_KINDS tags of the page the sentence is on
+    lead: str = ""  # the list's lead-in ("AI helps:") when the sentence is one of its items
 
     @property
     def before(self) -> str:
@@ -191,7 +192,8 @@ OBJECT_POSITION = _cues(
 )
 # "Pupils can chat with the tutor": people with a modal use the product; the claim stands.
 USING_THE_PRODUCT = _cues(
-    r"^\s+(?:\w+\s+)?(?:can|could|will|get|gets|receive|are able to|have access to|may)\b",
+    r"^\s+(?:\w+\s+)?(?:can|could|will|get|gets|receive|receives|are able to|have access to|may"
+    r"|follows?|moves? through|works? through)\b",
 )
 OTHER_OWNERS = re.compile(  # "other chatbots", "popular chatbots": someone else's
     r"\b(?:other|popular|general|generic|consumer|public|these|such|many|most|some|free"
@@ -205,7 +207,8 @@ USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
 )
 
 
-_POSSESSED = (r"(?!['’]?s?['’]?\s+(?:data|information|responses|work|answers|content|records"
+_POSSESSED = (r"(?!['’]?s?['’]?\s+(?:data|information|privacy|responses|work|answers|content"
+              r"|records"
               r"|accounts?|essays|submissions|conversations|messages|prompts|queries|inputs"
               r"|outputs|transcriptions|logs|writing)\b)")
 _SUBJECTS: dict[str, re.Pattern[str]] = {}  # one per set of "other" words (a handful)
@@ -224,7 +227,8 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     "adaptive phonics apps" does not); cached per page's names, bounded."""
     if not names:
         return None
-    capitalised = [f"(?-i:{re.escape(name[0].upper())}){re.escape(name[1:])}" for name in names]
+    capitalised = [f"(?-i:{re.escape(name[0].upper())}){re.escape(name[1:])}"
+                   for name in sorted(names, key=len, reverse=True)]  # "Ask.School" over "Ask"
     return _cues(rf"\b(?:{'|'.join(capitalised)})\b")
 
 
@@ -234,12 +238,17 @@ def _subjects(claim: Claim, others: str) -> list[str]:
             for m in _subject_pattern(others).finditer(claim.sentence)]  # lookaheads see past
     names = _names_pattern(claim.names)
     if names is not None:
-        hits += [(m.start(), m.end(), "vendor") for m in names.finditer(claim.sentence)]
+        named = [(m.start(), m.end(), "vendor") for m in names.finditer(claim.sentence)]
+        hits = [hit for hit in hits if not any(a <= hit[0] < b for a, b, _ in named)] + named
+    # "Children's Online Privacy Protection Act" names no one
+    laws = [(m.start(), m.end()) for m in LAW_NAMES.finditer(claim.sentence)]
     found = []
     prefix = claim.sentence[: claim.start]
     for start, end, kind in sorted(hits):
         if start >= claim.start:
             break
+        if any(a <= start and end <= b for a, b in laws):
+            continue
         if kind == "vendor" or USING_THE_PRODUCT.match(prefix[end:]):
             found.append("vendor")
         elif not OBJECT_POSITION.search(prefix[:start]):
@@ -333,7 +342,12 @@ COMPLIANCE_NOUN = _cues(
 
 
 def a_compliance_claim(claim: Claim) -> bool:
+    """A compliance word claims the law; so does a badge ("UK GDPR & DPA 2018") in a short
+    label on a trust or security page. "We are committed to complying with" is a present
+    claim; "we aim to comply" or "working towards" is not (see ``definite``)."""
     if COMPLIANT_ADJECTIVE.search(claim.sentence) or COMPLIANT_VERB.search(claim.sentence):
+        return True
+    if "trust" in claim.page and _heading(claim.sentence) and LAW_BADGE.search(claim.sentence):
         return True
     heading = not re.search(r"[.!]\s*$", claim.sentence) and len(claim.sentence.split()) <= 6
     return (not heading and bool(COMPLIANCE_NOUN.search(claim.sentence))
@@ -355,13 +369,15 @@ TOPIC_BEFORE = _cues(
     r"|courses? (?:on|about)|training (?:on|about)|literacy|worried about|concerns? about"
     r"|cheating with|written by|produced by|copied from|stud(?:y|ies|ying)|research\w*"
     r"|paste\w* (?:text )?from|include|includes|proliferation of|rise of|growth of|spread of"
-    r"|popularity of|era of|age of|reviewed|compared|evaluated|ranked|rated)\b"
+    r"|popularity of|era of|age of|reviewed|compared|evaluated|ranked|rated"
+    r"|(?:analy[sz]\w*|check\w*) (?:\w+ ){0,2}?for)\b"
     r"(?:[^;:]{0,80})$",
 )
 TOPIC_AFTER = _cues(
     r"^[\s-]*(?:\w+[\s-]+)?(?:detect\w*|checker|checking|monitor\w*|filter\w*|block\w*|misuse"
     r"|abuse|risks?|threats?|safety|policy|policies|guidance|literacy|usage|use by|cheating"
-    r"|plagiarism|conversations? (?:are|were) (?:flagged|logged|blocked))\b",
+    r"|plagiarism|indicators?|detectors?|detection|classifiers?"
+    r"|conversations? (?:are|were) (?:flagged|logged|blocked))\b",
 )
 
 
@@ -384,7 +400,8 @@ def not_a_topic(claim: Claim) -> bool:
 UNCERTAIN = _cues(
     r"\b(?:may|might|could|only if|only when|only where|if required|where required|aim\w* to"
     r"|strive\w*|intend\w*|plan\w* to|hope\w*|seek\w* to|endeavou?r\w*|try|tries|trying to"
-    r"|will be (?:fully )?(?:compliant|certified)|soon|by the end of|expect\w* to)\b",
+    r"|will be (?:fully )?(?:compliant|certified)|soon|by the end of|expect\w* to"
+    r"|becom\w* (?:fully )?(?:[\w-]+ ){0,2}?(?:compliant|certified))\b",
 )
 OPT_IN = _cues(
     r"\b(?:only if|only with|unless|opt(?:s|ed)?[- ]in|if you (?:choose|agree|allow|enable"
@@ -467,7 +484,7 @@ AUDIENCE_ACTS = _cues(
     r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
     r"|choose|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
-    r"|practise|keep|stay|get)\b",
+    r"|practise|keep|stay|get|draft|works|moderate)\b",
 )
 # Text about the law, data subjects or the vendor itself never says who a tool is for.
 LEGAL_TEXT = _cues(
@@ -504,6 +521,13 @@ REPORTED_TEXT = _cues(
     r"|statistics (?:show|from|published)"
     r"|figures show|research (?:shows|suggests|found)|studies (?:show|found)|a study)\b",
 )
+# Readers being advised or warned: "what we ask parents to keep in mind", "answers in maths
+# should be checked": neither who uses the tool nor what it teaches.
+ADVICE_TEXT = _cues(
+    r"\b(?:keep|bear) in mind\b|\bremain\w* responsible for\b|\bshould (?:always )?be"
+    r" (?:checked|verified|double-checked|reviewed)\b|\bchecked against\b|\bbe aware\b"
+    r"|\bcan make mistakes\b|\b(?:are|is) (?:cautioned|advised|reminded|warned)\b",
+)
 # Names that hold audience or phase words: "Keeping Children Safe in Education".
 NAMES = re.compile(
     r"Keeping Children Safe in Education|Teachers College|Teachers Pay Teachers|Every Child"
@@ -512,7 +536,7 @@ NAMES = re.compile(
 )
 MONITORED = re.compile(  # "analysing what students type": the monitored, not the users
     r"\b(?:monitor\w*|analys\w*|analyz\w*|track\w* what|watch\w*|surveil\w*|protect\w*"
-    r"|safeguard\w*)\b[^;:]{0,40}$",
+    r"|moderat\w*|safeguard\w*)\b[^;:]{0,40}$",
     re.IGNORECASE,
 )
 FACING = _cues(r"^[- ]facing\b")  # "a teacher-facing platform"
@@ -525,14 +549,92 @@ def _inside_name(claim: Claim) -> bool:
 
 
 def said_of_users(claim: Claim) -> bool:
-    """Audience only where the sentence says who the tool is for or who uses it."""
-    if not_said_of_the_product(claim) or MONITORED.search(claim.before):
+    """Audience only where the sentence says who the tool is for or who uses it. A list of
+    the product's users ("its users, including teachers and pupils", "teachers and parents
+    who use Quillo") counts even in a policy; the vendor's own administrators, people
+    whose data is listed and readers being advised never count."""
+    if _about_something_else(claim.sentence) and not _lists_users(claim):
+        return False  # cached per sentence: the common exit, tried first
+    if _names_data_fields(claim.sentence) or _inside_name(claim) or _vendor_staff(claim):
         return False
-    if ABOUT_US_BEFORE.search(claim.before) or ORGANISATION_AFTER.search(claim.after):
+    # the cues end within a few words of the match: read only the nearby text
+    near = claim.before[-100:]
+    if MONITORED.search(near) or ABOUT_US_BEFORE.search(near) or _an_example_person(claim):
         return False
+    if ORGANISATION_AFTER.search(claim.after):
+        return False
+    if _lists_users(claim):
+        return True
     heading = len(claim.sentence.split()) <= 4 and HEADING.match(claim.sentence.strip())
     return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
-                or FACING.match(claim.after) or heading or _uses_product(claim))
+                or FACING.match(claim.after) or heading or _uses_product(claim)
+                or _product_category(claim))
+
+
+# Who the product serves, listed: "its users, including ...", "we support schools - including
+# their teachers, ...", "... who use Quillo", a scope list's label "Teachers: Using the ...".
+_LISTED = (  # the words of a list of people: "their teachers, students, and parents"
+    r"(?:and|or|their|its|other|staff|schools?|districts?|educators?|teachers?|students?"
+    r"|pupils?|learners?|parents?|guardians?|carers?|families|administrators?|admins?"
+    r"|leaders?|children|stakeholders)"
+)
+USERS_LIST_BEFORE = _cues(
+    r"\b(?:(?:its|our|the) users|(?:support|serv|help|work with)\w* schools?)\s*[,–—(-]?\s*"
+    rf"(?:including|such as|namely|like)(?:[\s,&/–—-]+{_LISTED}){{0,8}}?[\s,&/–—-]*$",
+)
+# "... who use Quillo", a scope list's label "Teachers: using the platform": the object must
+# be the product (by name, "it", "the app", "our tools").
+USERS_USING = _cues(
+    r"^(?:[^.;:]{0,60}?\bwho (?:use|access|sign in to|log in to|are using)"
+    r"|(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing|who use))\s+",
+)
+PRODUCT_OBJECT = _cues(
+    r"it\b|(?:the |our |this )?(?:[\w-]+ )?(?:platform|app|service|tools?|product|site|website"
+    r"|software|resources)\b",
+)
+# "a parent communication platform", "a teacher planning app": the category names its users.
+CATEGORY_BEFORE = _cues(r"\b(?:an?|the|our|its)\s+(?:[\w-]+\s+){0,3}$")
+CATEGORY_AFTER = _cues(
+    r"^[- ](?!(?:data|information|records?|privacy|accounts?|details|names|consent|management"
+    r"|tracking|monitoring|behaviou?r|attendance|safeguarding|assessment)\b)(?:[\w-]+ )?"
+    r"(?:platform|app|portal|tool|toolkit|software|hub|assistant)s?\b",
+)
+# "Administrators have limited access to student data": the vendor's staff, not users.
+BARE_ADMINS = re.compile(r"^(?:administrators?|admins?)$", re.IGNORECASE)
+STAFF_ACCESS = _cues(
+    r"\b(?:access|view|see)\b[^.;:]{0,40}\b(?:data|information|records)\b|\bstrictly necessary"
+    r"|\baudit logs?\b|\bsmooth running\b",
+)
+# Fields of data kept about people: "initials for students", "pupil usernames".
+DATA_FIELDS = _cues(
+    r"\b(?:initials|usernames?|user ?IDs?|roster IDs?|identifiers?|required fields|data fields"
+    r"|dates? of birth|UPNs?|surnames?)\b",
+)
+
+
+@lru_cache(maxsize=4096)
+def _names_data_fields(sentence: str) -> bool:
+    return DATA_FIELDS.search(sentence) is not None
+
+
+def _lists_users(claim: Claim) -> bool:
+    if USERS_LIST_BEFORE.search(claim.before):
+        return True
+    using = USERS_USING.match(claim.after)
+    if using is None:
+        return False
+    names = _names_pattern(claim.names)
+    return bool(PRODUCT_OBJECT.match(claim.after, using.end())
+                or (names and names.match(claim.after, using.end())))
+
+
+def _product_category(claim: Claim) -> bool:
+    return bool(CATEGORY_BEFORE.search(claim.before) and CATEGORY_AFTER.match(claim.after))
+
+
+def _vendor_staff(claim: Claim) -> bool:
+    word = claim.sentence[claim.start:claim.end]
+    return bool(BARE_ADMINS.match(word) and STAFF_ACCESS.search(claim.sentence))
 
 
 def not_said_of_the_product(claim: Claim) -> bool:
@@ -543,7 +645,8 @@ def not_said_of_the_product(claim: Claim) -> bool:
 @lru_cache(maxsize=4096)
 def _about_something_else(sentence: str) -> bool:
     """Sentence-level cues, asked for every audience, phase and subject match in it."""
-    return any(cue.search(sentence) for cue in (LEGAL_TEXT, COMPANY_TEXT, REPORTED_TEXT))
+    return any(cue.search(sentence) for cue in (LEGAL_TEXT, COMPANY_TEXT, REPORTED_TEXT,
+                                                 ADVICE_TEXT))
 
 
 def _uses_product(claim: Claim) -> bool:
@@ -554,9 +657,38 @@ def _uses_product(claim: Claim) -> bool:
                          rf"(?:{names})\b", claim.after, re.IGNORECASE))
 
 
+# "A primary-school student asking about ... than a university biology student": one
+# imagined learner illustrates a behaviour; it does not say who the product is for.
+EXAMPLE_BEFORE = _cues(r"\b(?:an?|one)\s+(?:[\w-]+\s+){0,2}$")
+EXAMPLE_AFTER = _cues(
+    r"^(?:[- ]school)?\s+(?:[\w-]+\s+)?(?:student|pupil|learner|child)\s+(?:asking|who|working"
+    r"|studying|gets|might|could|would|will|reading|writing|sees|to an?)\b",
+)
+COMPARED_BEFORE = _cues(r"\b(?:than|from|to) an?\s+(?:[\w-]+\s+){0,2}$")  # "... than a pupil"
+EXAMPLE_PERSON_AFTER = _cues(r"^\s+(?:asking|gets|sees|might|would)\b|^\W*$")
+
+
+def _an_example(claim: Claim) -> bool:
+    """The phase or subject word describes one imagined learner."""
+    if EXAMPLE_AFTER.match(claim.after):
+        return bool(EXAMPLE_BEFORE.search(claim.before) or COMPARED_BEFORE.search(claim.before))
+    return False
+
+
+def _an_example_person(claim: Claim) -> bool:
+    """The audience word is one imagined learner ("A Year 3 pupil asking ...")."""
+    if COMPARED_BEFORE.search(claim.before):
+        return True
+    return bool(EXAMPLE_BEFORE.search(claim.before) and EXAMPLE_PERSON_AFTER.match(claim.after))
+
+
+
 def not_legal_or_company(claim: Claim) -> bool:
-    """Phase and subject never from the law, data subjects, the company or names."""
+    """Phase and subject never from the law, data subjects, the company, names or an
+    imagined example learner."""
     if not_said_of_the_product(claim):
+        return False
+    if _an_example(claim):
         return False
     return not (ORGANISATION_AFTER.search(claim.after)
                 or ORGANISATION_BEFORE.search(claim.before))
@@ -605,7 +737,8 @@ def not_the_product(claim: Claim) -> bool:
 # A period for answering, refunding or trying is not how long data is kept.
 NOT_RETENTION = _cues(
     r"\b(?:respond\w*|repl(?:y|ies)|notif\w+|acknowledg\w+|refund\w*|trials?|money[- ]back"
-    r"|invoice\w*|pay\w*|breach\w*|incident\w*|cancel\w* within|notice)\b",
+    r"|invoice\w*|pay\w*|breach\w*|incident\w*|cancel\w* within|notice|honou?r\w*"
+    r"|requests? (?:are |is |will be )?(?:processed|actioned|completed|fulfill?ed|handled))\b",
 )
 
 
@@ -662,11 +795,35 @@ ARTICLE_TITLE = re.compile(
 )
 
 
-def page_kinds(page: PageContent, units: list[str], url: str = "") -> frozenset[str]:
+# Trust and security pages: their short labels are badges ("UK GDPR & DPA 2018").
+TRUST_URL = re.compile(
+    r"/(?:security|trust|trust-?cent(?:re|er)|compliance|data-security|data-protection"
+    r"|privacy-and-security|security-and-privacy)(?:[/.]|$)", re.IGNORECASE,
+)
+TRUST_TITLE = re.compile(r"\b(?:security|trust (?:centre|center|portal))\b", re.IGNORECASE)
+# The vendor's own data processing terms: titled so, and written as clauses of an agreement.
+AGREEMENT_TITLE = re.compile(r"\bdata processing (?:policy|agreement|addendum|terms)\b", re.I)
+AGREEMENT_TEXT = re.compile(
+    r"\b(?:clauses?|this (?:agreement|addendum)|(?:the|a) data processor|the processor shall)\b",
+    re.IGNORECASE,
+)
+
+
+def page_kinds(page: PageContent, units: list[str], url: str = "",
+               names: tuple[str, ...] = ()) -> frozenset[str]:
+    """Tags for the page: a sub-processor list, an article (by URL, or a "How ..." title
+    that does not name the product: "How Quillo uses AI" is the vendor's own page), a trust
+    page, the vendor's data processing terms."""
     head = " ".join([page.title, *units[:3]])
     kinds = {kind for kind, pattern in PAGE_KINDS.items() if pattern.search(head)}
-    if ARTICLE_URL.search(urlsplit(url).path) or any(ARTICLE_TITLE.search(u) for u in
-                                                      [page.title, *units[:2]] if u):
+    if TRUST_URL.search(urlsplit(url).path) or TRUST_TITLE.search(page.title or ""):
+        kinds.add("trust")
+    if AGREEMENT_TITLE.search(head) and any(AGREEMENT_TEXT.search(u) for u in units[:200]):
+        kinds.add("agreement")
+    own = _names_pattern(names)
+    if ARTICLE_URL.search(urlsplit(url).path) or any(
+            ARTICLE_TITLE.search(u) and not (own and own.search(u))
+            for u in [page.title, *units[:2]] if u):
         kinds.add("article")
     return frozenset(kinds)
 
@@ -853,11 +1010,15 @@ PRICE_RULES = [
 
 # --------------------------------------------------------------------------- who and when
 
+_NOT_THEIR_DATA = (r"(?!['’]?s?['’]?\s+(?:data|information|details|contact|records|names?"
+                   r"|email|personal)\b)")
 AUDIENCE: dict[str, tuple[str, ...]] = {
     # "student data" / "pupil records" describe the data, not who the product is for.
     "students": (r"(?:students?|pupils?|learners?|kids|child(?:ren)?)(?!['’]?s?['’]? (?:(?:and"
                  r"|or|&) \w+ )?(?:data|information|records|privacy|personal|responses|work"
-                 r"|answers|accounts?|content|submissions|essays))",),
+                 r"|answers|accounts?|content|submissions|essays|context|progress|performance"
+                 r"|profiles?|usernames?|initials|IDs?|record (?:systems?|keeping))\b)"
+                 r"(?!['’]s record\b)",),
     "teachers": (
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
     ),
@@ -868,10 +1029,13 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         "principals", r"(?:school|assistant|vice|deputy) principals?",
         r"principal(?= (?:and|or|of|at)\b)", r"(?:district|trust|MAT) (?:leaders?|administrators?)",
         r"superintendents?", r"school administrators?",
-        r"(?<!IT )(?<!system )(?<!systems )(?<!network )(?<!data )(?<!school )administrators?"
+        r"(?<!IT )(?<!system )(?<!systems )(?<!network )(?<!data )(?<!school )(?<!our )"
+        r"(?<!site['’]s )(?<!platform['’]s )administrators?"
         r"(?! of (?:this|the|our) (?:website|site|service))",
     ),
-    "parents": (r"parents?", "families", r"carers?", r"guardians?", r"caregivers?"),
+    # "guardian information", "parent contact details": data about them, not users
+    "parents": tuple(rf"{word}{_NOT_THEIR_DATA}" for word in (
+        r"parents?", "families", r"carers?", r"guardians?", r"caregivers?")),
     "admin": (
         "office staff", r"(?:school )?office managers?", r"(?:school )?business managers?",
         r"school business (?:leaders?|professionals?)", r"bursars?",
@@ -950,10 +1114,22 @@ def _uk_years(match: re.Match[str]) -> list[str]:
     return [p for p in PHASE if p in phases]
 
 
+_AGE_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+_AGE_NUMBER = rf"(?:\d{{1,2}}|{'|'.join(_AGE_WORDS)})"
+
+
+def _age_number(text: str) -> int:
+    return _AGE_WORDS.get(text.lower()) or int(text)
+
+
 def _ages(match: re.Match[str]) -> list[str]:
-    """Ages lo-hi (the year before hi counts: 5-11 is primary): 3-4 early years, 5-10
-    primary, 11-15 secondary, 16-18 post-16."""
-    lo, hi = int(match.group("lo")), int(match.group("hi"))
+    """Ages lo-hi, in digits or words (the year before hi counts: 5-11 is primary): 3-4
+    early years, 5-10 primary, 11-15 secondary, 16-18 post-16."""
+    lo, hi = _age_number(match.group("lo")), _age_number(match.group("hi"))
     if not 2 <= lo < hi <= 19:
         return []
     phases = {"early-years" if a < 5 else "primary" if a < 11 else "secondary" if a < 16
@@ -965,7 +1141,14 @@ _TO = r"\s*(?:-|–|—|to|through)\s*"
 _ORD = r"(?:st|nd|rd|th)"
 GRADE_RULES = [
     Rule("phase", _ages, _compile(
-        r"(?:aged?|ages)\s+(?P<lo>\d{1,2})\s*(?:-|–|to)\s*(?P<hi>\d{1,2})"
+        rf"(?:aged?|ages)\s+(?:between\s+)?(?P<lo>{_AGE_NUMBER})\s*(?:-|–|to|and)\s*"
+        rf"(?P<hi>{_AGE_NUMBER})"
+    )),
+    Rule("phase", _ages, _compile(
+        rf"between (?P<lo>{_AGE_NUMBER}) and (?P<hi>{_AGE_NUMBER}) years?(?: of age| old)"
+    )),
+    Rule("phase", _ages, _compile(
+        rf"(?P<lo>{_AGE_NUMBER})\s*(?:-|–|to)\s*(?P<hi>{_AGE_NUMBER})[- ]years?[- ]olds?"
     )),
     Rule("phase", _us_grades, _compile(
         rf"(?P<lo>pre-?kindergarten|pre-?k|k)(?:{_TO})?(?P<hi>\d{{1,2}})(?!\w)"
@@ -998,10 +1181,13 @@ SUBJECT: dict[str, tuple[str, ...]] = {
     "literacy": (r"(?<!financial )(?<!digital )(?<!media )(?<!data )(?<!AI )literacy", "phonics",
                  "early reading", r"(?:approach to|teach\w*|improv\w*) reading",
                  r"reading (?:skills|comprehension|fluency|intervention|programmes?|programs?"
-                 r"|practi[cs]e|levels?|ages?)",
+                 r"|practi[cs]e)",
+                 # a learner's reading level is assessed; a text's "reading level" is no subject
+                 r"(?<=['’]s )reading (?:levels?|ages?)", r"(?<=s['’] )reading (?:levels?|ages?)",
                  r"learn(?:ing)? to read", r"writing skills", r"(?:creative|academic) writing",
                  "spelling", "handwriting", r"(?<!french )(?<!spanish )(?<!german )grammar",
-                 r"(?<!french )(?<!spanish )(?<!german )(?<!mandarin )(?<!italian )vocabulary"),
+                 r"(?<!french )(?<!spanish )(?<!german )(?<!mandarin )(?<!italian )(?<!its )"
+                 r"vocabulary"),
     "science": (r"(?<!computer )(?<!data )(?<!computing )sciences?", "biology", "chemistry",
                 "physics", r"(?-i:STEM|STEAM)"),
     "computing": ("coding", "programming", "computer science", "computing",
@@ -1068,6 +1254,12 @@ LAWS = {
     "coppa": r"COPPA|Children['’]?s Online Privacy Protection Act",
     "ferpa": r"FERPA|Family Educational Rights and Privacy Act",
 }
+LAW_NAMES = _compile("|".join(LAWS.values()))
+# A trust page's badge strip: "UK GDPR & DPA 2018", "GDPR and the Data Protection Act 2018".
+LAW_BADGE = _compile(  # badge strips lose their spacing: "UK GDPR & DPA 2018KCSIE-aligned"
+    r"(?<!\w)(?:UK |EU )?GDPR\s*(?:&|and|/|\+)\s*(?:the )?(?:(?-i:DPA)|Data Protection Act) 2018",
+    bounded=False,
+)
 _SUBJECT = (
     r"(?:we|it|(?:the|this|our) (?:\w+ )?(?:app|apps|service|services|platform|product|products"
     r"|tool|software|website|site|demo|version|edition|plan))"
@@ -1079,6 +1271,8 @@ def _law_rules() -> list[Rule]:
     rules = []
     for field_name, law in LAWS.items():
         rules.append(Rule(field_name, "yes", _compile(law), (COMPLIANCE,)))
+        if field_name == "gdpr":
+            rules.append(Rule(field_name, "yes", LAW_BADGE))
         rules.append(Rule(field_name, "no", _compile(
             rf"(?:{_SUBJECT}|^(?-i:[A-Z])[\w-]+) (?:is|are)(?: currently)?(?: not|n['’]t) (?:yet )?"
             rf"(?:fully )?(?:{law})"
@@ -1090,8 +1284,9 @@ def _law_rules() -> list[Rule]:
 
 DPA: dict[str, tuple[str, ...]] = {
     "yes": (r"data (?:processing|protection|sharing|privacy) (?:agreement|addendum|addenda)s?",
-            r"(?-i:DPAs?|N?DPAs?|SDPAs?|DSAs?)", r"(?:national |state )?student data privacy"
-            r" agreements?", r"(?:student )?data privacy agreements?",
+            r"(?-i:DPAs?|N?DPAs?|SDPAs?|DSAs?)(?! ?2018)",  # "DPA 2018": the Data Protection Act
+            r"(?:national |state )?student data privacy agreements?",
+            r"(?:student )?data privacy agreements?",
             r"privacy (?:addendum|addenda)", r"data processing terms",
             r"agreements? (?:that )?we sign with (?:each |every |our |the )?(?:schools?"
             r"|districts?|customers?|trusts?)"),
@@ -1102,6 +1297,17 @@ DPA_TITLE: dict[str, tuple[str, ...]] = {
     "yes": (r"^\W*(?:\w+ ){0,2}?(?:data processing (?:agreement|addendum)|(?-i:DPA))"
             r"(?: \((?-i:DPA)\))?(?: \(?(?:last )?updated[^)]*\)?)?\W*$",),
 }
+DPA_POLICY_TITLE: dict[str, tuple[str, ...]] = {
+    "yes": (r"^\W*(?:\w+ ){0,2}?data processing (?:policy|terms|clauses)(?: for (?:the )?"
+            r"[\w .-]{1,40})?\W*$",),
+}
+
+
+def the_agreement_page(claim: Claim) -> bool:
+    """"Data Processing Policy" heads the vendor's own terms only on a page of clauses."""
+    return "agreement" in claim.page
+
+
 DPA_DECLINED: dict[str, tuple[str, ...]] = {
     "no": (r"(?:do|does|can|will|are) ?(?:not|n['’]t|unable to) (?:currently |able to )?(?:offer"
            r"|provide|sign|enter into|accept|execute) (?:a |any )?(?:data processing agreements?"
@@ -1151,7 +1357,42 @@ def _regions(match: re.Match[str]) -> list[str]:
     return [slug for _, slug in sorted(hits)]
 
 
+HOSTING_CONTEXT = _any(
+    "data", "hosting", "hosted", r"servers?", "cloud", "AWS", "Azure", "DigitalOcean",
+    "Google Cloud", "infrastructure", r"backups?", r"stor\w+", r"databases?", "runs", "deployed",
+)
+EVENTS = _cues(r"\b(?:breach\w*|incidents?|attacks?|leaks?|surveys?|reports?|according to)\b")
+
+
+def not_an_event(claim: Claim) -> bool:
+    """"Data breaches happen in the US" says where events occur, not where data is kept."""
+    return not EVENTS.search(claim.sentence)
+
+
+# Cloud regions and data centres named by their city: "London region", "Frankfurt data centre".
+CITY_REGIONS = {
+    "london": "uk", "manchester": "uk", "cardiff": "uk", "frankfurt": "germany",
+    "dublin": "ireland", "amsterdam": "eu", "paris": "eu", "stockholm": "eu", "milan": "eu",
+    "sydney": "australia", "melbourne": "australia", "mumbai": "india", "toronto": "canada",
+    "montreal": "canada", "singapore": "singapore", "virginia": "us", "ohio": "us",
+    "oregon": "us",
+}
+
+
+def _city_region(match: re.Match[str]) -> list[str]:
+    return [CITY_REGIONS[match.group("city").lower()]]
+
+
 DATA_LOCATION_RULES = [
+    Rule("data_location", _city_region, _compile(
+        rf"(?P<city>(?-i:{'|'.join(city.title() for city in CITY_REGIONS)}))['’]?s?"
+        r"(?: cloud)?[- ](?:regions?|data ?cent(?:re|er)s?|servers?|availability zones?)"
+    ), (HOSTING_CONTEXT,)),
+    Rule("data_location", _regions, _compile(  # "processing all happens inside the UK"
+        r"(?:processing|storage|hosting|backups?|data|databases?|servers?)(?:\s+[\w,]+){0,5}?"
+        r"\s+(?:happens?|takes? place|occurs?|stays?|remains?|lives?|sits?)\s+(?:\w+\s+){0,2}?"
+        rf"(?:in|within|inside)\s+{_WHERE}"
+    ), checks=(not_an_event,)),
     Rule("data_location", _regions, _compile(  # cloud regions: "US Central", "UK South"
         rf"{_WHERE}[- ](?-i:Central|East|West|North|South)(?:[- ]\d)?(?!\w)"
     )),
@@ -1166,10 +1407,13 @@ DATA_LOCATION_RULES = [
              r"backups?", "stored"),)),
     Rule("data_location", _regions, _compile(
         r"(?:servers?|data ?cent(?:re|er)s?|hosting|infrastructure)\s+(?:\w+\s+){0,3}?"
-        rf"(?:located|based|situated)\s+in\s+{_WHERE}"
+        r"(?:located|based|situated)\s+(?:(?:at|on|with|within)\s+(?:[\w-]+\s+){1,6}?)?"
+        rf"in\s+{_WHERE}"
     )),
     Rule("data_location", _regions, _compile(
         rf"{_WHERE}[- ](?:based\s+)?(?:data ?cent(?:re|er)s?|servers?|(?:data )?hosting"
+        r"|hosted(?!\s+(?:[\w-]+\s+)?(?:tools|apps|services|chatbots|platforms|products"
+        r"|alternatives))"
         r"|data residency"
         r"|cloud regions?)"
     )),
@@ -1240,6 +1484,15 @@ RETENTION_RULES = [
         rf"^\W*(?:data )?retention(?: period)?:?\s+(?:up to |of )?{_NUMBER}"
         r" (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
+    Rule("retention", _period, _compile(  # "Data retention defaults to 12 months"
+        r"retention(?: period)?(?: \w+){0,2}? (?:defaults to|is set to|lasts)(?: up to)? "
+        rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?)"
+    ), guarded=False),
+    Rule("retention", _period, _compile(  # "we delete inactive accounts ... over 2 years"
+        r"delet\w* (?:\w+ ){0,3}?(?:inactive|dormant|unused) accounts?\b[^.]{0,60}?"
+        r"\b(?:over|for|more than|after|in(?: the (?:last|past))?|within) "
+        rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?)"
+    ), guarded=False),
     Rule("retention", _period, _compile(
         r"(?:deleted|removed|erased|purged|anonymi[sz]ed|destroyed) "
         rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?) (?:after|of|from|following)"
@@ -1259,10 +1512,10 @@ RETENTION_RULES = [
         rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)}) (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
     Rule("retention", "until-account-deleted", _compile(
-        r"(?:retain|keep|store|hold|kept|held|remain)\w*\b[^.]{0,80}?\b(?:until (?:you|the (?:user|"
-        r"school|"
-        r"customer|account holder)) (?:delete|close|cancel)s? (?:your|their|the|its) (?:account|"
-        r"subscription)|(?:for )?as long as (?:your|the|their) account (?:is active|remains"
+        r"(?:retain|keep|store|hold|kept|held|remain|stay)\w*\b[^.]{0,80}?\b(?:until (?:you|they"
+        r"|users?|the (?:user|school|customer|account holder|teacher))\b[^.]{0,30}?"
+        r"\b(?:delete|close|cancel)s? (?:your|their|the|its) (?:account|subscription)"
+        r"|(?:for )?as long as (?:your|the|their) account (?:is active|remains"
         r" (?:active|open)|exists)|while (?:your|the|their) account (?:is|remains) (?:active"
         r"|open))"
     ), guarded=False),
@@ -1324,12 +1577,49 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
     ),
 }
 # Made by a named model: "uses Gemini to draft lesson starters", "question generator".
+# Generated replies to a learner are the chatbot's (AI_CHATBOT), not content generation.
 AI_GENERATIVE_NAMED: dict[str, tuple[str, ...]] = {
     "yes": (
-        r"(?:to|that|which) (?:generate|create|write|draft|produce|summari[sz]e|rewrite)s?",
-        rf"{_ARTEFACTS} generators?",
+        r"(?:to|that|which) (?:generate|create|write|draft|produce|summari[sz]e|rewrite)s?"
+        r"(?! (?:\w+ )?(?:responses|replies)\b)",
+        rf"{_ARTEFACTS} (?:generators?|generation)",
     ),
 }
+# Said of the product itself, no AI word needed: "ClassMind drafts teaching resources",
+# "the product creates draft lesson plans".
+AI_GENERATIVE_DRAFTS: dict[str, tuple[str, ...]] = {
+    "yes": (rf"drafts (?:\w+ ){{0,2}}?{_ARTEFACTS}",
+            rf"(?:generat|creat|produc|writ)\w* (?:a |the )?(?:first )?drafts? (?:of )?"
+            rf"(?:\w+ ){{0,2}}?{_ARTEFACTS}"),
+}
+# A list item under an AI lead-in ("Specifically, AI helps:" / "Generate story scenarios").
+_EXTRA_ARTEFACTS = r"(?:scenarios?|examples?|explanations?|summar(?:y|ies)|prompts?|hints?)"
+AI_GENERATIVE_ITEM: dict[str, tuple[str, ...]] = {
+    "yes": (rf"^\W*(?:generat|creat|writ|draft|produc)\w* (?:[\w-]+ ){{0,3}}?"
+            rf"(?:{_ARTEFACTS}|{_EXTRA_ARTEFACTS})",),
+}
+AI_LEAD = _cues(  # the lead-in says AI does what follows: "AI helps:", "With AI, Quillo can:"
+    r"\b(?:(?:generative )?AI|artificial intelligence|language models?|LLMs?)\s+(?:\w+\s+)?"
+    r"(?:helps?|can|will|is used to|lets?|allows?|assists?)\b[^.]*:\s*$"
+    r"|\b(?:with|uses?|using) (?:generative )?(?:AI|artificial intelligence)\b[^.]*:\s*$",
+)
+
+
+def under_an_ai_lead(claim: Claim) -> bool:
+    return bool(AI_LEAD.search(claim.lead))
+
+
+def made_by_the_product(claim: Claim) -> bool:
+    """The product is the verb's own subject ("Quillo drafts ..."), not someone it helps."""
+    names = _names_pattern(claim.names)
+    tail = re.search(r"([\w.'’-]+(?:\s+[\w'’-]+)?)\s+(?:\w+ly\s+)?$", claim.before)
+    if tail is None:
+        return False
+    words = tail.group(1)
+    last = words.split()[-1]
+    return bool(re.fullmatch(rf"(?:{VENDOR_WORDS})", words, re.IGNORECASE)
+                or re.fullmatch(r"(?:we|it)", last, re.IGNORECASE)
+                or (names is not None and names.fullmatch(last)))
 AI_GENERATIVE_DECLINED: dict[str, tuple[str, ...]] = {
     "no": (r"(?:do|does|will) ?(?:not|n['’]t) use (?:any )?(?:generative AI|gen ?AI"
            r"|large language models?|LLMs?)",),
@@ -1351,6 +1641,14 @@ AI_CHATBOT: dict[str, tuple[str, ...]] = {
         r" (?:\S+ ){0,3}?questions",
         r"(?:tutor|coach)(?:['’]s)? (?:is |are )?(?:built on|powered by|based on"
         r"|running on)", r"ask (?:\w+['’]s |the |our )(?:AI )?(?:tutor|assistant|coach)",
+        r"(?:tutor(?:ing)?|assistant|bot|AI)(?:['’]s)? (?:\w+ ){0,3}?(?:answers?|replies|responds)"
+        r" (?:to )?(?:(?:[\w'’]+ ){0,3}?questions?|from (?:[\w'’-]+ ){0,3}?(?:materials?|notes"
+        r"|textbooks?|uploads?|documents?))",
+        r"generat\w* (?:tutoring|chat|conversational|AI|tutor) (?:responses|replies)"
+        r"|generat\w* (?:responses|replies) to (?:[\w'’]+ ){0,2}?(?:questions|messages|prompts)",
+        r"AI[- ](?:powered|driven|based) (?:[\w-]+ ){0,2}?(?:communication|messaging|enquiry"
+        r"|help ?desk|question[- ]answering|conversation) (?:platform|assistant|tool|service"
+        r"|app)s?",
     ),
 }
 _EACH_LEARNER = (
@@ -1370,11 +1668,20 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"|pace|questions|content|challenge)",
         r"difficulty (?:level )?(?:adjusts|adapts|changes|increases|rises)",
         r"(?:questions?|practice|tasks?|content|activities|work|problems) (?:\w+ ){0,3}?"
-        r"(?:get|gets|become|becomes|grow|grows) (?:harder|easier|more (?:challenging|difficult))",
+        r"(?:get|gets|getting|become|becomes|becoming|grow|grows) (?:harder|easier"
+        r"|more (?:challenging|difficult))",
+        r"(?:questions?|practice|tasks?|activities|exercises|problems) (?:will |can )?(?:adapt"
+        r"|adjust)s?\b(?! to (?:any |your |all |the |different )?(?:screens?|devices?|mobile"
+        r"|tablets?|browsers?|layouts?))",
+        r"(?:determin|decid|choos|select|pick|work)\w*(?: out)? (?:which|what) (?:\w+ ){0,2}?"
+        r"(?:level|question|activity|lesson|task|skill|game|content|topic)s? (?:\w+ ){0,3}?next",
+        r"mov\w* (?:\w+ ){0,2}?(?:up or down|forward (?:or|and) back\w*|back and forth)"
+        r" (?:between|through) (?:\w+ )?levels",
         r"(?:tailor|personalis|personaliz)\w* (?:\w+ ){0,3}?to " + _EACH_LEARNER,
         r"personali[sz]ed (?:learning )?(?:paths?|pathways?|journeys?|practice|questions"
         r"|recommendations|revision|sequences?)",
-        r"individuali[sz]ed learning paths?", r"spaced[- ]repetition", "knowledge tracing",
+        r"individuali[sz]ed learning (?:paths?|pathways?)", r"spaced[- ]repetition",
+        "knowledge tracing",
         r"(?:picks|chooses|selects|serves|recommends|suggests) (?:up )?(?:the )?(?:next|right)"
         r" (?:question|task|activity|lesson|step|problem|skill)",
         r"responds? to (?:each|every) (?:answer|response)",
@@ -1402,6 +1709,19 @@ AI_PROVIDER_AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "cohere": (r"(?-i:Cohere)",),
 }
 
+# A privacy page's sharing list: "OpenAI/ChatGPT: chat messages are processed to ...".
+SHARED_WITH = _any(r"process(?:ed|es|ing)", r"shared?", "sent", r"transmit\w*", "disclosed")
+LABEL_NEGATED = _cues(r"\b(?:not|never|no longer)\b|n['’]t\b")  # "without names" still uses it
+PROVIDER_LABEL_AFTER = re.compile(r"^(?:\s*/\s*[\w.&-]+|\s+[\w.&-]+){0,2}\s*:\s+\S")
+
+
+def a_sharing_list_label(claim: Claim) -> bool:
+    """The provider heads an item of a list of who receives what data."""
+    if claim.before.strip() or LABEL_NEGATED.search(claim.after):
+        return False  # "OpenAI: we never send it names" states no use
+    return bool(PROVIDER_LABEL_AFTER.match(claim.after))
+
+
 # --------------------------------------------------------------------------- the rule set
 
 RULES: list[Rule] = [
@@ -1417,6 +1737,8 @@ RULES: list[Rule] = [
     *_law_rules(),
     *_table("dpa_offered", DPA, DPA_OFFER),
     *_table("dpa_offered", DPA_TITLE),
+    *[replace(rule, checks=(the_agreement_page,)) for rule in _table("dpa_offered",
+                                                                      DPA_POLICY_TITLE)],
     *_table("dpa_offered", DPA_DECLINED, guarded=False),
     *DATA_LOCATION_RULES,
     *_table("certification", CERTIFICATION),
@@ -1426,6 +1748,10 @@ RULES: list[Rule] = [
     *RETENTION_RULES,
     *_table("ai_generative", AI_GENERATIVE),
     *_table("ai_generative", AI_GENERATIVE_DECLINED, guarded=False),
+    *[replace(rule, checks=(made_by_the_product,)) for rule in _table("ai_generative",
+                                                                       AI_GENERATIVE_DRAFTS)],
+    *[replace(rule, checks=(under_an_ai_lead,)) for rule in _table("ai_generative",
+                                                                    AI_GENERATIVE_ITEM)],
     *_table("ai_generative", AI_GENERATIVE_NAMED, _any(
         "OpenAI", "ChatGPT", r"GPT-?\d\w*", "Anthropic", "Claude", "Gemini", "Llama", "Mistral",
         r"LLMs?", r"language models?", "AI", "Copilot", "Bedrock")),
@@ -1433,6 +1759,8 @@ RULES: list[Rule] = [
     *_table("ai_adaptive", AI_ADAPTIVE),
     *_table("ai_provider", AI_PROVIDER, AI_USE),
     *_table("ai_provider", AI_PROVIDER_AMBIGUOUS, AI_USE, AI_CONTEXT),
+    *[replace(rule, checks=(a_sharing_list_label,)) for rule in _table("ai_provider",
+                                                                        AI_PROVIDER, SHARED_WITH)],
 ]
 
 # --------------------------------------------------------------------------- pre-filter
@@ -1717,10 +2045,19 @@ NEGATION_AFTER = re.compile(
 LIST_ITEM = re.compile(r"^\s*(?:(?:and|or|nor)\s+)?(?:[\w.'’-]+\s+){0,2}$", re.IGNORECASE)
 
 
-def _negated(sentence: str, start: int, end: int) -> bool:
+UNLESS = re.compile(r"\bunless\b", re.IGNORECASE)
+# Fields where "unless X" offers X ("not required unless SSO is requested"): the negation
+# before "unless" is about something else.
+OFFERED_UNLESS = frozenset({"integration"})
+
+
+def _negated(sentence: str, start: int, end: int, unless_offers: bool = False) -> bool:
     """True if the match sits in a negated or comparative clause (see module docstring)."""
     before = sentence[:start]
     breaks = list(CLAUSE_BREAK.finditer(before))
+    if unless_offers:
+        breaks += list(UNLESS.finditer(before))
+        breaks.sort(key=lambda m: m.end())
     # a list item ("we do not use OpenAI, Anthropic or ...") belongs to the list's clause
     while breaks and breaks[-1].group() == "," and LIST_ITEM.match(before[breaks[-1].end():]):
         breaks.pop()
@@ -1741,16 +2078,18 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     names = product_names(page, source)
     found: dict[tuple[str, str], Fact] = {}
     units = _text_units(page)
-    kinds = page_kinds(page, units, source)
+    kinds = page_kinds(page, units, source, names)
     # a sub-processor list names its AI providers without a verb ("OpenAI, L.L.C.")
     given = {AI_USE: True} if "suppliers" in kinds else {}
-    for sentence, candidates in zip(units, _SCANNER.rules_per_sentence(units), strict=True):
+    leads = _list_leads(units)
+    for sentence, candidates, lead in zip(units, _SCANNER.rules_per_sentence(units), leads,
+                                          strict=True):
         present: dict[re.Pattern[str], bool] = dict(given)  # context cues, shared by rules
         while candidates:  # the rules that can match here, in RULES order
             lowest = candidates & -candidates
             candidates ^= lowest
             rule = RULES[lowest.bit_length() - 1]
-            for value, start, end in _matches(rule, sentence, present, names, kinds):
+            for value, start, end in _matches(rule, sentence, present, names, kinds, lead):
                 key = (rule.field, value)
                 # the first sentence stating it, but a sentence rather than a heading
                 if key not in found or (_heading(found[key].evidence) and not _heading(sentence)):
@@ -1762,6 +2101,20 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     facts = _reconcile_pricing(list(found.values()))
     order = {name: i for i, name in enumerate(FACT_FIELDS)}
     return sorted(facts, key=lambda f: order[f.field])
+
+
+def _list_leads(units: list[str]) -> list[str]:
+    """For each unit, the lead-in ending with ":" of the list it is an item of, else "".
+    A list runs on while its items are short; a full sentence ends it."""
+    leads, lead = [], ""
+    for unit in units:
+        leads.append(lead)
+        end = unit.rstrip()[-1:]
+        if end == ":":
+            lead = unit
+        elif end in (".", "!", "?") or unit.count(" ") > 15:
+            lead = ""
+    return leads
 
 
 def _heading(text: str) -> bool:
@@ -1785,7 +2138,7 @@ def _text_units(page: PageContent) -> list[str]:
 
 def _matches(
     rule: Rule, sentence: str, present: dict[re.Pattern[str], bool],
-    names: tuple[str, ...] = (), kinds: frozenset[str] = frozenset(),
+    names: tuple[str, ...] = (), kinds: frozenset[str] = frozenset(), lead: str = "",
 ) -> Iterator[tuple[str, int, int]]:
     for required in rule.requires:
         if required not in present:
@@ -1794,11 +2147,12 @@ def _matches(
             return
     allowed = FACT_FIELDS[rule.field]
     for match in rule.pattern.finditer(sentence):
-        if rule.guarded and _negated(sentence, match.start(), match.end()):
+        if rule.guarded and _negated(sentence, match.start(), match.end(),
+                                     rule.field in OFFERED_UNLESS):
             continue
         values = [rule.value] if isinstance(rule.value, str) else rule.value(match)
         for value in values:
-            claim = Claim(sentence, match.start(), match.end(), value, names, kinds)
+            claim = Claim(sentence, match.start(), match.end(), value, names, kinds, lead)
             if (allowed is None or value in allowed) and in_scope(rule.field, claim, rule.checks):
                 yield value, match.start(), match.end()
 

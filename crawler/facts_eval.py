@@ -6,7 +6,9 @@ line: ``{"text": ..., "facts": {"field": ["value", ...]}, "group": ..., "product
 ``known`` says why the rules get a sentence wrong, where they do. ``product`` (default
 ``Quillo``) names the product whose page the sentence is on: the page is
 ``https://<product>.example/`` titled with the name, so "Quillo uses ..." has the vendor as
-its subject. Scores are per (field, value) pair over all sentences.
+its subject. ``page`` (default ``/``) is the path of that page, for sentences whose
+reading depends on the kind of page ("/security": a trust page's badges). Scores are per
+(field, value) pair over all sentences.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Case:
     group: str = ""
     line: int = 0
     known: str = ""  # why the rules get this one wrong, if they do (a known limitation)
+    page: str = "/"  # the path of the page on the product's site
 
 
 @dataclass
@@ -131,14 +134,18 @@ def _case(line: str, where: str, number: int) -> Case:
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise EdcatError(f"{where}: facts.{name} must be a list of strings")
         expected |= {(name, value) for value in values}
+    page = row.get("page", "/")
+    if not isinstance(page, str) or not page.startswith("/"):
+        raise EdcatError(f"{where}: page must be a path starting with \"/\"")
     return Case(row["text"], frozenset(expected), str(row.get("product") or DEFAULT_PRODUCT),
-                str(row.get("group", "")), number, str(row.get("known", "")))
+                str(row.get("group", "")), number, str(row.get("known", "")), page)
 
 
 def page_for(case: Case) -> PageContent:
     """The one-sentence page the case is read from, on its product's own site."""
     slug = "".join(ch for ch in case.product.lower() if ch.isalnum()) or "product"
-    return PageContent(url=f"https://{slug}.example/", title=case.product, main_text=case.text)
+    return PageContent(url=f"https://{slug}.example{case.page}", title=case.product,
+                       main_text=case.text)
 
 
 def facts_of_case(case: Case) -> list[Fact]:

@@ -573,6 +573,7 @@ def test_corpus_scores_meet_the_aims():
         ('{"text": "x"}', 'corpus.jsonl:2: expected an object with "text" and "facts"'),
         ('{"text": "x", "facts": {"colour": ["red"]}}', "unknown fact field 'colour'"),
         ('{"text": "x", "facts": {"gdpr": "yes"}}', "facts.gdpr must be a list of strings"),
+        ('{"text": "x", "facts": {}, "page": "security"}', 'page must be a path starting with "/"'),
     ],
 )
 def test_bad_corpus_line_is_one_clear_error(tmp_path, line, message):
