@@ -171,6 +171,7 @@ PEOPLE = (
 GENERIC_TOOLS = (
     r"(?:general|generic|general-purpose|consumer|public|popular|other|free|mainstream)"
     r"(?: AI)? (?:assistants|chatbots|tools|apps|models|platforms|products)"
+    r"|(?:consumer|generic|general-purpose|public|free|standard|mainstream) AI"
     r"|assistants|chatbots|tools|apps|competitors|companies|AI companies|tech companies"
     r"|big tech|rivals"
 )
@@ -473,7 +474,7 @@ FOR_AUDIENCE = _cues(
     r"\b(?:for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|loved by|trusted by|chosen by|popular with|favourite of|favorite of|assign\w* to"
-    r"|share\w* with|report\w* to|teach(?:es|ing)?|services? to)\b"
+    r"|share\w*(?: them| it| this)? with|report\w* to|teach(?:es|ing)?|services? to)\b"
     r"(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
     r"[\s,&/]*$",
 )
@@ -552,7 +553,10 @@ def said_of_users(claim: Claim) -> bool:
     """Audience only where the sentence says who the tool is for or who uses it. A list of
     the product's users ("its users, including teachers and pupils", "teachers and parents
     who use Quillo") counts even in a policy; the vendor's own administrators, people
-    whose data is listed and readers being advised never count."""
+    whose data is listed and readers being advised never count. A reader addressed as
+    one who teaches ("your teaching", "my students") is a teacher."""
+    if TEACHING_READER.match(claim.sentence, claim.start):  # the reader's question asks
+        return a_statement(claim) and not _about_something_else(claim.sentence)
     if _about_something_else(claim.sentence) and not _lists_users(claim):
         return False  # cached per sentence: the common exit, tried first
     if _names_data_fields(claim.sentence) or _inside_name(claim) or _vendor_staff(claim):
@@ -569,6 +573,12 @@ def said_of_users(claim: Claim) -> bool:
     return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
                 or FACING.match(claim.after) or heading or _uses_product(claim)
                 or _product_category(claim))
+
+
+# The reader's own teaching: "as part of your teaching activities", "in my classroom".
+_TEACHING_READER = (r"(?:your|my) (?:own )?(?:teaching(?! assistants?)|classrooms?|lesson plans"
+                    r"|lesson planning|(?:pupils|students)(?!['’]))")
+TEACHING_READER = _cues(_TEACHING_READER)
 
 
 # Who the product serves, listed: "its users, including ...", "we support schools - including
@@ -764,6 +774,7 @@ FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "certification": (vendor_itself, own_certification, definite),
     "trains_on_user_data": (about_vendor, not_opt_in, a_statement),
     "retention": (kept_data_period,),
+    "data_location": (about_vendor, not_generic),
     "ai_generative": (about_vendor, not_a_topic, not_generic),
     "ai_chatbot": (about_vendor, not_a_topic, not_generic),
     "ai_adaptive": (about_vendor, not_a_topic, not_generic),
@@ -792,6 +803,12 @@ ARTICLE_URL = re.compile(
 ARTICLE_TITLE = re.compile(
     r"^\W*(?:how|why|what (?:is|are)|when|\d+ (?:ways|tips|reasons))\b|\bexplained\b"
     r"|\b(?:a|the|complete|ultimate) guide\b", re.IGNORECASE,
+)
+# A reader's question on a help or FAQ page ("How many lessons can I generate?", "How do I
+# sync my classes?") heads its answer; it does not make the page an article.
+READER_QUESTION = re.compile(
+    r"\b(?:I|my|me|we|our|us|you|your)\b[^?]*\?\s*$|^\W*(?:FAQs?|frequently asked questions"
+    r"|help (?:centre|center)|support)\b", re.IGNORECASE,
 )
 
 
@@ -823,7 +840,7 @@ def page_kinds(page: PageContent, units: list[str], url: str = "",
     own = _names_pattern(names)
     if ARTICLE_URL.search(urlsplit(url).path) or any(
             ARTICLE_TITLE.search(u) and not (own and own.search(u))
-            for u in [page.title, *units[:2]] if u):
+            and not READER_QUESTION.search(u) for u in [page.title, *units[:2]] if u):
         kinds.add("article")
     return frozenset(kinds)
 
@@ -907,6 +924,9 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?<!try it )(?<!try )for free", r"free to (?:use|download|join|play|sign up)",
         r"free (?:basic )?(?:account|plan|tier|version|edition)s?",
         r"free(?: and open[- ]source|/libre)",
+        # a free allowance: "you get 5 free lessons", "includes 20 free credits"
+        r"\d+ free (?:AI )?(?:lessons?|credits?|worksheets?|quizz(?:es)?|generations?|downloads?"
+        r"|resources?|searches|messages|questions|uses|reports|exports|charts?|plans|tokens)",
     ),
     "freemium": (
         "freemium",
@@ -1016,11 +1036,13 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
     # "student data" / "pupil records" describe the data, not who the product is for.
     "students": (r"(?:students?|pupils?|learners?|kids|child(?:ren)?)(?!['’]?s?['’]? (?:(?:and"
                  r"|or|&) \w+ )?(?:data|information|records|privacy|personal|responses|work"
+                 r"|names?|details|emails?"
                  r"|answers|accounts?|content|submissions|essays|context|progress|performance"
                  r"|profiles?|usernames?|initials|IDs?|record (?:systems?|keeping))\b)"
                  r"(?!['’]s record\b)",),
     "teachers": (
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
+        _TEACHING_READER,
     ),
     "leaders": (
         r"school leaders?(?:hip teams?)?", r"senior leaders?(?:hip)?(?: teams?)?",
@@ -1053,7 +1075,8 @@ _STAGE_FOLLOWERS = (
 PHASE: dict[str, tuple[str, ...]] = {
     "early-years": (
         "EYFS", r"early years(?: foundation stage)?", r"nurser(?:y|ies)",
-        r"pre-?schools?", r"pre-?schoolers?", r"pre-?k", r"pre-?kindergarten", r"kindergartens?",
+        r"pre-?schools?", r"pre-?schoolers?", r"pre-?k", r"pre-?kindergarten",
+        r"kindergartens?(?!\s*(?:-|–|to|through)\s*\d)",  # "kindergarten to 5th grade": US K
         r"reception (?:class(?:es)?|year|pupils|children)",
         r"(?-i:Reception)(?=\s+(?:and|to|or|&)\s+(?-i:Year))", r"toddlers?", "early childhood",
     ),
@@ -1094,7 +1117,7 @@ def _us_grades(match: re.Match[str]) -> list[str]:
 
 
 def _grade_number(text: str | None) -> int | None:
-    text = (text or "").lower().replace("-", "")
+    text = re.sub(r"(?<=\d)(?:st|nd|rd|th)$", "", (text or "").lower().replace("-", ""))
     if text in ("prek", "prekindergarten"):
         return -1
     if text in ("k", "kindergarten"):
@@ -1156,8 +1179,9 @@ GRADE_RULES = [
     Rule("phase", _us_grades, _compile(
         rf"grades?\s+(?P<lo>pre-?k|k|\d{{1,2}}){_ORD}?{_TO}(?P<hi>\d{{1,2}}){_ORD}?"
     ), checks=(us_school_grade,)),
-    Rule("phase", _us_grades, _compile(
-        rf"(?P<lo>\d{{1,2}}){_ORD}{_TO}(?P<hi>\d{{1,2}}){_ORD}\s+grade(?:s|rs?)?"
+    Rule("phase", _us_grades, _compile(  # "Pre-K through 12th grade", "3rd to 8th grade"
+        rf"(?P<lo>pre-?kindergarten|pre-?k|kindergarten|k|\d{{1,2}}{_ORD}){_TO}"
+        rf"(?P<hi>\d{{1,2}}){_ORD}\s+grade(?:s|rs?)?"
     )),
     Rule("phase", _us_grades, _compile(rf"grade\s+(?P<lo>\d{{1,2}})(?!{_TO}\d)"),
          checks=(us_school_grade,)),
@@ -1198,8 +1222,12 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                   r" (?:lessons?|class(?:es)?|vocabulary|learners?|teachers?|courses?|speaking"
                   r"|grammar|conversation|pronunciation)",
                   r"learn(?:ing)? (?:spanish|french|german|mandarin|italian|japanese|latin)"),
+    # a record's history ("the class's history", "this history", "conversation history")
     "history": (r"(?<!browser )(?<!browsing )(?<!order )(?<!version )(?<!purchase )"
-                r"(?<!search )(?<!payment )(?<!chat )(?<!our )(?<!company )(?<!its )history",
+                r"(?<!search )(?<!payment )(?<!chat )(?<!our )(?<!company )(?<!its )"
+                r"(?<!conversation )(?<!conversations )(?<!message )(?<!activity )(?<!edit )"
+                r"(?<!revision )(?<!login )(?<!account )(?<!this )(?<!that )(?<!['’]s )"
+                r"(?<!s['’] )history(?! of (?:changes|edits|your|the account|activity))",
                 "historical", r"historians?"),
     "geography": ("geography", "geographical", "map skills"),
     "art": (r"art (?:and design|lessons?|class(?:es)?|teachers?|projects?|curriculum|education)",
@@ -1222,6 +1250,13 @@ SUBJECT: dict[str, tuple[str, ...]] = {
              r"learning (?:difficulties|disabilities)", r"(?-i:EHCPs?)",
              r"accessib\w+ for (?:SEN|SEND|pupils with|students with)"),
 }
+
+# Bare "art" is a subject only as an item of a list of subjects ("science, music, art, etc.").
+SUBJECT_LIST_ITEM: dict[str, tuple[str, ...]] = {
+    "art": (r"(?:(?<=, )|(?<=\band )|(?<=\bor ))art(?=\s*(?:,|\.|;|\)|$|(?:and|or|&|etc)\b))",),
+}
+SUBJECT_LIST = _any("subjects", "music", "drama", "science", r"maths?", "history", "geography",
+                    "design")
 
 INTEGRATION: dict[str, tuple[str, ...]] = {
     "google-classroom": ("Google Classroom",),
@@ -1583,6 +1618,8 @@ AI_GENERATIVE_NAMED: dict[str, tuple[str, ...]] = {
         r"(?:to|that|which) (?:generate|create|write|draft|produce|summari[sz]e|rewrite)s?"
         r"(?! (?:\w+ )?(?:responses|replies)\b)",
         rf"{_ARTEFACTS} (?:generators?|generation)",
+        r"for (?:(?:content|text|lesson|image|question|quiz|feedback) )?generation"
+        r"(?! (?:of|z|alpha)\b)",
     ),
 }
 # Said of the product itself, no AI word needed: "ClassMind drafts teaching resources",
@@ -1627,7 +1664,9 @@ AI_GENERATIVE_DECLINED: dict[str, tuple[str, ...]] = {
 _TUTORS = r"(?:tutors?|assistants?|coach(?:es)?|companions?|helpers?|buddy|buddies|chat)"
 AI_CHATBOT: dict[str, tuple[str, ...]] = {
     "yes": (
-        r"chat ?bots?", rf"AI[- ](?:powered )?(?:\w+ )?{_TUTORS}", r"AI teaching assistants?",
+        # a writing or essay assistant drafts text (generative), it does not converse
+        r"chat ?bots?", rf"AI[- ](?:powered )?(?:(?!writing |essay )\w+ )?{_TUTORS}",
+        r"AI teaching assistants?",
         r"AI[- ](?:\w+ )?tutoring",
         r"virtual (?:assistant|tutor|teaching assistant)s?", "conversational AI",
         r"(?:voice|conversational|socratic)(?:[- ]based)? (?:\w+ )?(?:tutors?|assistants?|coach)",
@@ -1656,6 +1695,10 @@ _EACH_LEARNER = (
     r"|pupil|user)?s?['’]?s? ?(?:level|needs|pace|ability|abilities|progress|answers|responses"
     r"|strengths|gaps)?"
 )
+_A_LEARNER = (  # a learner named, not "tailored to your needs"
+    r"(?:(?:the )?(?:needs of )?(?:each|every|individual)\b"
+    r"|(?:the|your|their|a|his|her) (?:\w+ )?(?:student|learner|child|pupil)s?\b)"
+)
 AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
     "yes": (
         r"adaptive(?:,? [\w-]+){0,5}? (?:learning|engine|technology|algorithms?|practice"
@@ -1677,7 +1720,8 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"(?:level|question|activity|lesson|task|skill|game|content|topic)s? (?:\w+ ){0,3}?next",
         r"mov\w* (?:\w+ ){0,2}?(?:up or down|forward (?:or|and) back\w*|back and forth)"
         r" (?:between|through) (?:\w+ )?levels",
-        r"(?:tailor|personalis|personaliz)\w* (?:\w+ ){0,3}?to " + _EACH_LEARNER,
+        # "tailored to each learner", "to your child's level"; not "tailored to your needs"
+        r"(?:tailor|personalis|personaliz)\w* (?:\w+ ){0,3}?to " + _A_LEARNER,
         r"personali[sz]ed (?:learning )?(?:paths?|pathways?|journeys?|practice|questions"
         r"|recommendations|revision|sequences?)",
         r"individuali[sz]ed learning (?:paths?|pathways?)", r"spaced[- ]repetition",
@@ -1732,6 +1776,7 @@ RULES: list[Rule] = [
     *_table("phase", PHASE),
     *GRADE_RULES,
     *_table("subject", SUBJECT),
+    *_table("subject", SUBJECT_LIST_ITEM, SUBJECT_LIST),
     *_table("integration", INTEGRATION),
     *_table("integration", INTEGRATION_AMBIGUOUS, LMS_CONTEXT),
     *_law_rules(),
