@@ -976,9 +976,13 @@ _UNIT_WORDS = (
 )
 _AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?![\d,])"
 _NOT_A_PRICE_AFTER = r"(?!\s*(?:million|billion|bn|mn|m|k|thousand|off|discount)\b)"
-_UNITS = (
-    rf"(?P<units>(?:\s*(?:/|per|a|an)\s*(?:{_UNIT_WORDS})s?(?!\w))*)"
-    r"(?:\s+(?P<adverb>monthly|annually|yearly))?"
+_PERIODS = r"month|mo|year|yr|annum|week|term"
+_UNITS = (  # "per provider/month": a unit of any name before a period is dropped
+    rf"(?P<units>(?:\s*(?:/|per|a|an)\s*(?:{_UNIT_WORDS})s?(?!\w)"
+    rf"|\s*per\s+[a-z]+(?=\s*/\s*(?:{_PERIODS})\b))*)"
+    r"(?:\s+(?P<adverb>monthly|annually|yearly)"
+    r"|(?:\s+(?:flat|one|single|annual))?(?:\s+(?:fee|price|payment))?\s+for\s+(?:the|a|an|each)"
+    r"\s+(?:(?:entire|whole|full)\s+)?(?:school\s+|academic\s+)?(?P<for_year>year)\b)?"
 )
 _NOT_A_PRICE_BEFORE = re.compile(
     r"(?:save|saving|saved|raised?|raising|funding|worth|prize|grant|donat\w*|earn\w*|won|win)"
@@ -1003,7 +1007,9 @@ def _price(match: re.Match[str]) -> list[str]:
     units = [u for u in _UNIT_SPLIT.split(groups.get("units") or "") if u]
     if groups.get("adverb"):
         units.append(groups["adverb"])
-    units = [_unit(u) for u in units]
+    if groups.get("for_year"):
+        units.append("year")
+    units = [u for u in map(_unit, units) if u in UNITS]
     return [f"{currency} {amount}" + "".join(f"/{u}" for u in units)]
 
 
@@ -1513,7 +1519,9 @@ def _period(match: re.Match[str]) -> list[str]:
     return [f"{n}-{unit}" if n == 1 else f"{n}-{unit}s"]
 
 
-_NUMBER = rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)})"
+# a number in words may repeat itself in digits, which are read: "twenty-one (21) days"
+_NUMBER = (r"(?:[a-z]+(?:-[a-z]+)? \((?=\d{1,3}\)))?"
+           rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)})(?:(?<=\d)\))?")
 RETENTION_RULES = [
     Rule("retention", _period, _compile(  # a trust page's label: "Retention: up to 30 days"
         rf"^\W*(?:data )?retention(?: period)?:?\s+(?:up to |of )?{_NUMBER}"
@@ -1543,16 +1551,17 @@ RETENTION_RULES = [
     Rule("retention", _period, _compile(
         r"(?:retain(?:ed|s)?|keep|keeps|kept|stored?|stores|hold|holds|held|delete[ds]?|deletion"
         r"|purge[ds]?|erase[ds]?|remove[ds]?|anonymi[sz]e[ds]?)\b[^.]{0,80}?\b(?:for|within|after)"
-        r"(?: up to| a (?:maximum|period) of| no (?:more|longer) than| a maximum of)? "
-        rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)}) (?P<unit>days?|weeks?|months?|years?)"
+        r"(?: up to| a (?:maximum|period) of| no (?:more|longer) than| a maximum of"
+        r"| an? (?:\w+ )?period(?: of| \((?:typically|usually|normally|up to))?)? "
+        rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
     Rule("retention", "until-account-deleted", _compile(
         r"(?:retain|keep|store|hold|kept|held|remain|stay)\w*\b[^.]{0,80}?\b(?:until (?:you|they"
         r"|users?|the (?:user|school|customer|account holder|teacher))\b[^.]{0,30}?"
         r"\b(?:delete|close|cancel)s? (?:your|their|the|its) (?:account|subscription)"
-        r"|(?:for )?as long as (?:your|the|their) account (?:is active|remains"
-        r" (?:active|open)|exists)|while (?:your|the|their) account (?:is|remains) (?:active"
-        r"|open))"
+        r"|(?:for )?as long as (?:your|the|their)(?: \w+['’]s?)? account (?:is active|remains"
+        r" (?:active|open)|exists)|while (?:your|the|their)(?: \w+['’]s?)? account (?:is"
+        r"|remains) (?:active|open))"
     ), guarded=False),
 ]
 
