@@ -527,7 +527,9 @@ REPORTED_TEXT = _cues(
 ADVICE_TEXT = _cues(
     r"\b(?:keep|bear) in mind\b|\bremain\w* responsible for\b|\bshould (?:always )?be"
     r" (?:checked|verified|double-checked|reviewed)\b|\bchecked against\b|\bbe aware\b"
-    r"|\bcan make mistakes\b|\b(?:are|is) (?:cautioned|advised|reminded|warned)\b",
+    r"|\bcan make mistakes\b|\b(?:are|is) (?:cautioned|advised|reminded|warned)\b"
+    r"|\b(?:we|I) (?:strongly )?(?:recommend|advise|suggest|urge|encourage) (?:that )?"
+    r"(?:all |any |your )?(?:administrators|admins|teachers|parents|schools|staff|users)\b",
 )
 # Names that hold audience or phase words: "Keeping Children Safe in Education".
 NAMES = re.compile(
@@ -1056,10 +1058,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         r"heads? of (?:department|year|school|maths|english|science|computing|\w+ department)",
         "principals", r"(?:school|assistant|vice|deputy) principals?",
         r"principal(?= (?:and|or|of|at)\b)", r"(?:district|trust|MAT) (?:leaders?|administrators?)",
-        r"superintendents?", r"school administrators?",
-        r"(?<!IT )(?<!system )(?<!systems )(?<!network )(?<!data )(?<!school )(?<!our )"
-        r"(?<!site['’]s )(?<!platform['’]s )administrators?"
-        r"(?! of (?:this|the|our) (?:website|site|service))",
+        r"superintendents?",
     ),
     # "guardian information", "parent contact details": data about them, not users
     "parents": tuple(rf"{word}{_NOT_THEIR_DATA}" for word in (
@@ -1070,6 +1069,10 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         r"admin(?:istrative|istration)? (?:staff|teams?)", r"data managers?",
         r"finance (?:teams?|staff)", r"receptionists?", r"sysadmins?",
         r"(?:IT|system|systems|network) administrators?", r"IT admins?",
+        # a school's administrators run it day to day ("teachers and administrators");
+        # a district's or trust's are its leaders (above)
+        r"(?<!district )(?<!trust )(?<!MAT )(?<!data )(?<!our )(?<!site['’]s )"
+        r"(?<!platform['’]s )administrators?(?! of (?:this|the|our) (?:website|site|service))",
     ),
 }
 

@@ -446,7 +446,7 @@ def test_long_real_page_full_output():
         ("audience", "teachers",
          "Here you will find all you need to know on how Sugar can help your students and "
          "teachers."),
-        ("audience", "leaders",
+        ("audience", "admin",
          "These data help teachers, administrators and stakeholders understand the impact of a "
          "program and make adjustments to it."),
         ("subject", "computing",
