@@ -813,6 +813,21 @@ READER_QUESTION = re.compile(
     r"|help (?:centre|center)|support)\b", re.IGNORECASE,
 )
 
+# A help centre's answers are about its own product, however they are titled ("How usage
+# hours work"): its host, path or first label says so.
+HELP_HOST = re.compile(r"^(?:help|support|docs|kb)\.|\.(?:zendesk|freshdesk|helpscoutdocs)\.com$"
+                       r"|^intercom\.help$", re.IGNORECASE)
+HELP_PATH = re.compile(r"/(?:hc|help|support|faqs?|help-?cent(?:re|er)|knowledge-?base|kb)(?:/|$)",
+                       re.IGNORECASE)
+HELP_LABEL = re.compile(r"^\W*(?:help(?: articles?| cent(?:re|er)| docs)?|support(?: articles?"
+                        r"| cent(?:re|er))?|FAQs?|frequently asked questions|knowledge base)\W*$",
+                        re.IGNORECASE)
+
+
+def help_page(page: PageContent, units: list[str], url: str) -> bool:
+    parts = urlsplit(url)
+    return bool(HELP_HOST.search(parts.hostname or "") or HELP_PATH.search(parts.path)
+                or any(HELP_LABEL.match(u) for u in [page.title or "", *units[:2]]))
 
 # Trust and security pages: their short labels are badges ("UK GDPR & DPA 2018").
 TRUST_URL = re.compile(
@@ -840,7 +855,7 @@ def page_kinds(page: PageContent, units: list[str], url: str = "",
     if AGREEMENT_TITLE.search(head) and any(AGREEMENT_TEXT.search(u) for u in units[:200]):
         kinds.add("agreement")
     own = _names_pattern(names)
-    if ARTICLE_URL.search(urlsplit(url).path) or any(
+    if ARTICLE_URL.search(urlsplit(url).path) or not help_page(page, units, url) and any(
             ARTICLE_TITLE.search(u) and not (own and own.search(u))
             and not READER_QUESTION.search(u) for u in [page.title, *units[:2]] if u):
         kinds.add("article")
