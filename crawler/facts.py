@@ -1636,6 +1636,9 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         r"generative (?:features?|tools?|models?|technology|capabilities)",
         rf"(?:with|using) (?:AI|artificial intelligence),? (?:\w+ ){{0,3}}?{_MAKES}",
         r"text-to-image", r"image generation",
+        # written feedback from AI: "AI essay feedback", "AI marking and feedback"
+        r"(?<!on )(?<!about )(?<!for )\bAI[- ](?:powered |driven |assisted )?(?:[\w-]+ (?:and |& )?)"
+        r"{0,2}?feedback\b(?! (?:form|survey|from|to us))",
     ),
 }
 # Made by a named model: "uses Gemini to draft lesson starters", "question generator".
@@ -1692,7 +1695,8 @@ _TUTORS = r"(?:tutors?|assistants?|coach(?:es)?|companions?|helpers?|buddy|buddi
 AI_CHATBOT: dict[str, tuple[str, ...]] = {
     "yes": (
         # a writing or essay assistant drafts text (generative), it does not converse
-        r"chat ?bots?", rf"AI[- ](?:powered )?(?:(?!writing |essay )\w+ )?{_TUTORS}",
+        r"chat ?bots?",  # "AI tutor", "AI-powered grading and planning assistant"
+        rf"AI[- ](?:powered )?(?:(?!writing |essay )\w+ (?:and |& )?){{0,2}}?{_TUTORS}",
         r"AI teaching assistants?",
         r"AI[- ](?:\w+ )?tutoring",
         r"virtual (?:assistant|tutor|teaching assistant)s?", "conversational AI",
@@ -1704,7 +1708,10 @@ AI_CHATBOT: dict[str, tuple[str, ...]] = {
         r"(?:converse|conversation|conversations) with (?:an? |our |the )?(?:\w+ )?(?:AI|bot|tutor"
         r"|assistant|characters?)", r"chat-based", r"chat interface",
         r"(?:tutor|assistant|bot|AI) (?:that |which |who )?(?:answers|replies to|responds to)"
-        r" (?:\S+ ){0,3}?questions",
+        r" (?:\S+ ){0,3}?questions",  # one of the AI's verbs: "the AI explains it, answers ..."
+        r"(?:tutor|assistant|bot|AI) (?!(?:policy|policies|FAQs?|guide|page|statement|notice"
+        r"|section|team)\b)(?:[\w'’]+ ){1,4}?[\w'’]+, (?:and )?(?:answers|replies to"
+        r"|responds to) (?:\S+ ){0,3}?questions",
         r"(?:tutor|coach)(?:['’]s)? (?:is |are )?(?:built on|powered by|based on"
         r"|running on)", r"ask (?:\w+['’]s |the |our )(?:AI )?(?:tutor|assistant|coach)",
         r"(?:tutor(?:ing)?|assistant|bot|AI)(?:['’]s)? (?:\w+ ){0,3}?(?:answers?|replies|responds)"
@@ -1722,9 +1729,11 @@ _EACH_LEARNER = (
     r"|pupil|user)?s?['’]?s? ?(?:level|needs|pace|ability|abilities|progress|answers|responses"
     r"|strengths|gaps)?"
 )
-_A_LEARNER = (  # a learner named, not "tailored to your needs"
+_A_LEARNER = (  # a learner or their level named, not "tailored to your needs"
     r"(?:(?:the )?(?:needs of )?(?:each|every|individual)\b"
-    r"|(?:the|your|their|a|his|her) (?:\w+ )?(?:student|learner|child|pupil)s?\b)"
+    r"|(?:the|your|their|a|his|her) (?:\w+ )?(?:student|learner|child|pupil)s?\b"
+    r"|(?:your|their|his|her) (?:own )?(?:current )?(?:skill |reading |ability )?(?:level|pace"
+    r"|abilit(?:y|ies)|progress|strengths|gaps)\b)"
 )
 AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
     "yes": (
@@ -1737,6 +1746,9 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"(?:adjusts?|adapts?|changes?|tailors?) (?:the )?(?:level of )?(?:difficulty|level"
         r"|pace|questions|content|challenge)",
         r"difficulty (?:level )?(?:adjusts|adapts|changes|increases|rises)",
+        r"adapt(?:s|ing)? (?:\w+ )?(?:in real[- ]time|as (?:you|they|students|pupils|learners"
+        r"|children) (?:learn|go|progress|answer|work))(?! to (?:any |your |all |the |different )?"
+        r"(?:screens?|devices?|mobile|tablets?|browsers?|layouts?|windows?))",
         r"(?:questions?|practice|tasks?|content|activities|work|problems) (?:\w+ ){0,3}?"
         r"(?:get|gets|getting|become|becomes|becoming|grow|grows) (?:harder|easier"
         r"|more (?:challenging|difficult))",
