@@ -896,6 +896,7 @@ COMPLIANCE = _any(
 )
 DPA_OFFER = _any(
     "available", r"(?:on|upon) request", r"download\w*", "in place",
+    r"gives? (?:you|your|schools?|customers?)\b",  # "a page that gives your teams ... terms"
     r"(?:we|i)(?: \w+){0,2}? (?:offer|provide|sign|execute|enter into|countersign|agree to"
     r"|make available|put in place|have signed|will sign)",
     r"(?:schools?|customers?|districts?|trusts?|you|institutions?|clients?|colleges?)"
@@ -1290,14 +1291,16 @@ INTEGRATION: dict[str, tuple[str, ...]] = {
     "canvas": ("Canvas LMS", "Canvas by Instructure", "Instructure"),
     "wonde": ("Wonde",),
     "sso": (r"single sign[- ]on", r"(?-i:SSO)", r"(?-i:SAML)", "OpenID Connect", r"(?-i:OIDC)",
-            r"sign in with (?:Google|Microsoft|Apple|Clever|ClassLink)"),
+            r"sign in with (?:your )?(?:Google|Microsoft|Apple|Clever|ClassLink)"),
     "schoology": ("Schoology",),
     "moodle": ("Moodle",),
     "brightspace": ("Brightspace", r"(?-i:D2L)"),
     "google-workspace": (r"Google Workspace(?: for Education)?", r"G ?Suite",
                          "Google Apps for Education", r"Google (?:Drive|Docs|Slides|Sheets|Forms)"),
     "microsoft-365": ("Microsoft 365", "Office 365", r"(?-i:O365|M365)", "OneDrive", "SharePoint",
-                      r"Microsoft (?:Word|PowerPoint|Excel|Forms|OneNote)"),
+                      r"Microsoft (?:Word|PowerPoint|Excel|Forms|OneNote)",
+                      # a Microsoft 365 tenant's directory and API
+                      r"Microsoft Entra(?: ID)?", "Microsoft Graph"),
 }
 # Ordinary English words too; they count only next to LMS / sign-in context.
 INTEGRATION_AMBIGUOUS: dict[str, tuple[str, ...]] = {
@@ -1346,7 +1349,7 @@ DPA: dict[str, tuple[str, ...]] = {
             r"(?-i:DPAs?|N?DPAs?|SDPAs?|DSAs?)(?! ?2018)",  # "DPA 2018": the Data Protection Act
             r"(?:national |state )?student data privacy agreements?",
             r"(?:student )?data privacy agreements?",
-            r"privacy (?:addendum|addenda)", r"data processing terms",
+            r"privacy (?:addendum|addenda)", r"data[- ]processing terms",
             r"agreements? (?:that )?we sign with (?:each |every |our |the )?(?:schools?"
             r"|districts?|customers?|trusts?)"),
 }
