@@ -720,11 +720,19 @@ def a_subject_taught(claim: Claim) -> bool:
     return not (QUALIFIER_AFTER.search(claim.after) or QUALIFIER_BEFORE.search(claim.before))
 
 
+def outside_own_name(claim: Claim) -> bool:
+    """On a sub-processor list "Stride PE uses ..." only names the product; elsewhere a name
+    ("My Maths Club") may say what it teaches."""
+    names = _names_pattern(claim.names) if "suppliers" in claim.page else None
+    return names is None or not any(m.start() <= claim.start and claim.end <= m.end()
+                                    for m in names.finditer(claim.sentence))
+
+
 # "grade 5 at GCSE", "grades 4-9": UK exam grades, not US school grades.
 UK_GRADES = _cues(
     r"\b(?:GCSEs?|IGCSEs?|A[- ]levels?|AS levels?|exam\w*|key stage|KS\d|(?-i:Year) \d"
     r"|achiev\w*|score\w*|target\w*|predicted|secur\w*|boost\w*|gain\w*|get (?:a|their)"
-    r"|grade boundaries|higher tier|foundation tier)\b",
+    r"|grade boundaries|higher tier|foundation tier|pass(?:es|ed)?)\b",
 )
 
 
@@ -763,7 +771,7 @@ Check = Callable[[Claim], bool]
 FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "audience": (said_of_users, not_generic),
     "phase": (not_legal_or_company, not_generic),
-    "subject": (not_legal_or_company, a_subject_taught, not_generic),
+    "subject": (not_legal_or_company, a_subject_taught, outside_own_name, not_generic),
     "integration": (not_the_product,),
     "gdpr": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
              not_generic),
@@ -1223,7 +1231,7 @@ _LEARNERS = (
     r"|coordinators?|schools?|settings?"
 )
 SUBJECT: dict[str, tuple[str, ...]] = {
-    "maths": (r"maths?", "mathematics", "mathematical", "algebra", "geometry", "arithmetic",
+    "maths": (r"(?<!do the )(?<!does the )(?<!doing the )(?<!did the )maths?", "mathematics", "mathematical", "algebra", "geometry", "arithmetic",
               "calculus", "numeracy", "times tables", "trigonometry"),
     "english": (r"english (?:language|literature|lessons?|class(?:es)?|curriculum|skills)",
                 "language arts", r"(?-i:ELA)"),
