@@ -473,7 +473,8 @@ def own_certification(claim: Claim) -> bool:
 FOR_AUDIENCE = _cues(
     r"\b(?:for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
-    r"|used by|loved by|trusted by|chosen by|popular with|favourite of|favorite of|assign\w* to"
+    r"|used by|use by|loved by|trusted by|chosen by|popular with|favourite of|favorite of"
+    r"|assign\w* to"
     r"|share\w*(?: them| it| this)? with|report\w* to|teach(?:es|ing)?|services? to)\b"
     r"(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
     r"[\s,&/]*$",
@@ -485,7 +486,9 @@ AUDIENCE_ACTS = _cues(
     r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
     r"|choose|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
-    r"|practise|keep|stay|get|draft|works|moderate)\b",
+    r"|practise|keep|stay|get|draft|works|moderate"
+    r"|(?:are|is) (?:also |always |now ){0,2}free(?!\s+(?:to|from|of)\b))\b",  # users: "parents
+    # are always free"
 )
 # Text about the law, data subjects or the vendor itself never says who a tool is for.
 LEGAL_TEXT = _cues(
@@ -946,7 +949,9 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         "free forever", "forever free", "always free", r"(?:completely|totally|entirely|100%) free",
         r"free for (?:all |every )?(?:teachers?|educators?|students?|schools?|classrooms?"
         r"|families|parents|individuals?|personal use|non-?commercial use|everyone|ever)",
-        "free of charge", r"(?:is|are|it's|it’s|stays?|remains?) free",
+        "free of charge",  # not "free to leave", "free from adverts"
+        r"(?:is|are|it's|it’s|stays?|remains?) free(?!\s+(?:from|to (?!use|download|join|play"
+        r"|sign up|try)\w))",
         r"(?<!try it )(?<!try )for free", r"free to (?:use|download|join|play|sign up)",
         r"free (?:basic )?(?:account|plan|tier|version|edition)s?",
         r"free(?: and open[- ]source|/libre)",
