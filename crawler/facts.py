@@ -745,7 +745,9 @@ def us_school_grade(claim: Claim) -> bool:
 
 # The vendor's own name is not an integration (Clever's pages name Clever throughout).
 INTEGRATION_NAMES = {
-    "google-classroom": ("google classroom",), "microsoft-teams": ("microsoft teams",),
+    "google-classroom": ("google classroom", "google"),  # Google's own pages name its suite
+    "google-workspace": ("google", "google workspace"),
+    "microsoft-teams": ("microsoft teams", "microsoft"), "microsoft-365": ("microsoft",),
     "clever": ("clever",), "classlink": ("classlink",), "canvas": ("canvas", "instructure"),
     "wonde": ("wonde",), "schoology": ("schoology",), "moodle": ("moodle",),
     "blackboard": ("blackboard",), "brightspace": ("brightspace", "d2l"),
@@ -873,7 +875,10 @@ def page_kinds(page: PageContent, units: list[str], url: str = "",
     return frozenset(kinds)
 
 
-_GENERIC_HOST_LABELS = _set("www app apps my en uk us go get try info web home portal beta")
+_GENERIC_HOST_LABELS = _set(  # "support.quillo.example" is Quillo's
+    "www app apps my en uk us go get try info web home portal beta help support docs kb hc"
+    " status trust blog community intercom"
+)
 _TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+|\s*\|\s*")
 
 
