@@ -211,7 +211,8 @@ USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
 _POSSESSED = (r"(?!['’]?s?['’]?\s+(?:data|information|privacy|responses|work|answers|content"
               r"|records"
               r"|accounts?|essays|submissions|conversations|messages|prompts|queries|inputs"
-              r"|outputs|transcriptions|logs|writing)\b)")
+              r"|outputs|transcriptions|logs|writing|questions|notes|uploads|documents|files"
+              r"|homework)\b)")
 _SUBJECTS: dict[str, re.Pattern[str]] = {}  # one per set of "other" words (a handful)
 
 
@@ -542,6 +543,7 @@ NAMES = re.compile(
 )
 MONITORED = re.compile(  # "analysing what students type": the monitored, not the users
     r"\b(?:monitor\w*|analys\w*|analyz\w*|track\w* what|watch\w*|surveil\w*|protect\w*"
+    r"|check\w* (?:whether|if)|detect\w*"
     r"|moderat\w*|safeguard\w*)\b[^;:]{0,40}$",
     re.IGNORECASE,
 )
@@ -1315,7 +1317,8 @@ INTEGRATION: dict[str, tuple[str, ...]] = {
     "brightspace": ("Brightspace", r"(?-i:D2L)"),
     "google-workspace": (r"Google Workspace(?: for Education)?", r"G ?Suite",
                          "Google Apps for Education", r"Google (?:Drive|Docs|Slides|Sheets|Forms)"),
-    "microsoft-365": ("Microsoft 365", "Office 365", r"(?-i:O365|M365)", "OneDrive", "SharePoint",
+    "microsoft-365": (r"Microsoft 365(?! Copilot)", "Office 365", r"(?-i:O365|M365)(?! Copilot)",
+                      "OneDrive", "SharePoint",
                       r"Microsoft (?:Word|PowerPoint|Excel|Forms|OneNote)",
                       # a Microsoft 365 tenant's directory and API
                       r"Microsoft Entra(?: ID)?", "Microsoft Graph"),
@@ -1657,6 +1660,11 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         r"generative (?:features?|tools?|models?|technology|capabilities)",
         rf"(?:with|using) (?:AI|artificial intelligence),? (?:\w+ ){{0,3}}?{_MAKES}",
         r"text-to-image", r"image generation",
+        # AI making content, not only replies: "the AI ... to generate responses and activities"
+        r"(?:AI|artificial intelligence|language models?|(?-i:LLMs?))\b[^.;]{0,60}?\bto (?:generate"
+        r"|create|write|draft|produce) (?:(?:responses|replies|answers) (?:and|&) )?(?:\w+ )?"
+        r"(?:content|text|activities|questions|quizz(?:es)?|feedback|summar(?:y|ies)"
+        r"|explanations|lessons?)",
         # written feedback from AI: "AI essay feedback", "AI marking and feedback"
         r"(?<!on )(?<!about )(?<!for )\bAI[- ](?:powered |driven |assisted )?(?:[\w-]+ (?:and |& )?)"
         r"{0,2}?feedback\b(?! (?:form|survey|from|to us))",
@@ -1738,6 +1746,9 @@ AI_CHATBOT: dict[str, tuple[str, ...]] = {
         r"(?:tutor(?:ing)?|assistant|bot|AI)(?:['’]s)? (?:\w+ ){0,3}?(?:answers?|replies|responds)"
         r" (?:to )?(?:(?:[\w'’]+ ){0,3}?questions?|from (?:[\w'’-]+ ){0,3}?(?:materials?|notes"
         r"|textbooks?|uploads?|documents?))",
+        # replies to what users write: "processes your messages ... to generate responses"
+        r"(?:messages|questions|prompts)\b[^.;]{0,60}?\bto generate (?:\w+ )?(?:responses|replies"
+        r"|answers)",
         r"generat\w* (?:tutoring|chat|conversational|AI|tutor) (?:responses|replies)"
         r"|generat\w* (?:responses|replies) to (?:[\w'’]+ ){0,2}?(?:questions|messages|prompts)",
         r"AI[- ](?:powered|driven|based) (?:[\w-]+ ){0,2}?(?:communication|messaging|enquiry"
@@ -1798,7 +1809,7 @@ AI_PROVIDER: dict[str, tuple[str, ...]] = {
     "google": (r"Google (?:AI|Gemini|DeepMind|Bard|PaLM)", "Vertex AI"),
     "meta": (r"Meta AI", r"Meta['’]?s Llama"),
     "mistral": ("Mistral AI",),
-    "microsoft": (r"Azure OpenAI", r"Azure AI", r"(?:Microsoft|GitHub|Microsoft 365) Copilot",
+    "microsoft": (r"Azure OpenAI", r"Azure AI", r"(?:Microsoft|GitHub|Microsoft 365|M365) Copilot",
                   r"Copilot for Microsoft 365"),
     "amazon": (r"(?:Amazon|AWS) (?:Bedrock|Titan|Nova)",),
 }
