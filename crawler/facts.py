@@ -487,7 +487,7 @@ AUDIENCE_ACTS = _cues(
     r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
     r"|choose|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
-    r"|practise|keep|stay|get|draft|works|moderate"
+    r"|practise|keep|stay|get|draft|works|moderate|needs? to"
     r"|(?:are|is) (?:also |always |now ){0,2}free(?!\s+(?:to|from|of)\b))\b",  # users: "parents
     # are always free"
 )
@@ -576,7 +576,8 @@ def said_of_users(claim: Claim) -> bool:
         return False
     if _lists_users(claim):
         return True
-    heading = len(claim.sentence.split()) <= 4 and HEADING.match(claim.sentence.strip())
+    text = claim.sentence.strip()  # a heading starts with a capital; "students." is a broken line
+    heading = len(text.split()) <= 4 and text[:1].isupper() and HEADING.match(text)
     return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
                 or FACING.match(claim.after) or heading or _uses_product(claim)
                 or _product_category(claim))
@@ -1304,7 +1305,7 @@ SUBJECT_LIST = _any("subjects", "music", "drama", "science", r"maths?", "history
                     "design")
 
 INTEGRATION: dict[str, tuple[str, ...]] = {
-    "google-classroom": ("Google Classroom",),
+    "google-classroom": (r"Google Classrooms?",),
     "microsoft-teams": ("Microsoft Teams", "MS Teams", "Teams for Education"),
     "classlink": ("ClassLink",),
     "lti": (r"(?-i:LTI)(?: ?\d\.\d| Advantage)?", "Learning Tools Interoperability"),
