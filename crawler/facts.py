@@ -1511,7 +1511,28 @@ def _age(match: re.Match[str]) -> list[str]:
     return [str(age)] if 3 <= age <= 21 else []
 
 
+_OF_AGE = r"(?: years?(?: of age| old)?)?"
+# "intended for pupils over 5" names an audience; "restricted to students 16 and over" an age
+_WHO_ANY = r"(?:users|people|individuals|persons|anyone|those)"
+_WHO = r"(?:users|people|individuals|persons|anyone|those|learners|students|pupils)"
 MINIMUM_AGE_RULES = [
+    Rule("minimum_age", _age, _compile(  # "intended for users who are at least 13 years old"
+        r"(?:intended|designed|meant|available|only|restricted|limited|open)(?: only)? (?:for|to)"
+        rf" (?:use by )?{_WHO_ANY}(?: who are)?(?: aged)? (?:at least|over|older than"
+        rf"|over the age of) {_AGE}"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(  # "restricted to users 13 and above"
+        rf"(?:restricted|limited|open|only available) to {_WHO}(?: aged)? {_AGE}{_OF_AGE}"
+        r"(?: ?\+| and (?:over|above|older)| or (?:over|older|above))"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(  # "you confirm that you are at least 18"
+        r"(?:confirm|represent|warrant|declare|certify)\w*(?: and warrant)? (?:that )?you are"
+        rf" (?:at least|over|over the age of) {_AGE}"
+    ), guarded=False),
+    Rule("minimum_age", _age, _compile(  # "you confirm you are 18 or older"
+        r"(?:confirm|represent|warrant|declare|certify)\w*(?: and warrant)? (?:that )?you are"
+        rf" {_AGE}{_OF_AGE} or (?:older|over|above)"
+    ), guarded=False),
     Rule("minimum_age", _age, _compile(
         rf"(?:must|need to|have to|should) be (?:at least|over|over the age of|aged) {_AGE}"
     ), guarded=False),
@@ -1542,7 +1563,7 @@ MINIMUM_AGE_RULES = [
         rf"(?:aged )?{_AGE}(?: ?\+| and (?:over|above|older)| or (?:over|older))"
     ), guarded=False),
     Rule("minimum_age", _age, _compile(
-        r"not (?:intended|designed|directed|available|permitted) (?:for|to) (?:use by )?"
+        r"not (?:(?:intended|designed|directed|available|permitted) )?(?:for|to) (?:use by )?"
         r"(?:children|kids|anyone|persons|individuals|users|people)(?: who are)? "
         rf"(?:under|below|younger than)(?: the age of)? {_AGE}"
     ), guarded=False),
