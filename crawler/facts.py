@@ -1515,59 +1515,42 @@ _OF_AGE = r"(?: years?(?: of age| old)?)?"
 # "intended for pupils over 5" names an audience; "restricted to students 16 and over" an age
 _WHO_ANY = r"(?:users|people|individuals|persons|anyone|those)"
 _WHO = r"(?:users|people|individuals|persons|anyone|those|learners|students|pupils)"
-MINIMUM_AGE_RULES = [
-    Rule("minimum_age", _age, _compile(  # "intended for users who are at least 13 years old"
-        r"(?:intended|designed|meant|available|only|restricted|limited|open)(?: only)? (?:for|to)"
-        rf" (?:use by )?{_WHO_ANY}(?: who are)?(?: aged)? (?:at least|over|older than"
-        rf"|over the age of) {_AGE}"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(  # "restricted to users 13 and above"
-        rf"(?:restricted|limited|open|only available) to {_WHO}(?: aged)? {_AGE}{_OF_AGE}"
-        r"(?: ?\+| and (?:over|above|older)| or (?:over|older|above))"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(  # "you confirm that you are at least 18"
-        r"(?:confirm|represent|warrant|declare|certify)\w*(?: and warrant)? (?:that )?you are"
-        rf" (?:at least|over|over the age of) {_AGE}"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(  # "you confirm you are 18 or older"
-        r"(?:confirm|represent|warrant|declare|certify)\w*(?: and warrant)? (?:that )?you are"
-        rf" {_AGE}{_OF_AGE} or (?:older|over|above)"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        rf"(?:must|need to|have to|should) be (?:at least|over|over the age of|aged) {_AGE}"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        rf"(?:must|need to|have to|should) be {_AGE}(?: ?\+| years?(?: of age| old)?"
-        r"| or (?:older|over|above))"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        rf"minimum age(?: requirement)?(?: \w+){{0,5}}? (?:is|of) {_AGE}"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        r"(?:users?|children|students|pupils|anyone|individuals|people|persons|those|kids)"
-        rf" (?:who are )?(?:under|below|younger than)(?: the age of)? {_AGE}(?: years(?: old)?)?"
-        r",? (?:are not|is not|may not|must not|cannot|can['’]t|should not|will not be)"
-        r" (?:permitted|allowed|eligible|able|use|create|register|sign up|open|access)"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        rf"if you are (?:under|below|younger than)(?: the age of)? {_AGE},? (?:you )?(?:may not"
-        r"|must not|cannot|can['’]t|should not|are not (?:permitted|allowed)) (?:use|register"
-        r"|create|access|sign)"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        rf"(?:do not|don['’]t|does not) (?:allow|permit|accept) (?:\w+ ){{0,2}}?(?:under|below"
-        rf"|younger than)(?: the age of)? {_AGE}"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        rf"(?:only )?(?:open|available) (?:only )?to (?:users |people |anyone |learners |those )?"
-        rf"(?:aged )?{_AGE}(?: ?\+| and (?:over|above|older)| or (?:over|older))"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        r"not (?:(?:intended|designed|directed|available|permitted) )?(?:for|to) (?:use by )?"
-        r"(?:children|kids|anyone|persons|individuals|users|people)(?: who are)? "
-        rf"(?:under|below|younger than)(?: the age of)? {_AGE}"
-    ), guarded=False),
-]
+# Each a minimum age stated as a rule (negations are part of the wording, so no guard).
+MINIMUM_AGE_PATTERNS = (
+    # "intended for users who are at least 13 years old"
+    r"(?:intended|designed|meant|available|only|restricted|limited|open)(?: only)? (?:for|to)"
+    rf" (?:use by )?{_WHO_ANY}(?: who are)?(?: aged)? (?:at least|over|older than"
+    rf"|over the age of) {_AGE}",
+    # "restricted to users 13 and above"
+    rf"(?:restricted|limited|open|only available) to {_WHO}(?: aged)? {_AGE}{_OF_AGE}"
+    r"(?: ?\+| and (?:over|above|older)| or (?:over|older|above))",
+    # "you confirm that you are at least 18"
+    r"(?:confirm|represent|warrant|declare|certify)\w*(?: and warrant)? (?:that )?you are"
+    rf" (?:at least|over|over the age of) {_AGE}",
+    # "you confirm you are 18 or older"
+    r"(?:confirm|represent|warrant|declare|certify)\w*(?: and warrant)? (?:that )?you are"
+    rf" {_AGE}{_OF_AGE} or (?:older|over|above)",
+    rf"(?:must|need to|have to|should) be (?:at least|over|over the age of|aged) {_AGE}",
+    rf"(?:must|need to|have to|should) be {_AGE}(?: ?\+| years?(?: of age| old)?"
+    r"| or (?:older|over|above))",
+    rf"minimum age(?: requirement)?(?: \w+){{0,5}}? (?:is|of) {_AGE}",
+    r"(?:users?|children|students|pupils|anyone|individuals|people|persons|those|kids)"
+    rf" (?:who are )?(?:under|below|younger than)(?: the age of)? {_AGE}(?: years(?: old)?)?"
+    r",? (?:are not|is not|may not|must not|cannot|can['’]t|should not|will not be)"
+    r" (?:permitted|allowed|eligible|able|use|create|register|sign up|open|access)",
+    rf"if you are (?:under|below|younger than)(?: the age of)? {_AGE},? (?:you )?(?:may not"
+    r"|must not|cannot|can['’]t|should not|are not (?:permitted|allowed)) (?:use|register"
+    r"|create|access|sign)",
+    rf"(?:do not|don['’]t|does not) (?:allow|permit|accept) (?:\w+ ){{0,2}}?(?:under|below"
+    rf"|younger than)(?: the age of)? {_AGE}",
+    rf"(?:only )?(?:open|available) (?:only )?to (?:users |people |anyone |learners |those )?"
+    rf"(?:aged )?{_AGE}(?: ?\+| and (?:over|above|older)| or (?:over|older))",
+    r"not (?:(?:intended|designed|directed|available|permitted) )?(?:for|to) (?:use by )?"
+    r"(?:children|kids|anyone|persons|individuals|users|people)(?: who are)? "
+    rf"(?:under|below|younger than)(?: the age of)? {_AGE}",
+)
+MINIMUM_AGE_RULES = [Rule("minimum_age", _age, _compile(pattern), guarded=False)
+                     for pattern in MINIMUM_AGE_PATTERNS]
 
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
