@@ -916,7 +916,8 @@ COMPLIANCE = _any(
 DPA_OFFER = _any(
     "available", r"(?:on|upon) request", r"download\w*", "in place",
     r"gives? (?:you|your|schools?|customers?)\b",  # "a page that gives your teams ... terms"
-    r"(?:we|i)(?: \w+){0,2}? (?:offer|provide|sign|execute|enter into|countersign|agree to"
+    r"(?:we|i)(?:['’](?:re|ll|d|m))?(?: \w+){0,2}? (?:offer|provide|sign|execute|enter into"
+    r"|countersign|agree to"
     r"|make available|put in place|have signed|will sign)",
     r"(?:schools?|customers?|districts?|trusts?|you|institutions?|clients?|colleges?)"
     r"(?: \w+){0,2}? (?:can|may|are able to|will|just)(?: \w+)? (?:sign|request|download|access"
@@ -928,6 +929,7 @@ DPA_OFFER = _any(
     r"includes? (?:a|our|the) (?:DPA|data processing)", r"(?:sign|signing) (?:a|the|our) (?:DPA"
     r"|data)", r"part of (?:our|the) (?:terms|agreement|contract)", "signed",
     r"(?:that|which) (?:schools?|customers?|districts?|trusts?) sign", r"forms? part of",
+    r"enter(?:s|ed)? into (?:a|an|the|our) (?:written )?(?:DPA|data)", r"ask us (?:for|about)",
     r"(?:schools?|districts?|customers?|trusts?)(?: and \w+)? (?:under|with) (?:an?|the|our"
     r"|a signed) (?:N?DPA|SDPA|data)",
 )
@@ -1370,6 +1372,7 @@ DPA: dict[str, tuple[str, ...]] = {
     "yes": (r"data (?:processing|protection|sharing|privacy) (?:agreement|addendum|addenda)s?",
             r"(?-i:DPAs?|N?DPAs?|SDPAs?|DSAs?)(?! ?2018)",  # "DPA 2018": the Data Protection Act
             r"(?:national |state )?student data privacy agreements?",
+            r"(?:(?-i:SDPC)|Student Data Privacy Consortium)(?: \w+)? agreements?",
             r"(?:student )?data privacy agreements?",
             r"privacy (?:addendum|addenda)", r"data[- ]processing terms",
             r"agreements? (?:that )?we sign with (?:each |every |our |the )?(?:schools?"
@@ -1393,7 +1396,8 @@ def the_agreement_page(claim: Claim) -> bool:
 
 
 DPA_DECLINED: dict[str, tuple[str, ...]] = {
-    "no": (r"(?:do|does|can|will|are) ?(?:not|n['’]t|unable to) (?:currently |able to )?(?:offer"
+    "no": (r"(?:do|does|can|will|are|we['’]re) ?(?:not|n['’]t|unable to) (?:currently |able to )?"
+           r"(?:offer"
            r"|provide|sign|enter into|accept|execute) (?:a |any )?(?:data processing agreements?"
            r"|data processing addend(?:um|a)|(?-i:DPAs?))(?! (?:other than|beyond|except))",
            r"(?:no|not) (?:a )?(?:data processing agreement|(?-i:DPA)) is (?:offered|available"
@@ -2149,7 +2153,8 @@ CLAUSE_BREAK = re.compile(
     r"[,;:()\[\]–—|]|\s-\s|\b(?:but|however|whereas|although|though|while)\b", re.IGNORECASE
 )
 NEGATION_BEFORE = re.compile(
-    r"\b(?:not|no|never|neither|nor|without|unlike|instead of|rather than|versus|vs"
+    r"\b(?:not|no|never|neither|nor|without|unlike|instead of|rather than|versus|vs|unable"
+    r"|cannot|refuse[sd]?|decline[sd]?"
     r"|compared? (?:to|with)|comparison|alternatives? to|switch(?:ing|ed)? from|free from"
     r"|similar to|akin to|inspired by"
     r"|working towards?|pursuing|in the process of|plan(?:s|ning)? to|aim(?:s|ing)? to"
