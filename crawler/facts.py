@@ -1573,6 +1573,12 @@ def _period(match: re.Match[str]) -> list[str]:
 # a number in words may repeat itself in digits, which are read: "twenty-one (21) days"
 _NUMBER = (r"(?:[a-z]+(?:-[a-z]+)? \((?=\d{1,3}\)))?"
            rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)})(?:(?<=\d)\))?")
+# What is kept: "we keep working until ..." keeps nothing.
+KEPT_THINGS = _any(
+    "data", "information", "content", r"records?", r"files?", r"accounts?", r"uploads?",
+    r"transcripts?", r"recordings?", r"backups?", r"logs?", r"messages?", r"chats?", "history",
+    r"conversations?", r"work", r"documents?", r"submissions?", r"essays?", r"answers?",
+)
 RETENTION_RULES = [
     Rule("retention", _period, _compile(  # a trust page's label: "Retention: up to 30 days"
         rf"^\W*(?:data )?retention(?: period)?:?\s+(?:up to |of )?{_NUMBER}"
@@ -1588,8 +1594,8 @@ RETENTION_RULES = [
         rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
     Rule("retention", _period, _compile(
-        r"(?:deleted|removed|erased|purged|anonymi[sz]ed|destroyed) "
-        rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?) (?:after|of|from|following)"
+        r"(?:deleted|removed|erased|purged|anonymi[sz]ed|destroyed) (?:no later than |at the latest "
+        rf"|at most )?{_NUMBER} (?P<unit>days?|weeks?|months?|years?) (?:after|of|from|following)"
     ), guarded=False),
     Rule("retention", _period, _compile(
         r"(?:retention period|retention time|retained for a period)(?: \w+){0,4}? (?:is |of |for )?"
@@ -1610,10 +1616,12 @@ RETENTION_RULES = [
         r"(?:retain|keep|store|hold|kept|held|remain|stay)\w*\b[^.]{0,80}?\b(?:until (?:you|they"
         r"|users?|the (?:user|school|customer|account holder|teacher))\b[^.]{0,30}?"
         r"\b(?:delete|close|cancel)s? (?:your|their|the|its) (?:account|subscription)"
+        r"|until (?:your|the|their)(?: \w+['’]s?)? (?:account|subscription) (?:is (?:closed|deleted"
+        r"|cancell?ed)|ends|expires|closes)"
         r"|(?:for )?as long as (?:your|the|their)(?: \w+['’]s?)? account (?:is active|remains"
         r" (?:active|open)|exists)|while (?:your|the|their)(?: \w+['’]s?)? account (?:is"
         r"|remains) (?:active|open))"
-    ), guarded=False),
+    ), (KEPT_THINGS,), guarded=False),
 ]
 
 _NEG = r"(?:never|not|no|cannot|(?:do|does|did|will|wo|would|can|is|are|has|have)n['’]t)"
