@@ -1472,6 +1472,10 @@ def _city_region(match: re.Match[str]) -> list[str]:
 
 
 DATA_LOCATION_RULES = [
+    Rule("data_location", _regions, _compile(  # a table row: "| AWS | Cloud hosting | US |"
+        r"(?:hosting|hosted|storage|infrastructure|databases?)\b[^|]{0,80}\|(?:[^|]{0,80}\|)??"
+        rf"\s*{_WHERE}\s*(?:\([^)|]{{0,40}}\)\s*)?(?:\||$)", bounded=False
+    )),
     Rule("data_location", _city_region, _compile(
         rf"(?P<city>(?-i:{'|'.join(city.title() for city in CITY_REGIONS)}))['’]?s?"
         r"(?: cloud)?[- ](?:regions?|data ?cent(?:re|er)s?|servers?|availability zones?)"
