@@ -1742,6 +1742,8 @@ AI_GENERATIVE_DECLINED: dict[str, tuple[str, ...]] = {
            r"|large language models?|LLMs?)",),
 }
 _TUTORS = r"(?:tutors?|assistants?|coach(?:es)?|companions?|helpers?|buddy|buddies|chat)"
+_CHAT_PARTNERS = (r"(?:your |the |each |every )?(?:pupils?|students?|learners?|child(?:ren)?|kids"
+                  r"|you)")
 AI_CHATBOT: dict[str, tuple[str, ...]] = {
     "yes": (
         # a writing or essay assistant drafts text (generative), it does not converse
@@ -1772,11 +1774,35 @@ AI_CHATBOT: dict[str, tuple[str, ...]] = {
         r"|answers)",
         r"generat\w* (?:tutoring|chat|conversational|AI|tutor) (?:responses|replies)"
         r"|generat\w* (?:responses|replies) to (?:[\w'’]+ ){0,2}?(?:questions|messages|prompts)",
+        # a character or companion, not a human tutor ("our tutors talk with students")
+        rf"(?:buddy|buddies|companions?|characters?) (?:\w+ ){{0,2}}?(?:talks?|chats?) (?:with |to )?"
+        rf"{_CHAT_PARTNERS}\b",
+        r"(?:buddy|buddies|companions?|characters?) (?:[\w'’]+ ){1,6}?and (?:responds|replies)\b",
         r"AI[- ](?:powered|driven|based) (?:[\w-]+ ){0,2}?(?:communication|messaging|enquiry"
         r"|help ?desk|question[- ]answering|conversation) (?:platform|assistant|tool|service"
         r"|app)s?",
     ),
 }
+# The product itself converses, no AI word needed: "Quillo chats with learners", "ask Quillo
+# anything", "Quillo replies in seconds"; a reading buddy that "listens ... and responds".
+AI_CHATBOT_SELF: dict[str, tuple[str, ...]] = {
+    "yes": (rf"(?:chats?|converses?) (?:with|to) {_CHAT_PARTNERS}\b",
+            # at once, not a help desk's "replies within a day"
+            r"(?:repl(?:ies|y)|answers?|responds?) (?:[\w'’]+ ){0,4}?(?:instantly|in seconds"
+            r"|straight away)"),
+}
+AI_CHATBOT_ASKED: dict[str, tuple[str, ...]] = {
+    "yes": (r"ask (?P<asked>[\w.-]+) (?:anything|any question|questions|about)",),
+}
+
+
+def asks_the_product(claim: Claim) -> bool:
+    """"Ask Quillo anything": the one asked is the product."""
+    names = _names_pattern(claim.names)
+    match = re.match(r"ask ([\w.-]+)", claim.sentence[claim.start:claim.end], re.IGNORECASE)
+    return bool(names and match and names.fullmatch(match.group(1)))
+
+
 _EACH_LEARNER = (
     r"(?:each|every|individual|the|your|their|a|his|her) (?:\w+['’]s? )?(?:student|learner|child"
     r"|pupil|user)?s?['’]?s? ?(?:level|needs|pace|ability|abilities|progress|answers|responses"
@@ -1893,6 +1919,10 @@ RULES: list[Rule] = [
         "OpenAI", "ChatGPT", r"GPT-?\d\w*", "Anthropic", "Claude", "Gemini", "Llama", "Mistral",
         r"LLMs?", r"language models?", "AI", "Copilot", "Bedrock")),
     *_table("ai_chatbot", AI_CHATBOT),
+    *[replace(rule, checks=(made_by_the_product,)) for rule in _table("ai_chatbot",
+                                                                       AI_CHATBOT_SELF)],
+    *[replace(rule, checks=(asks_the_product,)) for rule in _table("ai_chatbot",
+                                                                    AI_CHATBOT_ASKED)],
     *_table("ai_adaptive", AI_ADAPTIVE),
     *_table("ai_provider", AI_PROVIDER, AI_USE),
     *_table("ai_provider", AI_PROVIDER_AMBIGUOUS, AI_USE, AI_CONTEXT),
