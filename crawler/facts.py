@@ -1843,6 +1843,12 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"personali[sz]ed (?:learning )?(?:paths?|pathways?|journeys?|practice|questions"
         r"|recommendations|revision|sequences?)",
         r"individuali[sz]ed learning (?:paths?|pathways?)", r"spaced[- ]repetition",
+        # "a unique learning path for every pupil", "what each child is ready to learn next"
+        r"(?:unique|individual|own|bespoke) learning (?:paths?|pathways?|journeys?)",
+        r"(?:paths?|pathways?) (?:for|to) (?:each|every) (?:student|learner|pupil|child)",
+        r"(?:is|are) ready to (?:learn|practi[sc]e|work on|tackle) next",
+        r"(?:identif|spot|find|finds|pinpoint)\w* (?:\w+ ){0,2}?gaps\b[^.]{0,40}?(?:targeted|tailored"
+        r"|personali[sz]ed) (?:practice|questions|activities|work|tasks)",
         "knowledge tracing",
         r"(?:picks|chooses|selects|serves|recommends|suggests) (?:up )?(?:the )?(?:next|right)"
         r" (?:question|task|activity|lesson|step|problem|skill)",
