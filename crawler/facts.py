@@ -1015,11 +1015,12 @@ _UNIT_WORDS = (
     r"month|mo|year|yr|annum|week|day|term|user|student|pupil|teacher|educator|seat|school"
     r"|class|classroom|licen[cs]e|learner|child|site|account"
 )
-_AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?![\d,])"
+_AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?!\d|,\d)"
 _NOT_A_PRICE_AFTER = r"(?!\s*(?:million|billion|bn|mn|m|k|thousand|off|discount)\b)"
 _PERIODS = r"month|mo|year|yr|annum|week|term"
 _UNITS = (  # "per provider/month": a unit of any name before a period is dropped
-    rf"(?P<units>(?:\s*(?:/|per|a|an)\s*(?:{_UNIT_WORDS})s?(?!\w)"
+    r"(?:\s*(?:\+|plus|ex\.?|excl?\.?|excluding|inc\.?|incl?\.?|including)\s*VAT)?"  # "+ VAT"
+    rf"(?P<units>(?:\s*(?:/|,?\s*per|a|an)\s*(?:{_UNIT_WORDS})s?(?!\w)"
     rf"|\s*per\s+[a-z]+(?=\s*/\s*(?:{_PERIODS})\b))*)"
     r"(?:\s+(?P<adverb>monthly|annually|yearly)"
     r"|(?:\s+(?:flat|one|single|annual))?(?:\s+(?:fee|price|payment))?\s+for\s+(?:the|a|an|each)"
@@ -1030,7 +1031,7 @@ _NOT_A_PRICE_BEFORE = re.compile(
     r"\s*(?:up to\s*|an? (?:additional|extra)\s*)?$",
     re.IGNORECASE,
 )
-_UNIT_SPLIT = re.compile(r"\s*(?:/|\bper\b|\ban?\b)\s*", re.IGNORECASE)
+_UNIT_SPLIT = re.compile(r"\s*,?\s*(?:/|\bper\b|\ban?\b)\s*", re.IGNORECASE)
 
 
 def _price(match: re.Match[str]) -> list[str]:
