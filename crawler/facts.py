@@ -475,6 +475,7 @@ FOR_AUDIENCE = _cues(
     r"\b(?:for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|use by|loved by|trusted by|chosen by|popular with|favourite of|favorite of"
+    r"|aimed at|whether you['’]re|whether you are|if you['’]re|if you are"
     r"|assign\w* to"
     r"|share\w*(?: them| it| this)? with|report\w* to|teach(?:es|ing)?|services? to)\b"
     r"(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
@@ -671,7 +672,7 @@ def _uses_product(claim: Claim) -> bool:
     """"Teachers use Quillo to ...": people using this product, by name or as "it"."""
     names = "|".join(["it", "this", r"our \w+", r"the (?:app|platform|tool)",
                       *(re.escape(name) for name in claim.names)])
-    return bool(re.match(rf"^(?:\s+\w+){{0,4}}?\s+(?:use|uses|using|have used|rely on)\s+"
+    return bool(re.match(rf"^(?:\s+[\w-]+){{0,4}}?\s+(?:use|uses|using|have used|rely on)\s+"
                          rf"(?:{names})\b", claim.after, re.IGNORECASE))
 
 
