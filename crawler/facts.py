@@ -1655,6 +1655,12 @@ TRAINING_DECLINED: dict[str, tuple[str, ...]] = {
         rf"{_NEG}\b[^.]{{0,20}}?\btrain(?:s|ed|ing)?\b[^.]{{0,50}}?\bon\b[^.]{{0,30}}?"
         rf"\b{_USER_DATA}",
         rf"\bno\b[^.]{{0,40}}?\b{_USER_DATA}\b[^.]{{0,40}}?\bused\b[^.]{{0,30}}?\btrain\w*",
+        # a table cell or list item with no subject: "Not used for model training."
+        r"^\W*not used (?:for|to|in) (?:\w+ ){0,2}?train\w*",
+        rf"{_NEG} (?:allow|permit|let)\w* (?:\w+ ){{0,3}}?to train (?:\w+ )?on (?:\w+ ){{0,2}}?"
+        rf"{_USER_DATA}",
+        rf"{_USER_DATA}\b[^.]{{0,60}}?\b(?:is|are|will) (?:never|not) (?:be )?used to (?:improve"
+        r"|train|fine-tune) (?:the |our |any |their )?(?:AI |underlying |foundation )?models?",
     ),
 }
 
