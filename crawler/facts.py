@@ -1473,13 +1473,43 @@ def _city_region(match: re.Match[str]) -> list[str]:
     return [CITY_REGIONS[match.group("city").lower()]]
 
 
+# Regions as adjectives: "Australian data centres", "European servers".
+ADJECTIVE_REGIONS = {
+    "british": "uk", "english": "uk", "european": "eu", "american": "us", "australian": "australia",
+    "canadian": "canada", "irish": "ireland", "german": "germany", "indian": "india",
+}
+
+
+def _adjective_region(match: re.Match[str]) -> list[str]:
+    return [ADJECTIVE_REGIONS[match.group("adjective").lower()]]
+
+
+_CITY = rf"(?P<city>(?-i:{'|'.join(city.title() for city in CITY_REGIONS)}))"
+
+
 DATA_LOCATION_RULES = [
     Rule("data_location", _regions, _compile(  # a table row: "| AWS | Cloud hosting | US |"
         r"(?:hosting|hosted|storage|infrastructure|databases?)\b[^|]{0,80}\|(?:[^|]{0,80}\|)??"
         rf"\s*{_WHERE}\s*(?:\([^)|]{{0,40}}\)\s*)?(?:\||$)", bounded=False
     )),
+    Rule("data_location", _city_region, _compile(  # "data centres in London", "eu-west-2 (London)"
+        r"(?:(?:data ?cent(?:re|er)s?|cloud regions?|servers?) (?:(?:located|based) )?in "
+        rf"|(?:[a-z]{{2}}-[a-z]+-\d|[a-z]+-[a-z]+\d)\s*\(){_CITY}"
+    ), (HOSTING_CONTEXT,), checks=(not_an_event,)),
+    Rule("data_location", _adjective_region, _compile(
+        rf"(?P<adjective>(?-i:{'|'.join(a.title() for a in ADJECTIVE_REGIONS)}))[- ](?:cloud )?"
+        r"(?:data ?cent(?:re|er)s?|servers?|cloud regions?)"
+    ), checks=(not_an_event,)),
+    Rule("data_location", _regions, _compile(  # "our servers are in Ireland"
+        r"(?:servers?|data ?cent(?:re|er)s?|databases?|infrastructure|hosting) (?:are|is)"
+        rf" (?:all |only )?(?:located |based |hosted )?(?:in|within|inside) (?:the )?{_WHERE}"
+    )),
+    Rule("data_location", _regions, _compile(  # "your data never leaves the EU"
+        r"(?:data|information|content|records)\b[^.]{0,30}?\b(?:never|does not|doesn['’]t"
+        rf"|won['’]t|will not|do not|don['’]t) leaves? (?:the )?{_WHERE}"
+    ), guarded=False),
     Rule("data_location", _city_region, _compile(
-        rf"(?P<city>(?-i:{'|'.join(city.title() for city in CITY_REGIONS)}))['’]?s?"
+        rf"{_CITY}['’]?s?"
         r"(?: cloud)?[- ](?:regions?|data ?cent(?:re|er)s?|servers?|availability zones?)"
     ), (HOSTING_CONTEXT,)),
     Rule("data_location", _regions, _compile(  # "processing all happens inside the UK"
@@ -1496,7 +1526,7 @@ DATA_LOCATION_RULES = [
     Rule("data_location", _regions, _compile(
         r"(?:stor(?:ed|es?)|host(?:ed|s)?|holds?|held|keeps?|kept|housed|process(?:ed|es)?"
         r"|saved|resides?|backed up)\s+"
-        rf"(?:\w+\s+){{0,6}}?(?:in|within|inside)\s+(?:the\s+)?(?:secure\s+)?{_WHERE}"
+        rf"(?:\w+\s+){{0,6}}?(?:in|within|inside)\s+(?:the\s+)?(?:secure\s+)?(?:\w+,\s+)?{_WHERE}"
     ), (_any("data", "information", "content", "records", r"servers?", "hosted", "hosting",
              r"backups?", "stored"),)),
     Rule("data_location", _regions, _compile(
