@@ -1707,7 +1707,7 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         "generative AI", r"gen ?AI", r"large language models?", r"(?-i:LLMs?)",
         r"GPT-?\d(?:\.\d)?o?",
         r"AI[- ](?:generated|generates?|generation|writ(?:ing|er|es)|created)",
-        rf"{_MAKES} (?:\w+ ){{0,6}}?{_ARTEFACTS} (?:\w+ ){{0,3}}?(?:with|using|via|powered by|by)"
+        rf"{_MAKES} (?:[\w,]+ ){{0,6}}?{_ARTEFACTS} (?:\w+ ){{0,3}}?(?:with|using|via|powered by|by)"
         r" (?:the (?:help|power) of )?(?:generative )?(?:AI|artificial intelligence)",
         r"(?:AI|artificial intelligence) (?:that |which |to )?(?:generates?|creates?|writes?"
         r"|drafts?|produces?)",
@@ -1745,7 +1745,10 @@ AI_GENERATIVE_NAMED: dict[str, tuple[str, ...]] = {
 AI_GENERATIVE_DRAFTS: dict[str, tuple[str, ...]] = {
     "yes": (rf"drafts (?:\w+ ){{0,2}}?{_ARTEFACTS}",
             rf"(?:generat|creat|produc|writ)\w* (?:a |the )?(?:first )?drafts? (?:of )?"
-            rf"(?:\w+ ){{0,2}}?{_ARTEFACTS}"),
+            rf"(?:\w+ ){{0,2}}?{_ARTEFACTS}",
+            # a summariser: "Quillo summarises long articles into key points"
+            r"summari[sz]es (?:\w+ ){0,3}?(?:articles?|texts?|documents?|readings?|videos?"
+            r"|chapters?|notes|lessons?|books?)"),
 }
 # A list item under an AI lead-in ("Specifically, AI helps:" / "Generate story scenarios").
 _EXTRA_ARTEFACTS = r"(?:scenarios?|examples?|explanations?|summar(?:y|ies)|prompts?|hints?)"
