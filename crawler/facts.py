@@ -494,7 +494,8 @@ AUDIENCE_ACTS = _cues(
 )
 # Text about the law, data subjects or the vendor itself never says who a tool is for.
 LEGAL_TEXT = _cues(
-    r"\b(?:rights?|request\w*|personal (?:data|information)|data subjects?|eligible|consent\w*"
+    r"\b(?:rights|(?:the|a|your|their|its) right to|request\w*|personal (?:data|information)"
+    r"|data subjects?|eligible|consent\w*"
     r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?(?! guardian)|regulat\w+|complain\w*|disclos\w*"
     r"|collect\w*"
     r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
@@ -1212,7 +1213,29 @@ def _ages(match: re.Match[str]) -> list[str]:
 
 _TO = r"\s*(?:-|–|—|to|through)\s*"
 _ORD = r"(?:st|nd|rd|th)"
+# A span between two named phases covers those in between: "from early years to post-16".
+_SPAN_ENDS = (
+    ("early-years", r"early years|EYFS|nursery|reception"),
+    ("primary", r"primary|KS ?[12]|key stage [12]"),
+    ("secondary", r"secondary|KS ?[34]|key stage [34]|GCSEs?"),
+    ("post-16", r"sixth[- ]form|post[- ]16|A[- ]levels?|KS ?5|key stage 5"),
+)
+_SCHOOL_PHASES = tuple(phase for phase, _ in _SPAN_ENDS)
+_PHASE_NAME = "(?:" + "|".join(words for _, words in _SPAN_ENDS) + ")"
+
+
+def _phase_span(match: re.Match[str]) -> list[str]:
+    ends = [next(i for i, (_, words) in enumerate(_SPAN_ENDS)
+                 if re.fullmatch(words, match.group(end), re.IGNORECASE)) for end in ("lo", "hi")]
+    return list(_SCHOOL_PHASES[ends[0]: ends[1] + 1])
+
+
+PHASE_SPAN_RULE = Rule("phase", _phase_span, _compile(
+    rf"from (?P<lo>{_PHASE_NAME}) (?:(?:right |all the way )?(?:up )?(?:to|through) (?:to )?)"
+    rf"(?P<hi>{_PHASE_NAME})"
+))
 GRADE_RULES = [
+    PHASE_SPAN_RULE,
     Rule("phase", _ages, _compile(
         rf"(?:aged?|ages)\s+(?:between\s+)?(?P<lo>{_AGE_NUMBER})\s*(?:-|–|to|and)\s*"
         rf"(?P<hi>{_AGE_NUMBER})"
