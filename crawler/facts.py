@@ -1339,7 +1339,8 @@ INTEGRATION: dict[str, tuple[str, ...]] = {
     "canvas": ("Canvas LMS", "Canvas by Instructure", "Instructure"),
     "wonde": ("Wonde",),
     "sso": (r"single sign[- ]on", r"(?-i:SSO)", r"(?-i:SAML)", "OpenID Connect", r"(?-i:OIDC)",
-            r"sign in with (?:your )?(?:Google|Microsoft|Apple|Clever|ClassLink)"),
+            r"(?:sign|log)(?:ging)? ?(?:in|on) with (?:your )?(?:school |work |existing )?"
+            r"(?:Google|Microsoft|Apple|Clever|ClassLink)"),
     "schoology": ("Schoology",),
     "moodle": ("Moodle",),
     "brightspace": ("Brightspace", r"(?-i:D2L)"),
