@@ -476,6 +476,7 @@ FOR_AUDIENCE = _cues(
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|use by|loved by|trusted by|chosen by|popular with|favourite of|favorite of"
     r"|aimed at|whether you['’]re|whether you are|if you['’]re|if you are"
+    r"|(?:designed|built|made|created) with"  # "designed with MAT leaders in mind"
     r"|assign\w* to"
     r"|share\w*(?: them| it| this)? with|report\w* to|teach(?:es|ing)?|services? to)\b"
     r"(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
@@ -488,7 +489,7 @@ AUDIENCE_ACTS = _cues(
     r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
     r"|choose|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
-    r"|practise|keep|stay|get|draft|works|moderate|needs? to"
+    r"|practise|keep|stay|get|draft|works|moderate|needs? to|handle|handles|oversee|oversees"
     r"|(?:are|is) (?:also |always |now ){0,2}free(?!\s+(?:to|from|of)\b))\b",  # users: "parents
     # are always free"
 )
