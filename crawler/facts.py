@@ -1272,7 +1272,8 @@ _LEARNERS = (
     r"|coordinators?|schools?|settings?"
 )
 SUBJECT: dict[str, tuple[str, ...]] = {
-    "maths": (r"(?<!do the )(?<!does the )(?<!doing the )(?<!did the )maths?", "mathematics", "mathematical", "algebra", "geometry", "arithmetic",
+    "maths": (r"(?<!do the )(?<!does the )(?<!doing the )(?<!did the )maths?",  # not "do the maths"
+              "mathematics", "mathematical", "algebra", "geometry", "arithmetic",
               "calculus", "numeracy", "times tables", "trigonometry"),
     "english": (r"english (?:language|literature|lessons?|class(?:es)?|curriculum|skills)",
                 "language arts", r"(?-i:ELA)"),
@@ -1655,8 +1656,9 @@ RETENTION_RULES = [
         rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
     Rule("retention", _period, _compile(
-        r"(?:deleted|removed|erased|purged|anonymi[sz]ed|destroyed) (?:no later than |at the latest "
-        rf"|at most )?{_NUMBER} (?P<unit>days?|weeks?|months?|years?) (?:after|of|from|following)"
+        r"(?:deleted|removed|erased|purged|anonymi[sz]ed|destroyed)"
+        rf" (?:no later than |at the latest |at most )?{_NUMBER}"
+        r" (?P<unit>days?|weeks?|months?|years?) (?:after|of|from|following)"
     ), guarded=False),
     Rule("retention", _period, _compile(
         r"(?:retention period|retention time|retained for a period)(?: \w+){0,4}? (?:is |of |for )?"
@@ -1732,7 +1734,8 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         "generative AI", r"gen ?AI", r"large language models?", r"(?-i:LLMs?)",
         r"GPT-?\d(?:\.\d)?o?",
         r"AI[- ](?:generated|generates?|generation|writ(?:ing|er|es)|created)",
-        rf"{_MAKES} (?:[\w,]+ ){{0,6}}?{_ARTEFACTS} (?:\w+ ){{0,3}}?(?:with|using|via|powered by|by)"
+        rf"{_MAKES} (?:[\w,]+ ){{0,6}}?{_ARTEFACTS} (?:\w+ ){{0,3}}?"
+        r"(?:with|using|via|powered by|by)"
         r" (?:the (?:help|power) of )?(?:generative )?(?:AI|artificial intelligence)",
         r"(?:AI|artificial intelligence) (?:that |which |to )?(?:generates?|creates?|writes?"
         r"|drafts?|produces?)",
@@ -1750,8 +1753,8 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         r"(?:content|text|activities|questions|quizz(?:es)?|feedback|summar(?:y|ies)"
         r"|explanations|lessons?)",
         # written feedback from AI: "AI essay feedback", "AI marking and feedback"
-        r"(?<!on )(?<!about )(?<!for )\bAI[- ](?:powered |driven |assisted )?(?:[\w-]+ (?:and |& )?)"
-        r"{0,2}?feedback\b(?! (?:form|survey|from|to us))",
+        r"(?<!on )(?<!about )(?<!for )\bAI[- ](?:powered |driven |assisted )?"
+        r"(?:[\w-]+ (?:and |& )?){0,2}?feedback\b(?! (?:form|survey|from|to us))",
     ),
 }
 # Made by a named model: "uses Gemini to draft lesson starters", "question generator".
@@ -1841,8 +1844,8 @@ AI_CHATBOT: dict[str, tuple[str, ...]] = {
         r"generat\w* (?:tutoring|chat|conversational|AI|tutor) (?:responses|replies)"
         r"|generat\w* (?:responses|replies) to (?:[\w'’]+ ){0,2}?(?:questions|messages|prompts)",
         # a character or companion, not a human tutor ("our tutors talk with students")
-        rf"(?:buddy|buddies|companions?|characters?) (?:\w+ ){{0,2}}?(?:talks?|chats?) (?:with |to )?"
-        rf"{_CHAT_PARTNERS}\b",
+        rf"(?:buddy|buddies|companions?|characters?) (?:\w+ ){{0,2}}?(?:talks?|chats?)"
+        rf" (?:with |to )?{_CHAT_PARTNERS}\b",
         r"(?:buddy|buddies|companions?|characters?) (?:[\w'’]+ ){1,6}?and (?:responds|replies)\b",
         r"AI[- ](?:powered|driven|based) (?:[\w-]+ ){0,2}?(?:communication|messaging|enquiry"
         r"|help ?desk|question[- ]answering|conversation) (?:platform|assistant|tool|service"
@@ -1913,8 +1916,8 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"(?:unique|individual|own|bespoke) learning (?:paths?|pathways?|journeys?)",
         r"(?:paths?|pathways?) (?:for|to) (?:each|every) (?:student|learner|pupil|child)",
         r"(?:is|are) ready to (?:learn|practi[sc]e|work on|tackle) next",
-        r"(?:identif|spot|find|finds|pinpoint)\w* (?:\w+ ){0,2}?gaps\b[^.]{0,40}?(?:targeted|tailored"
-        r"|personali[sz]ed) (?:practice|questions|activities|work|tasks)",
+        r"(?:identif|spot|find|finds|pinpoint)\w* (?:\w+ ){0,2}?gaps\b[^.]{0,40}?"
+        r"(?:targeted|tailored|personali[sz]ed) (?:practice|questions|activities|work|tasks)",
         "knowledge tracing",
         r"(?:picks|chooses|selects|serves|recommends|suggests) (?:up )?(?:the )?(?:next|right)"
         r" (?:question|task|activity|lesson|step|problem|skill)",
