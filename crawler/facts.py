@@ -171,6 +171,7 @@ PEOPLE = (
 GENERIC_TOOLS = (
     r"(?:general|generic|general-purpose|consumer|public|popular|other|free|mainstream)"
     r"(?: AI)? (?:assistants|chatbots|tools|apps|models|platforms|products)"
+    r"|(?:consumer|generic|general-purpose|public|free|standard|mainstream) AI"
     r"|assistants|chatbots|tools|apps|competitors|companies|AI companies|tech companies"
     r"|big tech|rivals"
 )
@@ -210,7 +211,8 @@ USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
 _POSSESSED = (r"(?!['’]?s?['’]?\s+(?:data|information|privacy|responses|work|answers|content"
               r"|records"
               r"|accounts?|essays|submissions|conversations|messages|prompts|queries|inputs"
-              r"|outputs|transcriptions|logs|writing)\b)")
+              r"|outputs|transcriptions|logs|writing|questions|notes|uploads|documents|files"
+              r"|homework)\b)")
 _SUBJECTS: dict[str, re.Pattern[str]] = {}  # one per set of "other" words (a handful)
 
 
@@ -472,8 +474,11 @@ def own_certification(claim: Claim) -> bool:
 FOR_AUDIENCE = _cues(
     r"\b(?:for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
-    r"|used by|loved by|trusted by|chosen by|popular with|favourite of|favorite of|assign\w* to"
-    r"|share\w* with|report\w* to|teach(?:es|ing)?|services? to)\b"
+    r"|used by|use by|loved by|trusted by|chosen by|popular with|favourite of|favorite of"
+    r"|aimed at|whether you['’]re|whether you are|if you['’]re|if you are"
+    r"|(?:designed|built|made|created) with"  # "designed with MAT leaders in mind"
+    r"|assign\w* to"
+    r"|share\w*(?: them| it| this)? with|report\w* to|teach(?:es|ing)?|services? to)\b"
     r"(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
     r"[\s,&/]*$",
 )
@@ -484,11 +489,14 @@ AUDIENCE_ACTS = _cues(
     r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
     r"|choose|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
-    r"|practise|keep|stay|get|draft|works|moderate)\b",
+    r"|practise|keep|stay|get|draft|works|moderate|needs? to|handle|handles|oversee|oversees"
+    r"|(?:are|is) (?:also |always |now ){0,2}free(?!\s+(?:to|from|of)\b))\b",  # users: "parents
+    # are always free"
 )
 # Text about the law, data subjects or the vendor itself never says who a tool is for.
 LEGAL_TEXT = _cues(
-    r"\b(?:rights?|request\w*|personal (?:data|information)|data subjects?|eligible|consent\w*"
+    r"\b(?:rights|(?:the|a|your|their|its) right to|request\w*|personal (?:data|information)"
+    r"|data subjects?|eligible|consent\w*"
     r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?(?! guardian)|regulat\w+|complain\w*|disclos\w*"
     r"|collect\w*"
     r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
@@ -526,7 +534,9 @@ REPORTED_TEXT = _cues(
 ADVICE_TEXT = _cues(
     r"\b(?:keep|bear) in mind\b|\bremain\w* responsible for\b|\bshould (?:always )?be"
     r" (?:checked|verified|double-checked|reviewed)\b|\bchecked against\b|\bbe aware\b"
-    r"|\bcan make mistakes\b|\b(?:are|is) (?:cautioned|advised|reminded|warned)\b",
+    r"|\bcan make mistakes\b|\b(?:are|is) (?:cautioned|advised|reminded|warned)\b"
+    r"|\b(?:we|I) (?:strongly )?(?:recommend|advise|suggest|urge|encourage) (?:that )?"
+    r"(?:all |any |your )?(?:administrators|admins|teachers|parents|schools|staff|users)\b",
 )
 # Names that hold audience or phase words: "Keeping Children Safe in Education".
 NAMES = re.compile(
@@ -536,6 +546,7 @@ NAMES = re.compile(
 )
 MONITORED = re.compile(  # "analysing what students type": the monitored, not the users
     r"\b(?:monitor\w*|analys\w*|analyz\w*|track\w* what|watch\w*|surveil\w*|protect\w*"
+    r"|check\w* (?:whether|if)|detect\w*"
     r"|moderat\w*|safeguard\w*)\b[^;:]{0,40}$",
     re.IGNORECASE,
 )
@@ -552,7 +563,10 @@ def said_of_users(claim: Claim) -> bool:
     """Audience only where the sentence says who the tool is for or who uses it. A list of
     the product's users ("its users, including teachers and pupils", "teachers and parents
     who use Quillo") counts even in a policy; the vendor's own administrators, people
-    whose data is listed and readers being advised never count."""
+    whose data is listed and readers being advised never count. A reader addressed as
+    one who teaches ("your teaching", "my students") is a teacher."""
+    if TEACHING_READER.match(claim.sentence, claim.start):  # the reader's question asks
+        return a_statement(claim) and not _about_something_else(claim.sentence)
     if _about_something_else(claim.sentence) and not _lists_users(claim):
         return False  # cached per sentence: the common exit, tried first
     if _names_data_fields(claim.sentence) or _inside_name(claim) or _vendor_staff(claim):
@@ -565,10 +579,17 @@ def said_of_users(claim: Claim) -> bool:
         return False
     if _lists_users(claim):
         return True
-    heading = len(claim.sentence.split()) <= 4 and HEADING.match(claim.sentence.strip())
+    text = claim.sentence.strip()  # a heading starts with a capital; "students." is a broken line
+    heading = len(text.split()) <= 4 and text[:1].isupper() and HEADING.match(text)
     return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
                 or FACING.match(claim.after) or heading or _uses_product(claim)
                 or _product_category(claim))
+
+
+# The reader's own teaching: "as part of your teaching activities", "in my classroom".
+_TEACHING_READER = (r"(?:your|my) (?:own )?(?:teaching(?! assistants?)|classrooms?|lesson plans"
+                    r"|lesson planning|(?:pupils|students)(?!['’]))")
+TEACHING_READER = _cues(_TEACHING_READER)
 
 
 # Who the product serves, listed: "its users, including ...", "we support schools - including
@@ -653,7 +674,7 @@ def _uses_product(claim: Claim) -> bool:
     """"Teachers use Quillo to ...": people using this product, by name or as "it"."""
     names = "|".join(["it", "this", r"our \w+", r"the (?:app|platform|tool)",
                       *(re.escape(name) for name in claim.names)])
-    return bool(re.match(rf"^(?:\s+\w+){{0,4}}?\s+(?:use|uses|using|have used|rely on)\s+"
+    return bool(re.match(rf"^(?:\s+[\w-]+){{0,4}}?\s+(?:use|uses|using|have used|rely on)\s+"
                          rf"(?:{names})\b", claim.after, re.IGNORECASE))
 
 
@@ -708,11 +729,19 @@ def a_subject_taught(claim: Claim) -> bool:
     return not (QUALIFIER_AFTER.search(claim.after) or QUALIFIER_BEFORE.search(claim.before))
 
 
+def outside_own_name(claim: Claim) -> bool:
+    """On a sub-processor list "Stride PE uses ..." only names the product; elsewhere a name
+    ("My Maths Club") may say what it teaches."""
+    names = _names_pattern(claim.names) if "suppliers" in claim.page else None
+    return names is None or not any(m.start() <= claim.start and claim.end <= m.end()
+                                    for m in names.finditer(claim.sentence))
+
+
 # "grade 5 at GCSE", "grades 4-9": UK exam grades, not US school grades.
 UK_GRADES = _cues(
     r"\b(?:GCSEs?|IGCSEs?|A[- ]levels?|AS levels?|exam\w*|key stage|KS\d|(?-i:Year) \d"
     r"|achiev\w*|score\w*|target\w*|predicted|secur\w*|boost\w*|gain\w*|get (?:a|their)"
-    r"|grade boundaries|higher tier|foundation tier)\b",
+    r"|grade boundaries|higher tier|foundation tier|pass(?:es|ed)?)\b",
 )
 
 
@@ -722,7 +751,9 @@ def us_school_grade(claim: Claim) -> bool:
 
 # The vendor's own name is not an integration (Clever's pages name Clever throughout).
 INTEGRATION_NAMES = {
-    "google-classroom": ("google classroom",), "microsoft-teams": ("microsoft teams",),
+    "google-classroom": ("google classroom", "google"),  # Google's own pages name its suite
+    "google-workspace": ("google", "google workspace"),
+    "microsoft-teams": ("microsoft teams", "microsoft"), "microsoft-365": ("microsoft",),
     "clever": ("clever",), "classlink": ("classlink",), "canvas": ("canvas", "instructure"),
     "wonde": ("wonde",), "schoology": ("schoology",), "moodle": ("moodle",),
     "blackboard": ("blackboard",), "brightspace": ("brightspace", "d2l"),
@@ -751,7 +782,7 @@ Check = Callable[[Claim], bool]
 FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "audience": (said_of_users, not_generic),
     "phase": (not_legal_or_company, not_generic),
-    "subject": (not_legal_or_company, a_subject_taught, not_generic),
+    "subject": (not_legal_or_company, a_subject_taught, outside_own_name, not_generic),
     "integration": (not_the_product,),
     "gdpr": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
              not_generic),
@@ -764,6 +795,7 @@ FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "certification": (vendor_itself, own_certification, definite),
     "trains_on_user_data": (about_vendor, not_opt_in, a_statement),
     "retention": (kept_data_period,),
+    "data_location": (about_vendor, not_generic),
     "ai_generative": (about_vendor, not_a_topic, not_generic),
     "ai_chatbot": (about_vendor, not_a_topic, not_generic),
     "ai_adaptive": (about_vendor, not_a_topic, not_generic),
@@ -793,7 +825,28 @@ ARTICLE_TITLE = re.compile(
     r"^\W*(?:how|why|what (?:is|are)|when|\d+ (?:ways|tips|reasons))\b|\bexplained\b"
     r"|\b(?:a|the|complete|ultimate) guide\b", re.IGNORECASE,
 )
+# A reader's question on a help or FAQ page ("How many lessons can I generate?", "How do I
+# sync my classes?") heads its answer; it does not make the page an article.
+READER_QUESTION = re.compile(
+    r"\b(?:I|my|me|we|our|us|you|your)\b[^?]*\?\s*$|^\W*(?:FAQs?|frequently asked questions"
+    r"|help (?:centre|center)|support)\b", re.IGNORECASE,
+)
 
+# A help centre's answers are about its own product, however they are titled ("How usage
+# hours work"): its host, path or first label says so.
+HELP_HOST = re.compile(r"^(?:help|support|docs|kb)\.|\.(?:zendesk|freshdesk|helpscoutdocs)\.com$"
+                       r"|^intercom\.help$", re.IGNORECASE)
+HELP_PATH = re.compile(r"/(?:hc|help|support|faqs?|help-?cent(?:re|er)|knowledge-?base|kb)(?:/|$)",
+                       re.IGNORECASE)
+HELP_LABEL = re.compile(r"^\W*(?:help(?: articles?| cent(?:re|er)| docs)?|support(?: articles?"
+                        r"| cent(?:re|er))?|FAQs?|frequently asked questions|knowledge base)\W*$",
+                        re.IGNORECASE)
+
+
+def help_page(page: PageContent, units: list[str], url: str) -> bool:
+    parts = urlsplit(url)
+    return bool(HELP_HOST.search(parts.hostname or "") or HELP_PATH.search(parts.path)
+                or any(HELP_LABEL.match(u) for u in [page.title or "", *units[:2]]))
 
 # Trust and security pages: their short labels are badges ("UK GDPR & DPA 2018").
 TRUST_URL = re.compile(
@@ -821,14 +874,17 @@ def page_kinds(page: PageContent, units: list[str], url: str = "",
     if AGREEMENT_TITLE.search(head) and any(AGREEMENT_TEXT.search(u) for u in units[:200]):
         kinds.add("agreement")
     own = _names_pattern(names)
-    if ARTICLE_URL.search(urlsplit(url).path) or any(
+    if ARTICLE_URL.search(urlsplit(url).path) or not help_page(page, units, url) and any(
             ARTICLE_TITLE.search(u) and not (own and own.search(u))
-            for u in [page.title, *units[:2]] if u):
+            and not READER_QUESTION.search(u) for u in [page.title, *units[:2]] if u):
         kinds.add("article")
     return frozenset(kinds)
 
 
-_GENERIC_HOST_LABELS = _set("www app apps my en uk us go get try info web home portal beta")
+_GENERIC_HOST_LABELS = _set(  # "support.quillo.example" is Quillo's
+    "www app apps my en uk us go get try info web home portal beta help support docs kb hc"
+    " status trust blog community intercom"
+)
 _TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+|\s*\|\s*")
 
 
@@ -862,7 +918,9 @@ COMPLIANCE = _any(
 )
 DPA_OFFER = _any(
     "available", r"(?:on|upon) request", r"download\w*", "in place",
-    r"(?:we|i)(?: \w+){0,2}? (?:offer|provide|sign|execute|enter into|countersign|agree to"
+    r"gives? (?:you|your|schools?|customers?)\b",  # "a page that gives your teams ... terms"
+    r"(?:we|i)(?:['’](?:re|ll|d|m))?(?: \w+){0,2}? (?:offer|provide|sign|execute|enter into"
+    r"|countersign|agree to"
     r"|make available|put in place|have signed|will sign)",
     r"(?:schools?|customers?|districts?|trusts?|you|institutions?|clients?|colleges?)"
     r"(?: \w+){0,2}? (?:can|may|are able to|will|just)(?: \w+)? (?:sign|request|download|access"
@@ -874,6 +932,7 @@ DPA_OFFER = _any(
     r"includes? (?:a|our|the) (?:DPA|data processing)", r"(?:sign|signing) (?:a|the|our) (?:DPA"
     r"|data)", r"part of (?:our|the) (?:terms|agreement|contract)", "signed",
     r"(?:that|which) (?:schools?|customers?|districts?|trusts?) sign", r"forms? part of",
+    r"enter(?:s|ed)? into (?:a|an|the|our) (?:written )?(?:DPA|data)", r"ask us (?:for|about)",
     r"(?:schools?|districts?|customers?|trusts?)(?: and \w+)? (?:under|with) (?:an?|the|our"
     r"|a signed) (?:N?DPA|SDPA|data)",
 )
@@ -903,10 +962,15 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         "free forever", "forever free", "always free", r"(?:completely|totally|entirely|100%) free",
         r"free for (?:all |every )?(?:teachers?|educators?|students?|schools?|classrooms?"
         r"|families|parents|individuals?|personal use|non-?commercial use|everyone|ever)",
-        "free of charge", r"(?:is|are|it's|it’s|stays?|remains?) free",
+        "free of charge",  # not "free to leave", "free from adverts"
+        r"(?:is|are|it's|it’s|stays?|remains?) free(?!\s+(?:from|to (?!use|download|join|play"
+        r"|sign up|try)\w))",
         r"(?<!try it )(?<!try )for free", r"free to (?:use|download|join|play|sign up)",
         r"free (?:basic )?(?:account|plan|tier|version|edition)s?",
         r"free(?: and open[- ]source|/libre)",
+        # a free allowance: "you get 5 free lessons", "includes 20 free credits"
+        r"\d+ free (?:AI )?(?:lessons?|credits?|worksheets?|quizz(?:es)?|generations?|downloads?"
+        r"|resources?|searches|messages|questions|uses|reports|exports|charts?|plans|tokens)",
     ),
     "freemium": (
         "freemium",
@@ -954,18 +1018,23 @@ _UNIT_WORDS = (
     r"month|mo|year|yr|annum|week|day|term|user|student|pupil|teacher|educator|seat|school"
     r"|class|classroom|licen[cs]e|learner|child|site|account"
 )
-_AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?![\d,])"
+_AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?!\d|,\d)"
 _NOT_A_PRICE_AFTER = r"(?!\s*(?:million|billion|bn|mn|m|k|thousand|off|discount)\b)"
-_UNITS = (
-    rf"(?P<units>(?:\s*(?:/|per|a|an)\s*(?:{_UNIT_WORDS})s?(?!\w))*)"
-    r"(?:\s+(?P<adverb>monthly|annually|yearly))?"
+_PERIODS = r"month|mo|year|yr|annum|week|term"
+_UNITS = (  # "per provider/month": a unit of any name before a period is dropped
+    r"(?:\s*(?:\+|plus|ex\.?|excl?\.?|excluding|inc\.?|incl?\.?|including)\s*VAT)?"  # "+ VAT"
+    rf"(?P<units>(?:\s*(?:/|,?\s*per|a|an)\s*(?:{_UNIT_WORDS})s?(?!\w)"
+    rf"|\s*per\s+[a-z]+(?=\s*/\s*(?:{_PERIODS})\b))*)"
+    r"(?:\s+(?P<adverb>monthly|annually|yearly)"
+    r"|(?:\s+(?:flat|one|single|annual))?(?:\s+(?:fee|price|payment))?\s+for\s+(?:the|a|an|each)"
+    r"\s+(?:(?:entire|whole|full)\s+)?(?:school\s+|academic\s+)?(?P<for_year>year)\b)?"
 )
 _NOT_A_PRICE_BEFORE = re.compile(
     r"(?:save|saving|saved|raised?|raising|funding|worth|prize|grant|donat\w*|earn\w*|won|win)"
     r"\s*(?:up to\s*|an? (?:additional|extra)\s*)?$",
     re.IGNORECASE,
 )
-_UNIT_SPLIT = re.compile(r"\s*(?:/|\bper\b|\ban?\b)\s*", re.IGNORECASE)
+_UNIT_SPLIT = re.compile(r"\s*,?\s*(?:/|\bper\b|\ban?\b)\s*", re.IGNORECASE)
 
 
 def _price(match: re.Match[str]) -> list[str]:
@@ -983,7 +1052,9 @@ def _price(match: re.Match[str]) -> list[str]:
     units = [u for u in _UNIT_SPLIT.split(groups.get("units") or "") if u]
     if groups.get("adverb"):
         units.append(groups["adverb"])
-    units = [_unit(u) for u in units]
+    if groups.get("for_year"):
+        units.append("year")
+    units = [u for u in map(_unit, units) if u in UNITS]
     return [f"{currency} {amount}" + "".join(f"/{u}" for u in units)]
 
 
@@ -1016,11 +1087,13 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
     # "student data" / "pupil records" describe the data, not who the product is for.
     "students": (r"(?:students?|pupils?|learners?|kids|child(?:ren)?)(?!['’]?s?['’]? (?:(?:and"
                  r"|or|&) \w+ )?(?:data|information|records|privacy|personal|responses|work"
+                 r"|names?|details|emails?"
                  r"|answers|accounts?|content|submissions|essays|context|progress|performance"
                  r"|profiles?|usernames?|initials|IDs?|record (?:systems?|keeping))\b)"
                  r"(?!['’]s record\b)",),
     "teachers": (
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
+        _TEACHING_READER,
     ),
     "leaders": (
         r"school leaders?(?:hip teams?)?", r"senior leaders?(?:hip)?(?: teams?)?",
@@ -1028,10 +1101,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         r"heads? of (?:department|year|school|maths|english|science|computing|\w+ department)",
         "principals", r"(?:school|assistant|vice|deputy) principals?",
         r"principal(?= (?:and|or|of|at)\b)", r"(?:district|trust|MAT) (?:leaders?|administrators?)",
-        r"superintendents?", r"school administrators?",
-        r"(?<!IT )(?<!system )(?<!systems )(?<!network )(?<!data )(?<!school )(?<!our )"
-        r"(?<!site['’]s )(?<!platform['’]s )administrators?"
-        r"(?! of (?:this|the|our) (?:website|site|service))",
+        r"superintendents?",
     ),
     # "guardian information", "parent contact details": data about them, not users
     "parents": tuple(rf"{word}{_NOT_THEIR_DATA}" for word in (
@@ -1042,6 +1112,10 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         r"admin(?:istrative|istration)? (?:staff|teams?)", r"data managers?",
         r"finance (?:teams?|staff)", r"receptionists?", r"sysadmins?",
         r"(?:IT|system|systems|network) administrators?", r"IT admins?",
+        # a school's administrators run it day to day ("teachers and administrators");
+        # a district's or trust's are its leaders (above)
+        r"(?<!district )(?<!trust )(?<!MAT )(?<!data )(?<!our )(?<!site['’]s )"
+        r"(?<!platform['’]s )administrators?(?! of (?:this|the|our) (?:website|site|service))",
     ),
 }
 
@@ -1053,7 +1127,8 @@ _STAGE_FOLLOWERS = (
 PHASE: dict[str, tuple[str, ...]] = {
     "early-years": (
         "EYFS", r"early years(?: foundation stage)?", r"nurser(?:y|ies)",
-        r"pre-?schools?", r"pre-?schoolers?", r"pre-?k", r"pre-?kindergarten", r"kindergartens?",
+        r"pre-?schools?", r"pre-?schoolers?", r"pre-?k", r"pre-?kindergarten",
+        r"kindergartens?(?!\s*(?:-|–|to|through)\s*\d)",  # "kindergarten to 5th grade": US K
         r"reception (?:class(?:es)?|year|pupils|children)",
         r"(?-i:Reception)(?=\s+(?:and|to|or|&)\s+(?-i:Year))", r"toddlers?", "early childhood",
     ),
@@ -1094,7 +1169,7 @@ def _us_grades(match: re.Match[str]) -> list[str]:
 
 
 def _grade_number(text: str | None) -> int | None:
-    text = (text or "").lower().replace("-", "")
+    text = re.sub(r"(?<=\d)(?:st|nd|rd|th)$", "", (text or "").lower().replace("-", ""))
     if text in ("prek", "prekindergarten"):
         return -1
     if text in ("k", "kindergarten"):
@@ -1139,7 +1214,29 @@ def _ages(match: re.Match[str]) -> list[str]:
 
 _TO = r"\s*(?:-|–|—|to|through)\s*"
 _ORD = r"(?:st|nd|rd|th)"
+# A span between two named phases covers those in between: "from early years to post-16".
+_SPAN_ENDS = (
+    ("early-years", r"early years|EYFS|nursery|reception"),
+    ("primary", r"primary|KS ?[12]|key stage [12]"),
+    ("secondary", r"secondary|KS ?[34]|key stage [34]|GCSEs?"),
+    ("post-16", r"sixth[- ]form|post[- ]16|A[- ]levels?|KS ?5|key stage 5"),
+)
+_SCHOOL_PHASES = tuple(phase for phase, _ in _SPAN_ENDS)
+_PHASE_NAME = "(?:" + "|".join(words for _, words in _SPAN_ENDS) + ")"
+
+
+def _phase_span(match: re.Match[str]) -> list[str]:
+    ends = [next(i for i, (_, words) in enumerate(_SPAN_ENDS)
+                 if re.fullmatch(words, match.group(end), re.IGNORECASE)) for end in ("lo", "hi")]
+    return list(_SCHOOL_PHASES[ends[0]: ends[1] + 1])
+
+
+PHASE_SPAN_RULE = Rule("phase", _phase_span, _compile(
+    rf"from (?P<lo>{_PHASE_NAME}) (?:(?:right |all the way )?(?:up )?(?:to|through) (?:to )?)"
+    rf"(?P<hi>{_PHASE_NAME})"
+))
 GRADE_RULES = [
+    PHASE_SPAN_RULE,
     Rule("phase", _ages, _compile(
         rf"(?:aged?|ages)\s+(?:between\s+)?(?P<lo>{_AGE_NUMBER})\s*(?:-|–|to|and)\s*"
         rf"(?P<hi>{_AGE_NUMBER})"
@@ -1156,8 +1253,9 @@ GRADE_RULES = [
     Rule("phase", _us_grades, _compile(
         rf"grades?\s+(?P<lo>pre-?k|k|\d{{1,2}}){_ORD}?{_TO}(?P<hi>\d{{1,2}}){_ORD}?"
     ), checks=(us_school_grade,)),
-    Rule("phase", _us_grades, _compile(
-        rf"(?P<lo>\d{{1,2}}){_ORD}{_TO}(?P<hi>\d{{1,2}}){_ORD}\s+grade(?:s|rs?)?"
+    Rule("phase", _us_grades, _compile(  # "Pre-K through 12th grade", "3rd to 8th grade"
+        rf"(?P<lo>pre-?kindergarten|pre-?k|kindergarten|k|\d{{1,2}}{_ORD}){_TO}"
+        rf"(?P<hi>\d{{1,2}}){_ORD}\s+grade(?:s|rs?)?"
     )),
     Rule("phase", _us_grades, _compile(rf"grade\s+(?P<lo>\d{{1,2}})(?!{_TO}\d)"),
          checks=(us_school_grade,)),
@@ -1174,7 +1272,8 @@ _LEARNERS = (
     r"|coordinators?|schools?|settings?"
 )
 SUBJECT: dict[str, tuple[str, ...]] = {
-    "maths": (r"maths?", "mathematics", "mathematical", "algebra", "geometry", "arithmetic",
+    "maths": (r"(?<!do the )(?<!does the )(?<!doing the )(?<!did the )maths?",  # not "do the maths"
+              "mathematics", "mathematical", "algebra", "geometry", "arithmetic",
               "calculus", "numeracy", "times tables", "trigonometry"),
     "english": (r"english (?:language|literature|lessons?|class(?:es)?|curriculum|skills)",
                 "language arts", r"(?-i:ELA)"),
@@ -1198,8 +1297,12 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                   r" (?:lessons?|class(?:es)?|vocabulary|learners?|teachers?|courses?|speaking"
                   r"|grammar|conversation|pronunciation)",
                   r"learn(?:ing)? (?:spanish|french|german|mandarin|italian|japanese|latin)"),
+    # a record's history ("the class's history", "this history", "conversation history")
     "history": (r"(?<!browser )(?<!browsing )(?<!order )(?<!version )(?<!purchase )"
-                r"(?<!search )(?<!payment )(?<!chat )(?<!our )(?<!company )(?<!its )history",
+                r"(?<!search )(?<!payment )(?<!chat )(?<!our )(?<!company )(?<!its )"
+                r"(?<!conversation )(?<!conversations )(?<!message )(?<!activity )(?<!edit )"
+                r"(?<!revision )(?<!login )(?<!account )(?<!this )(?<!that )(?<!['’]s )"
+                r"(?<!s['’] )history(?! of (?:changes|edits|your|the account|activity))",
                 "historical", r"historians?"),
     "geography": ("geography", "geographical", "map skills"),
     "art": (r"art (?:and design|lessons?|class(?:es)?|teachers?|projects?|curriculum|education)",
@@ -1223,22 +1326,33 @@ SUBJECT: dict[str, tuple[str, ...]] = {
              r"accessib\w+ for (?:SEN|SEND|pupils with|students with)"),
 }
 
+# Bare "art" is a subject only as an item of a list of subjects ("science, music, art, etc.").
+SUBJECT_LIST_ITEM: dict[str, tuple[str, ...]] = {
+    "art": (r"(?:(?<=, )|(?<=\band )|(?<=\bor ))art(?=\s*(?:,|\.|;|\)|$|(?:and|or|&|etc)\b))",),
+}
+SUBJECT_LIST = _any("subjects", "music", "drama", "science", r"maths?", "history", "geography",
+                    "design")
+
 INTEGRATION: dict[str, tuple[str, ...]] = {
-    "google-classroom": ("Google Classroom",),
+    "google-classroom": (r"Google Classrooms?",),
     "microsoft-teams": ("Microsoft Teams", "MS Teams", "Teams for Education"),
     "classlink": ("ClassLink",),
     "lti": (r"(?-i:LTI)(?: ?\d\.\d| Advantage)?", "Learning Tools Interoperability"),
     "canvas": ("Canvas LMS", "Canvas by Instructure", "Instructure"),
     "wonde": ("Wonde",),
     "sso": (r"single sign[- ]on", r"(?-i:SSO)", r"(?-i:SAML)", "OpenID Connect", r"(?-i:OIDC)",
-            r"sign in with (?:Google|Microsoft|Apple|Clever|ClassLink)"),
+            r"(?:sign|log)(?:ging)? ?(?:in|on) with (?:your )?(?:school |work |existing )?"
+            r"(?:Google|Microsoft|Apple|Clever|ClassLink)"),
     "schoology": ("Schoology",),
     "moodle": ("Moodle",),
     "brightspace": ("Brightspace", r"(?-i:D2L)"),
     "google-workspace": (r"Google Workspace(?: for Education)?", r"G ?Suite",
                          "Google Apps for Education", r"Google (?:Drive|Docs|Slides|Sheets|Forms)"),
-    "microsoft-365": ("Microsoft 365", "Office 365", r"(?-i:O365|M365)", "OneDrive", "SharePoint",
-                      r"Microsoft (?:Word|PowerPoint|Excel|Forms|OneNote)"),
+    "microsoft-365": (r"Microsoft 365(?! Copilot)", "Office 365", r"(?-i:O365|M365)(?! Copilot)",
+                      "OneDrive", "SharePoint",
+                      r"Microsoft (?:Word|PowerPoint|Excel|Forms|OneNote)",
+                      # a Microsoft 365 tenant's directory and API
+                      r"Microsoft Entra(?: ID)?", "Microsoft Graph"),
 }
 # Ordinary English words too; they count only next to LMS / sign-in context.
 INTEGRATION_AMBIGUOUS: dict[str, tuple[str, ...]] = {
@@ -1286,8 +1400,9 @@ DPA: dict[str, tuple[str, ...]] = {
     "yes": (r"data (?:processing|protection|sharing|privacy) (?:agreement|addendum|addenda)s?",
             r"(?-i:DPAs?|N?DPAs?|SDPAs?|DSAs?)(?! ?2018)",  # "DPA 2018": the Data Protection Act
             r"(?:national |state )?student data privacy agreements?",
+            r"(?:(?-i:SDPC)|Student Data Privacy Consortium)(?: \w+)? agreements?",
             r"(?:student )?data privacy agreements?",
-            r"privacy (?:addendum|addenda)", r"data processing terms",
+            r"privacy (?:addendum|addenda)", r"data[- ]processing terms",
             r"agreements? (?:that )?we sign with (?:each |every |our |the )?(?:schools?"
             r"|districts?|customers?|trusts?)"),
 }
@@ -1309,7 +1424,8 @@ def the_agreement_page(claim: Claim) -> bool:
 
 
 DPA_DECLINED: dict[str, tuple[str, ...]] = {
-    "no": (r"(?:do|does|can|will|are) ?(?:not|n['’]t|unable to) (?:currently |able to )?(?:offer"
+    "no": (r"(?:do|does|can|will|are|we['’]re) ?(?:not|n['’]t|unable to) (?:currently |able to )?"
+           r"(?:offer"
            r"|provide|sign|enter into|accept|execute) (?:a |any )?(?:data processing agreements?"
            r"|data processing addend(?:um|a)|(?-i:DPAs?))(?! (?:other than|beyond|except))",
            r"(?:no|not) (?:a )?(?:data processing agreement|(?-i:DPA)) is (?:offered|available"
@@ -1383,9 +1499,43 @@ def _city_region(match: re.Match[str]) -> list[str]:
     return [CITY_REGIONS[match.group("city").lower()]]
 
 
+# Regions as adjectives: "Australian data centres", "European servers".
+ADJECTIVE_REGIONS = {
+    "british": "uk", "english": "uk", "european": "eu", "american": "us", "australian": "australia",
+    "canadian": "canada", "irish": "ireland", "german": "germany", "indian": "india",
+}
+
+
+def _adjective_region(match: re.Match[str]) -> list[str]:
+    return [ADJECTIVE_REGIONS[match.group("adjective").lower()]]
+
+
+_CITY = rf"(?P<city>(?-i:{'|'.join(city.title() for city in CITY_REGIONS)}))"
+
+
 DATA_LOCATION_RULES = [
+    Rule("data_location", _regions, _compile(  # a table row: "| AWS | Cloud hosting | US |"
+        r"(?:hosting|hosted|storage|infrastructure|databases?)\b[^|]{0,80}\|(?:[^|]{0,80}\|)??"
+        rf"\s*{_WHERE}\s*(?:\([^)|]{{0,40}}\)\s*)?(?:\||$)", bounded=False
+    )),
+    Rule("data_location", _city_region, _compile(  # "data centres in London", "eu-west-2 (London)"
+        r"(?:(?:data ?cent(?:re|er)s?|cloud regions?|servers?) (?:(?:located|based) )?in "
+        rf"|(?:[a-z]{{2}}-[a-z]+-\d|[a-z]+-[a-z]+\d)\s*\(){_CITY}"
+    ), (HOSTING_CONTEXT,), checks=(not_an_event,)),
+    Rule("data_location", _adjective_region, _compile(
+        rf"(?P<adjective>(?-i:{'|'.join(a.title() for a in ADJECTIVE_REGIONS)}))[- ](?:cloud )?"
+        r"(?:data ?cent(?:re|er)s?|servers?|cloud regions?)"
+    ), checks=(not_an_event,)),
+    Rule("data_location", _regions, _compile(  # "our servers are in Ireland"
+        r"(?:servers?|data ?cent(?:re|er)s?|databases?|infrastructure|hosting) (?:are|is)"
+        rf" (?:all |only )?(?:located |based |hosted )?(?:in|within|inside) (?:the )?{_WHERE}"
+    )),
+    Rule("data_location", _regions, _compile(  # "your data never leaves the EU"
+        r"(?:data|information|content|records)\b[^.]{0,30}?\b(?:never|does not|doesn['’]t"
+        rf"|won['’]t|will not|do not|don['’]t) leaves? (?:the )?{_WHERE}"
+    ), guarded=False),
     Rule("data_location", _city_region, _compile(
-        rf"(?P<city>(?-i:{'|'.join(city.title() for city in CITY_REGIONS)}))['’]?s?"
+        rf"{_CITY}['’]?s?"
         r"(?: cloud)?[- ](?:regions?|data ?cent(?:re|er)s?|servers?|availability zones?)"
     ), (HOSTING_CONTEXT,)),
     Rule("data_location", _regions, _compile(  # "processing all happens inside the UK"
@@ -1402,7 +1552,7 @@ DATA_LOCATION_RULES = [
     Rule("data_location", _regions, _compile(
         r"(?:stor(?:ed|es?)|host(?:ed|s)?|holds?|held|keeps?|kept|housed|process(?:ed|es)?"
         r"|saved|resides?|backed up)\s+"
-        rf"(?:\w+\s+){{0,6}}?(?:in|within|inside)\s+(?:the\s+)?(?:secure\s+)?{_WHERE}"
+        rf"(?:\w+\s+){{0,6}}?(?:in|within|inside)\s+(?:the\s+)?(?:secure\s+)?(?:\w+,\s+)?{_WHERE}"
     ), (_any("data", "information", "content", "records", r"servers?", "hosted", "hosting",
              r"backups?", "stored"),)),
     Rule("data_location", _regions, _compile(
@@ -1427,42 +1577,46 @@ def _age(match: re.Match[str]) -> list[str]:
     return [str(age)] if 3 <= age <= 21 else []
 
 
-MINIMUM_AGE_RULES = [
-    Rule("minimum_age", _age, _compile(
-        rf"(?:must|need to|have to|should) be (?:at least|over|over the age of|aged) {_AGE}"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        rf"(?:must|need to|have to|should) be {_AGE}(?: ?\+| years?(?: of age| old)?"
-        r"| or (?:older|over|above))"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        rf"minimum age(?: requirement)?(?: \w+){{0,5}}? (?:is|of) {_AGE}"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        r"(?:users?|children|students|pupils|anyone|individuals|people|persons|those|kids)"
-        rf" (?:who are )?(?:under|below|younger than)(?: the age of)? {_AGE}(?: years(?: old)?)?"
-        r",? (?:are not|is not|may not|must not|cannot|can['’]t|should not|will not be)"
-        r" (?:permitted|allowed|eligible|able|use|create|register|sign up|open|access)"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        rf"if you are (?:under|below|younger than)(?: the age of)? {_AGE},? (?:you )?(?:may not"
-        r"|must not|cannot|can['’]t|should not|are not (?:permitted|allowed)) (?:use|register"
-        r"|create|access|sign)"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        rf"(?:do not|don['’]t|does not) (?:allow|permit|accept) (?:\w+ ){{0,2}}?(?:under|below"
-        rf"|younger than)(?: the age of)? {_AGE}"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        rf"(?:only )?(?:open|available) (?:only )?to (?:users |people |anyone |learners |those )?"
-        rf"(?:aged )?{_AGE}(?: ?\+| and (?:over|above|older)| or (?:over|older))"
-    ), guarded=False),
-    Rule("minimum_age", _age, _compile(
-        r"not (?:intended|designed|directed|available|permitted) (?:for|to) (?:use by )?"
-        r"(?:children|kids|anyone|persons|individuals|users|people)(?: who are)? "
-        rf"(?:under|below|younger than)(?: the age of)? {_AGE}"
-    ), guarded=False),
-]
+_OF_AGE = r"(?: years?(?: of age| old)?)?"
+# "intended for pupils over 5" names an audience; "restricted to students 16 and over" an age
+_WHO_ANY = r"(?:users|people|individuals|persons|anyone|those)"
+_WHO = r"(?:users|people|individuals|persons|anyone|those|learners|students|pupils)"
+# Each a minimum age stated as a rule (negations are part of the wording, so no guard).
+MINIMUM_AGE_PATTERNS = (
+    # "intended for users who are at least 13 years old"
+    r"(?:intended|designed|meant|available|only|restricted|limited|open)(?: only)? (?:for|to)"
+    rf" (?:use by )?{_WHO_ANY}(?: who are)?(?: aged)? (?:at least|over|older than"
+    rf"|over the age of) {_AGE}",
+    # "restricted to users 13 and above"
+    rf"(?:restricted|limited|open|only available) to {_WHO}(?: aged)? {_AGE}{_OF_AGE}"
+    r"(?: ?\+| and (?:over|above|older)| or (?:over|older|above))",
+    # "you confirm that you are at least 18"
+    r"(?:confirm|represent|warrant|declare|certify)\w*(?: and warrant)? (?:that )?you are"
+    rf" (?:at least|over|over the age of) {_AGE}",
+    # "you confirm you are 18 or older"
+    r"(?:confirm|represent|warrant|declare|certify)\w*(?: and warrant)? (?:that )?you are"
+    rf" {_AGE}{_OF_AGE} or (?:older|over|above)",
+    rf"(?:must|need to|have to|should) be (?:at least|over|over the age of|aged) {_AGE}",
+    rf"(?:must|need to|have to|should) be {_AGE}(?: ?\+| years?(?: of age| old)?"
+    r"| or (?:older|over|above))",
+    rf"minimum age(?: requirement)?(?: \w+){{0,5}}? (?:is|of) {_AGE}",
+    r"(?:users?|children|students|pupils|anyone|individuals|people|persons|those|kids)"
+    rf" (?:who are )?(?:under|below|younger than)(?: the age of)? {_AGE}(?: years(?: old)?)?"
+    r",? (?:are not|is not|may not|must not|cannot|can['’]t|should not|will not be)"
+    r" (?:permitted|allowed|eligible|able|use|create|register|sign up|open|access)",
+    rf"if you are (?:under|below|younger than)(?: the age of)? {_AGE},? (?:you )?(?:may not"
+    r"|must not|cannot|can['’]t|should not|are not (?:permitted|allowed)) (?:use|register"
+    r"|create|access|sign)",
+    rf"(?:do not|don['’]t|does not) (?:allow|permit|accept) (?:\w+ ){{0,2}}?(?:under|below"
+    rf"|younger than)(?: the age of)? {_AGE}",
+    rf"(?:only )?(?:open|available) (?:only )?to (?:users |people |anyone |learners |those )?"
+    rf"(?:aged )?{_AGE}(?: ?\+| and (?:over|above|older)| or (?:over|older))",
+    r"not (?:(?:intended|designed|directed|available|permitted) )?(?:for|to) (?:use by )?"
+    r"(?:children|kids|anyone|persons|individuals|users|people)(?: who are)? "
+    rf"(?:under|below|younger than)(?: the age of)? {_AGE}",
+)
+MINIMUM_AGE_RULES = [Rule("minimum_age", _age, _compile(pattern), guarded=False)
+                     for pattern in MINIMUM_AGE_PATTERNS]
 
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -1478,7 +1632,15 @@ def _period(match: re.Match[str]) -> list[str]:
     return [f"{n}-{unit}" if n == 1 else f"{n}-{unit}s"]
 
 
-_NUMBER = rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)})"
+# a number in words may repeat itself in digits, which are read: "twenty-one (21) days"
+_NUMBER = (r"(?:[a-z]+(?:-[a-z]+)? \((?=\d{1,3}\)))?"
+           rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)})(?:(?<=\d)\))?")
+# What is kept: "we keep working until ..." keeps nothing.
+KEPT_THINGS = _any(
+    "data", "information", "content", r"records?", r"files?", r"accounts?", r"uploads?",
+    r"transcripts?", r"recordings?", r"backups?", r"logs?", r"messages?", r"chats?", "history",
+    r"conversations?", r"work", r"documents?", r"submissions?", r"essays?", r"answers?",
+)
 RETENTION_RULES = [
     Rule("retention", _period, _compile(  # a trust page's label: "Retention: up to 30 days"
         rf"^\W*(?:data )?retention(?: period)?:?\s+(?:up to |of )?{_NUMBER}"
@@ -1494,8 +1656,9 @@ RETENTION_RULES = [
         rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
     Rule("retention", _period, _compile(
-        r"(?:deleted|removed|erased|purged|anonymi[sz]ed|destroyed) "
-        rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?) (?:after|of|from|following)"
+        r"(?:deleted|removed|erased|purged|anonymi[sz]ed|destroyed)"
+        rf" (?:no later than |at the latest |at most )?{_NUMBER}"
+        r" (?P<unit>days?|weeks?|months?|years?) (?:after|of|from|following)"
     ), guarded=False),
     Rule("retention", _period, _compile(
         r"(?:retention period|retention time|retained for a period)(?: \w+){0,4}? (?:is |of |for )?"
@@ -1508,17 +1671,20 @@ RETENTION_RULES = [
     Rule("retention", _period, _compile(
         r"(?:retain(?:ed|s)?|keep|keeps|kept|stored?|stores|hold|holds|held|delete[ds]?|deletion"
         r"|purge[ds]?|erase[ds]?|remove[ds]?|anonymi[sz]e[ds]?)\b[^.]{0,80}?\b(?:for|within|after)"
-        r"(?: up to| a (?:maximum|period) of| no (?:more|longer) than| a maximum of)? "
-        rf"(?P<n>\d{{1,3}}|{'|'.join(_NUMBER_WORDS)}) (?P<unit>days?|weeks?|months?|years?)"
+        r"(?: up to| a (?:maximum|period) of| no (?:more|longer) than| a maximum of"
+        r"| an? (?:\w+ )?period(?: of| \((?:typically|usually|normally|up to))?)? "
+        rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
     Rule("retention", "until-account-deleted", _compile(
         r"(?:retain|keep|store|hold|kept|held|remain|stay)\w*\b[^.]{0,80}?\b(?:until (?:you|they"
         r"|users?|the (?:user|school|customer|account holder|teacher))\b[^.]{0,30}?"
         r"\b(?:delete|close|cancel)s? (?:your|their|the|its) (?:account|subscription)"
-        r"|(?:for )?as long as (?:your|the|their) account (?:is active|remains"
-        r" (?:active|open)|exists)|while (?:your|the|their) account (?:is|remains) (?:active"
-        r"|open))"
-    ), guarded=False),
+        r"|until (?:your|the|their)(?: \w+['’]s?)? (?:account|subscription) (?:is (?:closed|deleted"
+        r"|cancell?ed)|ends|expires|closes)"
+        r"|(?:for )?as long as (?:your|the|their)(?: \w+['’]s?)? account (?:is active|remains"
+        r" (?:active|open)|exists)|while (?:your|the|their)(?: \w+['’]s?)? account (?:is"
+        r"|remains) (?:active|open))"
+    ), (KEPT_THINGS,), guarded=False),
 ]
 
 _NEG = r"(?:never|not|no|cannot|(?:do|does|did|will|wo|would|can|is|are|has|have)n['’]t)"
@@ -1546,6 +1712,12 @@ TRAINING_DECLINED: dict[str, tuple[str, ...]] = {
         rf"{_NEG}\b[^.]{{0,20}}?\btrain(?:s|ed|ing)?\b[^.]{{0,50}}?\bon\b[^.]{{0,30}}?"
         rf"\b{_USER_DATA}",
         rf"\bno\b[^.]{{0,40}}?\b{_USER_DATA}\b[^.]{{0,40}}?\bused\b[^.]{{0,30}}?\btrain\w*",
+        # a table cell or list item with no subject: "Not used for model training."
+        r"^\W*not used (?:for|to|in) (?:\w+ ){0,2}?train\w*",
+        rf"{_NEG} (?:allow|permit|let)\w* (?:\w+ ){{0,3}}?to train (?:\w+ )?on (?:\w+ ){{0,2}}?"
+        rf"{_USER_DATA}",
+        rf"{_USER_DATA}\b[^.]{{0,60}}?\b(?:is|are|will) (?:never|not) (?:be )?used to (?:improve"
+        r"|train|fine-tune) (?:the |our |any |their )?(?:AI |underlying |foundation )?models?",
     ),
 }
 
@@ -1562,7 +1734,8 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         "generative AI", r"gen ?AI", r"large language models?", r"(?-i:LLMs?)",
         r"GPT-?\d(?:\.\d)?o?",
         r"AI[- ](?:generated|generates?|generation|writ(?:ing|er|es)|created)",
-        rf"{_MAKES} (?:\w+ ){{0,6}}?{_ARTEFACTS} (?:\w+ ){{0,3}}?(?:with|using|via|powered by|by)"
+        rf"{_MAKES} (?:[\w,]+ ){{0,6}}?{_ARTEFACTS} (?:\w+ ){{0,3}}?"
+        r"(?:with|using|via|powered by|by)"
         r" (?:the (?:help|power) of )?(?:generative )?(?:AI|artificial intelligence)",
         r"(?:AI|artificial intelligence) (?:that |which |to )?(?:generates?|creates?|writes?"
         r"|drafts?|produces?)",
@@ -1574,6 +1747,14 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         r"generative (?:features?|tools?|models?|technology|capabilities)",
         rf"(?:with|using) (?:AI|artificial intelligence),? (?:\w+ ){{0,3}}?{_MAKES}",
         r"text-to-image", r"image generation",
+        # AI making content, not only replies: "the AI ... to generate responses and activities"
+        r"(?:AI|artificial intelligence|language models?|(?-i:LLMs?))\b[^.;]{0,60}?\bto (?:generate"
+        r"|create|write|draft|produce) (?:(?:responses|replies|answers) (?:and|&) )?(?:\w+ )?"
+        r"(?:content|text|activities|questions|quizz(?:es)?|feedback|summar(?:y|ies)"
+        r"|explanations|lessons?)",
+        # written feedback from AI: "AI essay feedback", "AI marking and feedback"
+        r"(?<!on )(?<!about )(?<!for )\bAI[- ](?:powered |driven |assisted )?"
+        r"(?:[\w-]+ (?:and |& )?){0,2}?feedback\b(?! (?:form|survey|from|to us))",
     ),
 }
 # Made by a named model: "uses Gemini to draft lesson starters", "question generator".
@@ -1583,6 +1764,8 @@ AI_GENERATIVE_NAMED: dict[str, tuple[str, ...]] = {
         r"(?:to|that|which) (?:generate|create|write|draft|produce|summari[sz]e|rewrite)s?"
         r"(?! (?:\w+ )?(?:responses|replies)\b)",
         rf"{_ARTEFACTS} (?:generators?|generation)",
+        r"for (?:(?:content|text|lesson|image|question|quiz|feedback) )?generation"
+        r"(?! (?:of|z|alpha)\b)",
     ),
 }
 # Said of the product itself, no AI word needed: "ClassMind drafts teaching resources",
@@ -1590,7 +1773,10 @@ AI_GENERATIVE_NAMED: dict[str, tuple[str, ...]] = {
 AI_GENERATIVE_DRAFTS: dict[str, tuple[str, ...]] = {
     "yes": (rf"drafts (?:\w+ ){{0,2}}?{_ARTEFACTS}",
             rf"(?:generat|creat|produc|writ)\w* (?:a |the )?(?:first )?drafts? (?:of )?"
-            rf"(?:\w+ ){{0,2}}?{_ARTEFACTS}"),
+            rf"(?:\w+ ){{0,2}}?{_ARTEFACTS}",
+            # a summariser: "Quillo summarises long articles into key points"
+            r"summari[sz]es (?:\w+ ){0,3}?(?:articles?|texts?|documents?|readings?|videos?"
+            r"|chapters?|notes|lessons?|books?)"),
 }
 # A list item under an AI lead-in ("Specifically, AI helps:" / "Generate story scenarios").
 _EXTRA_ARTEFACTS = r"(?:scenarios?|examples?|explanations?|summar(?:y|ies)|prompts?|hints?)"
@@ -1625,9 +1811,14 @@ AI_GENERATIVE_DECLINED: dict[str, tuple[str, ...]] = {
            r"|large language models?|LLMs?)",),
 }
 _TUTORS = r"(?:tutors?|assistants?|coach(?:es)?|companions?|helpers?|buddy|buddies|chat)"
+_CHAT_PARTNERS = (r"(?:your |the |each |every )?(?:pupils?|students?|learners?|child(?:ren)?|kids"
+                  r"|you)")
 AI_CHATBOT: dict[str, tuple[str, ...]] = {
     "yes": (
-        r"chat ?bots?", rf"AI[- ](?:powered )?(?:\w+ )?{_TUTORS}", r"AI teaching assistants?",
+        # a writing or essay assistant drafts text (generative), it does not converse
+        r"chat ?bots?",  # "AI tutor", "AI-powered grading and planning assistant"
+        rf"AI[- ](?:powered )?(?:(?!writing |essay )\w+ (?:and |& )?){{0,2}}?{_TUTORS}",
+        r"AI teaching assistants?",
         r"AI[- ](?:\w+ )?tutoring",
         r"virtual (?:assistant|tutor|teaching assistant)s?", "conversational AI",
         r"(?:voice|conversational|socratic)(?:[- ]based)? (?:\w+ )?(?:tutors?|assistants?|coach)",
@@ -1638,23 +1829,59 @@ AI_CHATBOT: dict[str, tuple[str, ...]] = {
         r"(?:converse|conversation|conversations) with (?:an? |our |the )?(?:\w+ )?(?:AI|bot|tutor"
         r"|assistant|characters?)", r"chat-based", r"chat interface",
         r"(?:tutor|assistant|bot|AI) (?:that |which |who )?(?:answers|replies to|responds to)"
-        r" (?:\S+ ){0,3}?questions",
+        r" (?:\S+ ){0,3}?questions",  # one of the AI's verbs: "the AI explains it, answers ..."
+        r"(?:tutor|assistant|bot|AI) (?!(?:policy|policies|FAQs?|guide|page|statement|notice"
+        r"|section|team)\b)(?:[\w'’]+ ){1,4}?[\w'’]+, (?:and )?(?:answers|replies to"
+        r"|responds to) (?:\S+ ){0,3}?questions",
         r"(?:tutor|coach)(?:['’]s)? (?:is |are )?(?:built on|powered by|based on"
         r"|running on)", r"ask (?:\w+['’]s |the |our )(?:AI )?(?:tutor|assistant|coach)",
         r"(?:tutor(?:ing)?|assistant|bot|AI)(?:['’]s)? (?:\w+ ){0,3}?(?:answers?|replies|responds)"
         r" (?:to )?(?:(?:[\w'’]+ ){0,3}?questions?|from (?:[\w'’-]+ ){0,3}?(?:materials?|notes"
         r"|textbooks?|uploads?|documents?))",
+        # replies to what users write: "processes your messages ... to generate responses"
+        r"(?:messages|questions|prompts)\b[^.;]{0,60}?\bto generate (?:\w+ )?(?:responses|replies"
+        r"|answers)",
         r"generat\w* (?:tutoring|chat|conversational|AI|tutor) (?:responses|replies)"
         r"|generat\w* (?:responses|replies) to (?:[\w'’]+ ){0,2}?(?:questions|messages|prompts)",
+        # a character or companion, not a human tutor ("our tutors talk with students")
+        rf"(?:buddy|buddies|companions?|characters?) (?:\w+ ){{0,2}}?(?:talks?|chats?)"
+        rf" (?:with |to )?{_CHAT_PARTNERS}\b",
+        r"(?:buddy|buddies|companions?|characters?) (?:[\w'’]+ ){1,6}?and (?:responds|replies)\b",
         r"AI[- ](?:powered|driven|based) (?:[\w-]+ ){0,2}?(?:communication|messaging|enquiry"
         r"|help ?desk|question[- ]answering|conversation) (?:platform|assistant|tool|service"
         r"|app)s?",
     ),
 }
+# The product itself converses, no AI word needed: "Quillo chats with learners", "ask Quillo
+# anything", "Quillo replies in seconds"; a reading buddy that "listens ... and responds".
+AI_CHATBOT_SELF: dict[str, tuple[str, ...]] = {
+    "yes": (rf"(?:chats?|converses?) (?:with|to) {_CHAT_PARTNERS}\b",
+            # at once, not a help desk's "replies within a day"
+            r"(?:repl(?:ies|y)|answers?|responds?) (?:[\w'’]+ ){0,4}?(?:instantly|in seconds"
+            r"|straight away)"),
+}
+AI_CHATBOT_ASKED: dict[str, tuple[str, ...]] = {
+    "yes": (r"ask (?P<asked>[\w.-]+) (?:anything|any question|questions|about)",),
+}
+
+
+def asks_the_product(claim: Claim) -> bool:
+    """"Ask Quillo anything": the one asked is the product."""
+    names = _names_pattern(claim.names)
+    match = re.match(r"ask ([\w.-]+)", claim.sentence[claim.start:claim.end], re.IGNORECASE)
+    return bool(names and match and names.fullmatch(match.group(1)))
+
+
 _EACH_LEARNER = (
     r"(?:each|every|individual|the|your|their|a|his|her) (?:\w+['’]s? )?(?:student|learner|child"
     r"|pupil|user)?s?['’]?s? ?(?:level|needs|pace|ability|abilities|progress|answers|responses"
     r"|strengths|gaps)?"
+)
+_A_LEARNER = (  # a learner or their level named, not "tailored to your needs"
+    r"(?:(?:the )?(?:needs of )?(?:each|every|individual)\b"
+    r"|(?:the|your|their|a|his|her) (?:\w+ )?(?:student|learner|child|pupil)s?\b"
+    r"|(?:your|their|his|her) (?:own )?(?:current )?(?:skill |reading |ability )?(?:level|pace"
+    r"|abilit(?:y|ies)|progress|strengths|gaps)\b)"
 )
 AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
     "yes": (
@@ -1667,6 +1894,9 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"(?:adjusts?|adapts?|changes?|tailors?) (?:the )?(?:level of )?(?:difficulty|level"
         r"|pace|questions|content|challenge)",
         r"difficulty (?:level )?(?:adjusts|adapts|changes|increases|rises)",
+        r"adapt(?:s|ing)? (?:\w+ )?(?:in real[- ]time|as (?:you|they|students|pupils|learners"
+        r"|children) (?:learn|go|progress|answer|work))(?! to (?:any |your |all |the |different )?"
+        r"(?:screens?|devices?|mobile|tablets?|browsers?|layouts?|windows?))",
         r"(?:questions?|practice|tasks?|content|activities|work|problems) (?:\w+ ){0,3}?"
         r"(?:get|gets|getting|become|becomes|becoming|grow|grows) (?:harder|easier"
         r"|more (?:challenging|difficult))",
@@ -1677,10 +1907,17 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"(?:level|question|activity|lesson|task|skill|game|content|topic)s? (?:\w+ ){0,3}?next",
         r"mov\w* (?:\w+ ){0,2}?(?:up or down|forward (?:or|and) back\w*|back and forth)"
         r" (?:between|through) (?:\w+ )?levels",
-        r"(?:tailor|personalis|personaliz)\w* (?:\w+ ){0,3}?to " + _EACH_LEARNER,
+        # "tailored to each learner", "to your child's level"; not "tailored to your needs"
+        r"(?:tailor|personalis|personaliz)\w* (?:\w+ ){0,3}?to " + _A_LEARNER,
         r"personali[sz]ed (?:learning )?(?:paths?|pathways?|journeys?|practice|questions"
         r"|recommendations|revision|sequences?)",
         r"individuali[sz]ed learning (?:paths?|pathways?)", r"spaced[- ]repetition",
+        # "a unique learning path for every pupil", "what each child is ready to learn next"
+        r"(?:unique|individual|own|bespoke) learning (?:paths?|pathways?|journeys?)",
+        r"(?:paths?|pathways?) (?:for|to) (?:each|every) (?:student|learner|pupil|child)",
+        r"(?:is|are) ready to (?:learn|practi[sc]e|work on|tackle) next",
+        r"(?:identif|spot|find|finds|pinpoint)\w* (?:\w+ ){0,2}?gaps\b[^.]{0,40}?"
+        r"(?:targeted|tailored|personali[sz]ed) (?:practice|questions|activities|work|tasks)",
         "knowledge tracing",
         r"(?:picks|chooses|selects|serves|recommends|suggests) (?:up )?(?:the )?(?:next|right)"
         r" (?:question|task|activity|lesson|step|problem|skill)",
@@ -1694,7 +1931,7 @@ AI_PROVIDER: dict[str, tuple[str, ...]] = {
     "google": (r"Google (?:AI|Gemini|DeepMind|Bard|PaLM)", "Vertex AI"),
     "meta": (r"Meta AI", r"Meta['’]?s Llama"),
     "mistral": ("Mistral AI",),
-    "microsoft": (r"Azure OpenAI", r"Azure AI", r"(?:Microsoft|GitHub|Microsoft 365) Copilot",
+    "microsoft": (r"Azure OpenAI", r"Azure AI", r"(?:Microsoft|GitHub|Microsoft 365|M365) Copilot",
                   r"Copilot for Microsoft 365"),
     "amazon": (r"(?:Amazon|AWS) (?:Bedrock|Titan|Nova)",),
 }
@@ -1732,6 +1969,7 @@ RULES: list[Rule] = [
     *_table("phase", PHASE),
     *GRADE_RULES,
     *_table("subject", SUBJECT),
+    *_table("subject", SUBJECT_LIST_ITEM, SUBJECT_LIST),
     *_table("integration", INTEGRATION),
     *_table("integration", INTEGRATION_AMBIGUOUS, LMS_CONTEXT),
     *_law_rules(),
@@ -1756,6 +1994,10 @@ RULES: list[Rule] = [
         "OpenAI", "ChatGPT", r"GPT-?\d\w*", "Anthropic", "Claude", "Gemini", "Llama", "Mistral",
         r"LLMs?", r"language models?", "AI", "Copilot", "Bedrock")),
     *_table("ai_chatbot", AI_CHATBOT),
+    *[replace(rule, checks=(made_by_the_product,)) for rule in _table("ai_chatbot",
+                                                                       AI_CHATBOT_SELF)],
+    *[replace(rule, checks=(asks_the_product,)) for rule in _table("ai_chatbot",
+                                                                    AI_CHATBOT_ASKED)],
     *_table("ai_adaptive", AI_ADAPTIVE),
     *_table("ai_provider", AI_PROVIDER, AI_USE),
     *_table("ai_provider", AI_PROVIDER_AMBIGUOUS, AI_USE, AI_CONTEXT),
@@ -2028,7 +2270,8 @@ CLAUSE_BREAK = re.compile(
     r"[,;:()\[\]–—|]|\s-\s|\b(?:but|however|whereas|although|though|while)\b", re.IGNORECASE
 )
 NEGATION_BEFORE = re.compile(
-    r"\b(?:not|no|never|neither|nor|without|unlike|instead of|rather than|versus|vs"
+    r"\b(?:not|no|never|neither|nor|without|unlike|instead of|rather than|versus|vs|unable"
+    r"|cannot|refuse[sd]?|decline[sd]?"
     r"|compared? (?:to|with)|comparison|alternatives? to|switch(?:ing|ed)? from|free from"
     r"|similar to|akin to|inspired by"
     r"|working towards?|pursuing|in the process of|plan(?:s|ning)? to|aim(?:s|ing)? to"

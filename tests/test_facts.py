@@ -446,7 +446,7 @@ def test_long_real_page_full_output():
         ("audience", "teachers",
          "Here you will find all you need to know on how Sugar can help your students and "
          "teachers."),
-        ("audience", "leaders",
+        ("audience", "admin",
          "These data help teachers, administrators and stakeholders understand the impact of a "
          "program and make adjustments to it."),
         ("subject", "computing",
@@ -468,7 +468,11 @@ def test_long_real_page_full_output():
          "that enables the creation of interactive stories, games, music, and art; and Squeak "
          "Etoys, a multimedia authoring environment and visual programming system that is "
          "meant as an educational tool to teach children"),
-        ("subject", "art", "It is also parallels practice common in the arts and sciences."),
+        ("subject", "art",  # an item of a list of subjects: "music, and art"
+         "learning concepts of geometry and programming; Scratch, a programming language "
+         "that enables the creation of interactive stories, games, music, and art; and "
+         "Squeak Etoys, a multimedia authoring environment and visual programming system "
+         "that is meant as an educational tool to teach children powerful"),
         ("integration", "google-workspace",
          "The Sugar Journal has extensions that allow for interoperability with a number of "
          "cloud-based services, such as Dropbox and Google Drive."),
