@@ -344,16 +344,7 @@ def _close_replaced_run(db_path: Path, job_dir: Path) -> None:
     """A new crawl replaces an unfinished one's job state. A crawl that was killed left its
     run "running" with no figures: record it as interrupted, with what its frontier says it
     did, before the frontier goes."""
-    from crawler.frontier import FRONTIER_FILE, FrontierStore
-
-    path = job_dir / FRONTIER_FILE
-    if not path.exists():
-        return
-    store = FrontierStore(path)
-    try:
-        run_id, stats = store.run_id, store.tally()
-    finally:
-        store.close()
+    run_id, stats = _frontier_tally(job_dir)
     if run_id is None:
         return
     catalogue = open_catalogue(db_path)
@@ -365,6 +356,20 @@ def _close_replaced_run(db_path: Path, job_dir: Path) -> None:
         finish_crawl_run(catalogue, run_id, "interrupted", {**stats, "close_reason": "killed"})
     finally:
         catalogue.close()
+
+
+def _frontier_tally(job_dir: Path) -> tuple[int | None, dict]:
+    """The run id and tally the job's durable frontier holds (None, {} without one)."""
+    from crawler.frontier import FRONTIER_FILE, FrontierStore
+
+    path = job_dir / FRONTIER_FILE
+    if not path.exists():
+        return None, {}
+    store = FrontierStore(path)
+    try:
+        return store.run_id, store.tally()
+    finally:
+        store.close()
 
 
 def _new_job_dir(options: CrawlOptions, job_dir: Path) -> None:
@@ -468,6 +473,8 @@ def read_summary(
             status, stats = run.status, dict(run.stats or {})
     finally:
         catalogue.close()
+    if status == "running":  # its end could not be written (the catalogue stayed locked)
+        status, stats = "interrupted", _frontier_tally(job_dir)[1]
     return CrawlSummary(
         run_id=run_id,
         status=status,
