@@ -150,19 +150,28 @@ def test_two_crawls_started_together_one_runs_one_is_refused(edcat, tmp_path, db
     assert Counter(site.pages()).most_common(1)[0][1] == 1  # no page fetched twice
 
 
+def crawl_beside_a_write_lock(edcat, tmp_path, db: Path, site, hold: float, *args: str):
+    """A crawl of the tools of `site` with the short write retry; once it has stored its
+    first pages another process takes the write lock for `hold` seconds. Returns the crawl,
+    the lock's holder and how many pages were fetched before the lock was taken."""
+    homes = [f"http://127.0.0.1:{site.server_port}/t{n}/" for n in range(TOOLS)]
+    import_tools(edcat, tmp_path, homes)
+    crawl = start_crawl(db, "--all", *FAST, "--set", "EDCAT_STORE_SECONDS=0.1", *args,
+                        command=SHORT_WRITE_RETRY)  # fmt: skip
+    wait_for(lambda: query(db, "SELECT count(*) FROM pages")[0][0] > 0, 60,
+             "the first pages stored")  # fmt: skip
+    fetched = len(site.pages())
+    return crawl, hold_write_lock(db, hold), fetched
+
+
 def test_a_crawl_waits_out_a_write_lock_longer_than_its_retries_and_stores_every_page(
     edcat, tmp_path, db_path
 ):
     with tool_sites(SiteState(delay=0.05)) as site:
-        homes = [f"http://127.0.0.1:{site.server_port}/t{n}/" for n in range(TOOLS)]
-        import_tools(edcat, tmp_path, homes)
-        crawl = start_crawl(db_path, "--all", *FAST, "--set", "EDCAT_STORE_SECONDS=0.1",
-                            "--set", "EDCAT_STORE_PATIENCE=60", "--set", "LOG_LEVEL=WARNING",
-                            command=SHORT_WRITE_RETRY)  # fmt: skip
-        wait_for(lambda: query(db_path, "SELECT count(*) FROM pages")[0][0] > 0, 60,
-                 "the first pages stored")  # fmt: skip
-        held_from = len(site.pages())
-        holder = hold_write_lock(db_path, 4)  # 16 times the crawl's whole write retry
+        crawl, holder, held_from = crawl_beside_a_write_lock(
+            edcat, tmp_path, db_path, site, 4,  # 16 times the crawl's whole write retry
+            "--set", "EDCAT_STORE_PATIENCE=60", "--set", "LOG_LEVEL=WARNING",
+        )  # fmt: skip
         holder.wait(timeout=30)
         fetched_while_locked = len(site.pages()) - held_from
         out, err = crawl.communicate(timeout=120)
@@ -176,3 +185,30 @@ def test_a_crawl_waits_out_a_write_lock_longer_than_its_retries_and_stores_every
     assert len(waits) == 1, err  # the crawl did meet the lock, and said so once
     (run,) = query(db_path, "SELECT status FROM crawl_runs")
     assert run == ("finished",)
+
+
+def test_a_crawl_out_of_patience_stops_in_one_line_and_resume_stores_every_page(
+    edcat, tmp_path, db_path
+):
+    with tool_sites(SiteState(delay=0.05)) as site:
+        crawl, holder, _ = crawl_beside_a_write_lock(  # held past the patience and the close
+            edcat, tmp_path, db_path, site, 5, "--set", "EDCAT_STORE_PATIENCE=1"
+        )
+        out, err = crawl.communicate(timeout=120)
+        stopped = json.loads(out)
+        holder.wait(timeout=30)
+        resumed = start_crawl(db_path, "--resume", *FAST)
+        again, resume_err = resumed.communicate(timeout=120)
+    assert crawl.returncode == 0, err
+    log = " ".join(err.split())  # the log wraps long lines
+    assert log.count("stopping the crawl") == 1
+    assert "longer than the crawl's patience (EDCAT_STORE_PATIENCE=1)" in log
+    assert "Traceback" not in err
+    assert stopped["status"] == "interrupted" and stopped["resumable"]
+    assert stopped["pages"] < TOOLS * PAGES_PER_TOOL
+    assert resumed.returncode == 0, resume_err
+    summary = json.loads(again)
+    assert summary["status"] == "finished" and summary["failed"] == {}
+    assert summary["pages"] == TOOLS * PAGES_PER_TOOL  # the locked-out pages fetched again
+    assert len(query(db_path, "SELECT url FROM pages")) == TOOLS * PAGES_PER_TOOL
+    assert query(db_path, "SELECT status FROM crawl_runs") == [("finished",)]
