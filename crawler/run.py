@@ -439,6 +439,24 @@ class _Relay:
             self.observer(CrawlEvent("failure", item.tool_id, item.url, item.reason))
 
 
+# Loggers whose warnings a user sees at any LOG_LEVEL: the storing thread saying it waits for
+# a catalogue another process is writing (else the crawl would seem to hang without a word).
+NOTICE_LOGGERS = ("crawler.pipelines",)
+
+
+class _LevelOrNotice(logging.Filter):
+    """Records at the crawl's LOG_LEVEL or above, and warnings of NOTICE_LOGGERS."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= self.level:
+            return True
+        return record.levelno >= logging.WARNING and record.name in NOTICE_LOGGERS
+
+
 def _run_scrapy(settings, targets, observer, log_handler) -> tuple[int | None, float]:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
@@ -446,9 +464,13 @@ def _run_scrapy(settings, targets, observer, log_handler) -> tuple[int | None, f
     from crawler.spiders import ToolSpider
 
     if log_handler is not None:
-        log_handler.setLevel(settings.get("LOG_LEVEL"))
+        level = settings.get("LOG_LEVEL")
+        level = level if isinstance(level, int) else logging.getLevelNamesMapping()[level]
+        shown = min(level, logging.WARNING)
+        log_handler.setLevel(shown)
+        log_handler.addFilter(_LevelOrNotice(level))
         logging.getLogger().addHandler(log_handler)
-        logging.getLogger().setLevel(settings.get("LOG_LEVEL"))
+        logging.getLogger().setLevel(shown)
     settings.set("LOG_INSTALL_ROOT_HANDLER", log_handler is None, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ToolSpider)
