@@ -289,10 +289,10 @@ class StoreWorker:
             try:
                 result = store()
             except CatalogueBusy as exc:
-                waited = self._locked_out(exc)
-                left = self.limits.patience_seconds - waited
                 if self._impatient.is_set():
                     raise
+                waited = self._locked_out()
+                left = self.limits.patience_seconds - waited
                 if left <= 0:
                     self._impatient.set()  # the crawl stops: what is left gets one try each
                     raise self._out_of_patience(waited) from exc
@@ -303,12 +303,12 @@ class StoreWorker:
             self._unlocked()
             return result
 
-    def _locked_out(self, exc: CatalogueBusy) -> float:
+    def _locked_out(self) -> float:
         """Seconds the catalogue has been locked for this crawl; warns once as it starts."""
         now = time.monotonic()
         if self._locked_since is None:
             self._locked_since = now
-            if self.limits.patience_seconds > 0 and not self._impatient.is_set():
+            if self.limits.patience_seconds > 0:
                 logger.warning(
                     "another process is writing %s: waiting up to %g s for it "
                     "(EDCAT_STORE_PATIENCE) with %d page(s) to store; fetching goes on "
