@@ -40,7 +40,8 @@ REASONS: dict[str, str] = {
     "unsupported-scheme": "not an http(s) URL",
     "not-in-archive": "--replay: the archive has no answer for the URL",
     "store-error": "the page was fetched but the catalogue refused it (a bug: the detail says)",
-    "catalogue-busy": "fetched, but another process kept the catalogue locked past every retry",
+    "catalogue-busy": "fetched, but another process kept the catalogue locked past the crawl's "
+    "patience (--resume fetches it again)",
     "error": "anything else (the detail says what)",
 }
 

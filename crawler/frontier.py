@@ -319,26 +319,28 @@ class FrontierStore:
     def reconcile(self, stored_in_run: dict[tuple[int, str], PageOutcome]) -> int:
         """Make fetched and stored entries agree with the catalogue. `stored_in_run` maps
         (tool_id, canonical page URL) to the outcome of every page the catalogue holds for
-        this crawl run. Returns how many entries go back to the queue."""
+        this crawl run. Pages fetched but locked out of the catalogue (`catalogue-busy`) are
+        fetched again too. Returns how many entries go back to the queue."""
         requeue, confirm = [], []
         for tool_id, key, final_url, state in self._db.execute(
             "SELECT tool_id, key, final_url, state FROM entries "
-            "WHERE state IN ('fetched', 'stored')"
+            "WHERE state IN ('fetched', 'stored') "
+            "OR (state = 'failed' AND reason = 'catalogue-busy')"
         ):
             found = stored_in_run.get((tool_id, canonical_url(final_url or key)))
             if found is None:
                 requeue.append((tool_id, key))
-            elif state == "fetched":
+            elif state != "stored":
                 confirm.append((found.outcome, found.facts, int(found.without_text), tool_id, key))
         with self._transaction():
             self._db.executemany(
-                "UPDATE entries SET state = 'queued', final_url = NULL, outcome = NULL "
-                "WHERE tool_id = ? AND key = ?",
+                "UPDATE entries SET state = 'queued', final_url = NULL, outcome = NULL, "
+                "reason = NULL, detail = NULL WHERE tool_id = ? AND key = ?",
                 requeue,
             )
             self._db.executemany(
-                "UPDATE entries SET state = 'stored', outcome = ?, facts = ?, without_text = ? "
-                "WHERE tool_id = ? AND key = ?",
+                "UPDATE entries SET state = 'stored', outcome = ?, facts = ?, without_text = ?, "
+                "reason = NULL, detail = NULL WHERE tool_id = ? AND key = ?",
                 confirm,
             )
         return len(requeue)

@@ -9,9 +9,11 @@ spider closes it writes the tally to the run row with a status: finished, interr
 (stopped early; `--resume` continues it) or failed (nothing fetched).
 
 Storing runs on a thread of its own (`StoreWorker`, with its own catalogue connection), so
-fetching never waits on SQLite. That thread only writes to the catalogue: what became of
-each page comes back to the crawl's thread, where the frontier (a sqlite3 connection made
-there), Scrapy's stats and the decision to stop the crawl live.
+fetching never waits on SQLite, nor on another process writing the catalogue (a large
+`tools import` holds the write lock for a minute) until EDCAT_STORE_QUEUE pages wait; only
+a lock held past EDCAT_STORE_PATIENCE stops the crawl. That thread only writes to the
+catalogue: what became of each page comes back to the crawl's thread, where the frontier (a
+sqlite3 connection made there), Scrapy's stats and the decision to stop the crawl live.
 
 The tally is not kept here but in the spider's durable frontier (`spider.store`): the
 pipeline marks each page stored there after the catalogue has committed it, so the figures
@@ -27,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -79,6 +81,8 @@ class StoreLimits:
     batch_size: int = edcat_settings.EDCAT_STORE_BATCH  # pages per transaction
     batch_seconds: float = edcat_settings.EDCAT_STORE_SECONDS  # ... or what arrived in this time
     queue_size: int = edcat_settings.EDCAT_STORE_QUEUE  # waiting before the crawl waits too
+    # how long a catalogue another process keeps locked is waited out before the crawl stops
+    patience_seconds: float = edcat_settings.EDCAT_STORE_PATIENCE
 
     @classmethod
     def from_settings(cls, settings) -> StoreLimits:
@@ -86,6 +90,7 @@ class StoreLimits:
             settings.getint("EDCAT_STORE_BATCH", cls.batch_size),
             settings.getfloat("EDCAT_STORE_SECONDS", cls.batch_seconds),
             settings.getint("EDCAT_STORE_QUEUE", cls.queue_size),
+            settings.getfloat("EDCAT_STORE_PATIENCE", cls.patience_seconds),
         )
 
 
@@ -127,6 +132,7 @@ class WorkerStopped:
 
 StoreResult = StoredBatch | Busy | WorkerStopped
 _STOP = object()  # queued by `StoreWorker.close`: store what is left, then end
+T = TypeVar("T")
 
 
 class StoreWorkerStopped(RuntimeError):
@@ -142,7 +148,15 @@ class StoreWorker:
     functions: results go to `results()`, read on the crawl's thread, and `wake` (if given)
     is called from this thread after each one so the crawl can read them without polling.
     `queue.join()` returns once everything handed over so far has been dealt with.
+
+    A transaction locked out by another process (CatalogueBusy, after the catalogue's own
+    bounded retry) is tried again, with a growing pause, for up to `patience_seconds` of the
+    catalogue staying locked: meanwhile the queue fills and then the crawl waits for room.
+    Once patience has run out, or `stop_waiting` was called, each transaction gets one try
+    and a locked-out one is reported `Busy`.
     """
+
+    BUSY_PAUSE_SECONDS = (0.5, 5.0)  # first and longest pause between locked-out tries
 
     def __init__(self, catalogue: Catalogue, run_id: int | None,
                  limits: StoreLimits | None = None,
@@ -155,6 +169,8 @@ class StoreWorker:
         self._wake = wake
         self._batch: list[StoredItem] = []
         self.error: BaseException | None = None  # what ended the thread, if not `close`
+        self._locked_since: float | None = None  # when a try was first locked out, if still
+        self._impatient = threading.Event()  # set: locked-out tries are not repeated
         self._thread = threading.Thread(target=self._run, name="edcat-store", daemon=True)
         self._thread.start()
 
@@ -184,6 +200,11 @@ class StoreWorker:
                 done.append(self._results.get_nowait())
             except queue.Empty:
                 return done
+
+    def stop_waiting(self) -> None:
+        """Give up waiting for a locked catalogue (the crawl is being stopped): a try that is
+        locked out is reported `Busy` at once."""
+        self._impatient.set()
 
     def close(self) -> list[StoredItem | FailureItem]:
         """Store everything queued, end the thread and close its catalogue. Returns what a
@@ -259,10 +280,61 @@ class StoreWorker:
         for _ in batch:
             self.queue.task_done()
 
+    def _patiently(self, store: Callable[[], T]) -> T:
+        """`store()` (one transaction), tried again while another process keeps the
+        catalogue locked, until it has been locked for `patience_seconds`. Each try that is
+        locked out wrote nothing, so trying again cannot store anything twice."""
+        pause = self.BUSY_PAUSE_SECONDS[0]
+        while True:
+            try:
+                result = store()
+            except CatalogueBusy as exc:
+                if self._impatient.is_set():
+                    raise
+                waited = self._locked_out()
+                left = self.limits.patience_seconds - waited
+                if left <= 0:
+                    self._impatient.set()  # the crawl stops: what is left gets one try each
+                    raise self._out_of_patience(waited) from exc
+                if self._impatient.wait(min(pause, left)):  # woken: the crawl is stopping
+                    raise
+                pause = min(2 * pause, self.BUSY_PAUSE_SECONDS[1])
+                continue
+            self._unlocked()
+            return result
+
+    def _locked_out(self) -> float:
+        """Seconds the catalogue has been locked for this crawl; warns once as it starts."""
+        now = time.monotonic()
+        if self._locked_since is None:
+            self._locked_since = now
+            if self.limits.patience_seconds > 0:
+                logger.warning(
+                    "another process is writing %s: waiting up to %g s for it "
+                    "(EDCAT_STORE_PATIENCE) with %d page(s) to store; fetching goes on "
+                    "until %d are waiting", self.catalogue.path,
+                    self.limits.patience_seconds, len(self._batch), self.limits.queue_size,
+                )  # fmt: skip
+        return now - self._locked_since
+
+    def _unlocked(self) -> None:
+        if self._locked_since is not None:
+            waited = time.monotonic() - self._locked_since
+            logger.info("the catalogue is free again: stored after waiting %.0f s", waited)
+            self._locked_since = None
+
+    def _out_of_patience(self, waited: float) -> CatalogueBusy:
+        return CatalogueBusy(
+            f"{self.catalogue.path} stayed locked by another process for {waited:.0f} s, "
+            f"longer than the crawl's patience (EDCAT_STORE_PATIENCE="
+            f"{self.limits.patience_seconds:g}); what is stored stays stored: "
+            "`edcat crawl --resume` carries on"
+        )
+
     def _store_pages(self, batch: list[PageItem]) -> StoreResult:
         records = [(item.tool_id, *page_record(item)) for item in batch]
         try:
-            outcomes = record_pages(self.catalogue, records, self.run_id)
+            outcomes = self._patiently(lambda: record_pages(self.catalogue, records, self.run_id))
         except CatalogueBusy as exc:
             return Busy(list(batch), exc)
         except CatalogueError:  # one bad page fails the batch: store the others one by one
@@ -275,7 +347,10 @@ class StoreWorker:
         done = []
         for item, record in zip(batch, records, strict=True):
             try:
-                done.append(Stored(item, record_pages(self.catalogue, [record], self.run_id)[0]))
+                outcome = self._patiently(
+                    lambda record=record: record_pages(self.catalogue, [record], self.run_id)[0]
+                )
+                done.append(Stored(item, outcome))
             except CatalogueBusy as exc:
                 self._report(StoredBatch(done))
                 return Busy(batch[len(done):], exc)
@@ -291,7 +366,9 @@ class StoreWorker:
             ReobservedPage(i.tool_id, i.url, i.fetched_at, i.etag, i.last_modified) for i in batch
         ]
         try:
-            outcomes = record_pages_reobserved(self.catalogue, records, self.run_id)
+            outcomes = self._patiently(
+                lambda: record_pages_reobserved(self.catalogue, records, self.run_id)
+            )
         except CatalogueBusy as exc:
             return Busy(list(batch), exc)
         except Exception as exc:
@@ -304,7 +381,9 @@ class StoreWorker:
     def _record_gone(self, item: FailureItem) -> None:
         try:
             gone = GONE_REASONS[item.reason]
-            record_page_gone(self.catalogue, item.tool_id, item.url, gone, self.run_id)
+            self._patiently(lambda: record_page_gone(
+                self.catalogue, item.tool_id, item.url, gone, self.run_id
+            ))  # fmt: skip
         except CatalogueBusy as exc:
             self._report(Busy([], exc))
         except Exception:  # the failure itself is recorded; its facts stay until next time
@@ -322,8 +401,8 @@ class CataloguePipeline:
     """Hands pages to a `StoreWorker` (EDCAT_STORE_BATCH pages per transaction, or whatever
     arrived within EDCAT_STORE_SECONDS; at most EDCAT_STORE_QUEUE waiting, after which the
     crawl waits for room: no item is dropped) and settles what it reports on the crawl's
-    thread: pages marked stored in the frontier, failures recorded, a locked-out crawl
-    stopped."""
+    thread: pages marked stored in the frontier, failures recorded, and a crawl stopped
+    whose catalogue another process kept locked for longer than EDCAT_STORE_PATIENCE."""
 
     ROOM_POLL_SECONDS = 0.01  # how often a crawl waiting for room in the queue looks again
 
@@ -486,15 +565,21 @@ class CataloguePipeline:
         if self.catalogue is None:
             return
         if self.worker is not None:
+            if reason != "finished":  # stopped early (Ctrl-C...): no waiting out a lock
+                self.worker.stop_waiting()
             self._finish_storing()
         status = "finished" if reason == "finished" else "interrupted"
         tally = self.frontier.tally()
         if tally["pages"] == 0 and not tally["skipped_fresh"] and status == "finished":
             status = "failed"
         stats = {**tally, "close_reason": reason}
-        finish_crawl_run(self.catalogue, self.run_id, status, stats)
-        self.catalogue.close()
-        self.catalogue = None
+        try:
+            finish_crawl_run(self.catalogue, self.run_id, status, stats)
+        except CatalogueBusy as exc:  # still locked: the next crawl records it interrupted
+            logger.error("could not record the end of crawl run %s: %s", self.run_id, exc)
+        finally:
+            self.catalogue.close()
+            self.catalogue = None
 
     def _finish_storing(self) -> None:
         """Give pages kept back by a locked catalogue their last try, store everything still

@@ -344,16 +344,7 @@ def _close_replaced_run(db_path: Path, job_dir: Path) -> None:
     """A new crawl replaces an unfinished one's job state. A crawl that was killed left its
     run "running" with no figures: record it as interrupted, with what its frontier says it
     did, before the frontier goes."""
-    from crawler.frontier import FRONTIER_FILE, FrontierStore
-
-    path = job_dir / FRONTIER_FILE
-    if not path.exists():
-        return
-    store = FrontierStore(path)
-    try:
-        run_id, stats = store.run_id, store.tally()
-    finally:
-        store.close()
+    run_id, stats = _frontier_tally(job_dir)
     if run_id is None:
         return
     catalogue = open_catalogue(db_path)
@@ -365,6 +356,20 @@ def _close_replaced_run(db_path: Path, job_dir: Path) -> None:
         finish_crawl_run(catalogue, run_id, "interrupted", {**stats, "close_reason": "killed"})
     finally:
         catalogue.close()
+
+
+def _frontier_tally(job_dir: Path) -> tuple[int | None, dict]:
+    """The run id and tally the job's durable frontier holds (None, {} without one)."""
+    from crawler.frontier import FRONTIER_FILE, FrontierStore
+
+    path = job_dir / FRONTIER_FILE
+    if not path.exists():
+        return None, {}
+    store = FrontierStore(path)
+    try:
+        return store.run_id, store.tally()
+    finally:
+        store.close()
 
 
 def _new_job_dir(options: CrawlOptions, job_dir: Path) -> None:
@@ -434,6 +439,24 @@ class _Relay:
             self.observer(CrawlEvent("failure", item.tool_id, item.url, item.reason))
 
 
+# Loggers whose warnings a user sees at any LOG_LEVEL: the storing thread saying it waits for
+# a catalogue another process is writing (else the crawl would seem to hang without a word).
+NOTICE_LOGGERS = ("crawler.pipelines",)
+
+
+class _LevelOrNotice(logging.Filter):
+    """Records at the crawl's LOG_LEVEL or above, and warnings of NOTICE_LOGGERS."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= self.level:
+            return True
+        return record.levelno >= logging.WARNING and record.name in NOTICE_LOGGERS
+
+
 def _run_scrapy(settings, targets, observer, log_handler) -> tuple[int | None, float]:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
@@ -441,9 +464,13 @@ def _run_scrapy(settings, targets, observer, log_handler) -> tuple[int | None, f
     from crawler.spiders import ToolSpider
 
     if log_handler is not None:
-        log_handler.setLevel(settings.get("LOG_LEVEL"))
+        level = settings.get("LOG_LEVEL")
+        level = level if isinstance(level, int) else logging.getLevelNamesMapping()[level]
+        shown = min(level, logging.WARNING)
+        log_handler.setLevel(shown)
+        log_handler.addFilter(_LevelOrNotice(level))
         logging.getLogger().addHandler(log_handler)
-        logging.getLogger().setLevel(settings.get("LOG_LEVEL"))
+        logging.getLogger().setLevel(shown)
     settings.set("LOG_INSTALL_ROOT_HANDLER", log_handler is None, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ToolSpider)
@@ -468,6 +495,8 @@ def read_summary(
             status, stats = run.status, dict(run.stats or {})
     finally:
         catalogue.close()
+    if status == "running":  # its end could not be written (the catalogue stayed locked)
+        status, stats = "interrupted", _frontier_tally(job_dir)[1]
     return CrawlSummary(
         run_id=run_id,
         status=status,

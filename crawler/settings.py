@@ -73,6 +73,11 @@ EDCAT_STORE_SECONDS = 1.0  # ... or whatever arrived within this time, so little
 # Pages waiting for the storing thread (crawler/pipelines.py) before the crawl waits for it:
 # a few batches, so a slow commit does not stall fetching, and memory stays bounded.
 EDCAT_STORE_QUEUE = 500
+# How long the storing thread waits out a catalogue another process keeps locked (each try
+# is the catalogue's own bounded retry, about 30 s) before the crawl stops: `tools import`
+# writes a whole file in one transaction, about 60 s for 100,000 rows, and fetching goes on
+# meanwhile until EDCAT_STORE_QUEUE pages are waiting. 0 stops at the first locked-out try.
+EDCAT_STORE_PATIENCE = 600.0  # seconds
 
 # --- what is kept quiet or off ----------------------------------------------------------------
 

@@ -143,7 +143,8 @@ def test_a_crawl_locked_out_stops_and_stores_its_batch_as_it_closes(
     limits = dataclasses.replace(db.LIMITS, busy_timeout_ms=20, write_attempts=2)
     monkeypatch.setattr(db, "LIMITS", limits)
     monkeypatch.setattr(scrapy.utils.defer, "deferred_from_coro", asyncio.run)  # no reactor here
-    pipeline = CataloguePipeline(db_path, {}, _Stats(), StoreLimits(batch_size=1))
+    no_patience = StoreLimits(batch_size=1, patience_seconds=0)  # stop at the first lockout
+    pipeline = CataloguePipeline(db_path, {}, _Stats(), no_patience)
     spider = type("Spider", (), {"store": FrontierStore()})()
     pipeline.crawler = type("Crawler", (), {"engine": _Engine(), "spider": spider})()
     pipeline.open_spider()

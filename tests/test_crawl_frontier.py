@@ -87,3 +87,20 @@ def test_a_new_crawl_records_the_killed_run_it_replaces(catalogue, db_path):
         run = session.get(CrawlRun, run_id)
         assert run.status == "interrupted" and run.stats["pages"] == 2
         assert run.stats["close_reason"] == "killed"
+
+
+def test_reconcile_queues_pages_locked_out_of_the_catalogue_again(tmp_path):
+    """A crawl stopped because another process kept the catalogue locked: its locked-out
+    pages are fetched again by `--resume`; other failures stay failures."""
+    _crawl_until_killed(tmp_path / "frontier.sqlite")
+    store = FrontierStore(tmp_path / "frontier.sqlite")
+    store.failed(1, HOME + "pricing", "catalogue-busy", "stayed locked")
+    store.failed(1, HOME + "privacy", "timeout", "took 20 s")
+    in_catalogue = {
+        (1, canonical_url(HOME)): PageOutcome("new", 4, False),
+        (1, canonical_url(HOME + "features")): PageOutcome("changed", 2, True),
+    }
+    assert store.reconcile(in_catalogue) == 1
+    assert [e.url for e in store.pending()] == [HOME + "pricing"]
+    tally = store.tally()
+    assert tally["failed"] == {"timeout": 1} and tally["pages"] == 2

@@ -1,6 +1,6 @@
 """A crawl you can leave running: killed with SIGKILL and resumed, started twice at once, its
-extraction workers gone with it. Real `edcat crawl` subprocesses against generated sites
-(tests/crawl_servers.py) on 127.0.0.1."""
+extraction workers gone with it, another process holding the catalogue's write lock. Real
+`edcat crawl` subprocesses against generated sites (tests/crawl_servers.py) on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,12 +26,36 @@ TOOLS = 6
 PAGES_PER_TOOL = 8
 
 
-def start_crawl(db: Path, *args: str) -> subprocess.Popen:
+# `edcat` with the catalogue's write retry cut to 2 tries of 0.1 s (normally 6 of 5 s), so a
+# lock held for seconds outlasts it as one held for minutes outlasts the real one.
+SHORT_WRITE_RETRY = [sys.executable, "-c", (
+    "import dataclasses; import catalogue.db as db; "
+    "db.LIMITS = dataclasses.replace(db.LIMITS, busy_timeout_ms=100, write_attempts=2); "
+    "from cli.main import app; app(prog_name='edcat')"
+)]  # fmt: skip
+
+
+def start_crawl(db: Path, *args: str, command: list[str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "EDCAT_DB": str(db), "COLUMNS": "200"}
     return subprocess.Popen(
-        [*edcat_command(), "crawl", *args], cwd=REPO, env=env, text=True,
+        [*(command or edcat_command()), "crawl", *args], cwd=REPO, env=env, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
+
+
+def hold_write_lock(db: Path, seconds: float) -> subprocess.Popen:
+    """Another process taking the catalogue's write lock for `seconds` (as a large
+    `tools import` does, writing its whole file in one transaction); returns once held."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        f"conn = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+        "conn.execute('BEGIN IMMEDIATE')\n"
+        "print('held', flush=True)\n"
+        f"time.sleep({seconds})\n"
+        "conn.execute('COMMIT')\n"
+    )], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert holder.stdout.readline() == "held\n"
+    return holder
 
 
 def query(db: Path, sql: str, *params) -> list[tuple]:
@@ -123,3 +148,67 @@ def test_two_crawls_started_together_one_runs_one_is_refused(edcat, tmp_path, db
         "finished"
     ]
     assert Counter(site.pages()).most_common(1)[0][1] == 1  # no page fetched twice
+
+
+def crawl_beside_a_write_lock(edcat, tmp_path, db: Path, site, hold: float, *args: str):
+    """A crawl of the tools of `site` with the short write retry; once it has stored its
+    first pages another process takes the write lock for `hold` seconds. Returns the crawl,
+    the lock's holder and how many pages were fetched before the lock was taken."""
+    homes = [f"http://127.0.0.1:{site.server_port}/t{n}/" for n in range(TOOLS)]
+    import_tools(edcat, tmp_path, homes)
+    crawl = start_crawl(db, "--all", *FAST, "--set", "EDCAT_STORE_SECONDS=0.1", *args,
+                        command=SHORT_WRITE_RETRY)  # fmt: skip
+    wait_for(lambda: query(db, "SELECT count(*) FROM pages")[0][0] > 0, 60,
+             "the first pages stored")  # fmt: skip
+    fetched = len(site.pages())
+    return crawl, hold_write_lock(db, hold), fetched
+
+
+def test_a_crawl_waits_out_a_write_lock_longer_than_its_retries_and_stores_every_page(
+    edcat, tmp_path, db_path
+):
+    with tool_sites(SiteState(delay=0.05)) as site:
+        crawl, holder, held_from = crawl_beside_a_write_lock(
+            edcat, tmp_path, db_path, site, 4,  # 16 times the crawl's whole write retry
+            "--set", "EDCAT_STORE_PATIENCE=60",
+        )  # fmt: skip
+        holder.wait(timeout=30)
+        fetched_while_locked = len(site.pages()) - held_from
+        out, err = crawl.communicate(timeout=120)
+    assert crawl.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "finished", err
+    assert summary["failed"] == {} and summary["pages"] == TOOLS * PAGES_PER_TOOL
+    assert len(query(db_path, "SELECT url FROM pages")) == TOOLS * PAGES_PER_TOOL
+    assert fetched_while_locked > 0  # fetching went on while the pages waited
+    waits = [line for line in err.splitlines() if "another process is writing" in line]
+    assert len(waits) == 1, err  # the crawl met the lock, and said so once (at LOG_LEVEL=ERROR)
+    (run,) = query(db_path, "SELECT status FROM crawl_runs")
+    assert run == ("finished",)
+
+
+def test_a_crawl_out_of_patience_stops_in_one_line_and_resume_stores_every_page(
+    edcat, tmp_path, db_path
+):
+    with tool_sites(SiteState(delay=0.05)) as site:
+        crawl, holder, _ = crawl_beside_a_write_lock(  # held past the patience and the close
+            edcat, tmp_path, db_path, site, 5, "--set", "EDCAT_STORE_PATIENCE=1"
+        )
+        out, err = crawl.communicate(timeout=120)
+        stopped = json.loads(out)
+        holder.wait(timeout=30)
+        resumed = start_crawl(db_path, "--resume", *FAST)
+        again, resume_err = resumed.communicate(timeout=120)
+    assert crawl.returncode == 0, err
+    log = " ".join(err.split())  # the log wraps long lines
+    assert log.count("stopping the crawl") == 1
+    assert "longer than the crawl's patience (EDCAT_STORE_PATIENCE=1)" in log
+    assert "Traceback" not in err
+    assert stopped["status"] == "interrupted" and stopped["resumable"]
+    assert stopped["pages"] < TOOLS * PAGES_PER_TOOL
+    assert resumed.returncode == 0, resume_err
+    summary = json.loads(again)
+    assert summary["status"] == "finished" and summary["failed"] == {}
+    assert summary["pages"] == TOOLS * PAGES_PER_TOOL  # the locked-out pages fetched again
+    assert len(query(db_path, "SELECT url FROM pages")) == TOOLS * PAGES_PER_TOOL
+    assert query(db_path, "SELECT status FROM crawl_runs") == [("finished",)]

@@ -257,7 +257,7 @@ def test_a_locked_catalogue_stops_the_crawl_and_the_last_try_is_recorded(
         raise CatalogueBusy("catalogue.db stayed locked by another edcat process")
 
     monkeypatch.setattr(pipelines, "record_pages", locked)
-    pipeline = pipeline_for(batch_size=2)
+    pipeline = pipeline_for(batch_size=2, patience_seconds=0)  # no waiting: stops at once
     for n in range(4):
         pipeline.process_item(page(n))
     pipeline.worker.queue.join()
@@ -296,7 +296,7 @@ def test_a_gone_page_the_locked_catalogue_cannot_record_stops_the_crawl(
         raise CatalogueBusy("catalogue.db stayed locked by another edcat process")
 
     monkeypatch.setattr(pipelines, "record_page_gone", locked)
-    pipeline = pipeline_for()
+    pipeline = pipeline_for(patience_seconds=0)
     pipeline.frontier.failed(TOOL, f"{HOME}p0", "http-410")  # as the spider records it
     pipeline.process_item(FailureItem(TOOL, f"{HOME}p0", "http-410"))
     pipeline.worker.queue.join()
@@ -343,3 +343,96 @@ def test_in_a_crawl_a_full_queue_returns_a_deferred_that_fires_once_there_is_roo
     assert [item.url for item in fired] == [f"{HOME}p2"]
     pipeline.spider_closed("finished")
     assert pipeline_frontier_tally(pipeline)["pages"] == 3
+
+
+class Lock:
+    """Another process's write lock, as the store functions meet it: every try raises
+    CatalogueBusy until `release()`; `tried` is set at the first try."""
+
+    def __init__(self, monkeypatch, name="record_pages"):
+        self.tries = 0
+        self.tried, self.released = threading.Event(), threading.Event()
+        real = getattr(pipelines, name)
+
+        def locked(*args):
+            self.tries += 1
+            self.tried.set()
+            if not self.released.is_set():
+                raise CatalogueBusy("catalogue.db stayed locked by another edcat process")
+            return real(*args)
+
+        monkeypatch.setattr(pipelines, name, locked)
+        monkeypatch.setattr(pipelines.StoreWorker, "BUSY_PAUSE_SECONDS", (0.01, 0.02))
+
+    def release(self) -> None:
+        self.released.set()
+
+
+def test_a_crawl_waits_out_a_locked_catalogue_with_a_bounded_queue_and_stores_every_page(
+    small_catalogue, pipeline_for, monkeypatch, caplog
+):
+    lock = Lock(monkeypatch)
+    clock = Reactor()
+    pipeline = pipeline_for(reactor=clock, batch_size=1, queue_size=2, patience_seconds=60)
+    with caplog.at_level(logging.INFO, logger="crawler.pipelines"):
+        results = [pipeline.process_item(page(0))]
+        lock.tried.wait(5)
+        results += [pipeline.process_item(page(n)) for n in (1, 2, 3)]
+        # one page in the worker's hands, two queued: the fourth waits, and the crawl with it
+        assert [type(r).__name__ for r in results] == ["PageItem"] * 3 + ["Deferred"]
+        assert pipeline.worker.queue.qsize() == 2
+        time.sleep(0.2)  # several locked-out tries
+        assert lock.tries > 2 and pipeline.crawler.engine.close_reasons == []
+        lock.release()
+        fired = []
+        results[3].addCallback(fired.append)
+        while not fired:
+            pipeline.worker.queue.join()
+            clock.advance(1)
+        pipeline.spider_closed("finished")
+    assert stored_urls(small_catalogue) == [f"{HOME}p{n}" for n in range(4)]
+    tally = pipeline_frontier_tally(pipeline)
+    assert tally["pages"] == 4 and tally["failed"] == {}
+    assert run_row(small_catalogue)[0] == "finished"
+    waiting = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(waiting) == 1, "one warning for the whole wait, not one per try"
+    assert "another process is writing" in waiting[0].getMessage()
+    assert "waiting up to 60 s" in waiting[0].getMessage()
+
+
+def test_patience_running_out_stops_the_crawl_and_keeps_the_frontier(
+    small_catalogue, pipeline_for, monkeypatch, caplog
+):
+    lock = Lock(monkeypatch)
+    pipeline = pipeline_for(batch_size=2, patience_seconds=0.2)
+    with caplog.at_level(logging.ERROR, logger="crawler.pipelines"):
+        for n in range(2):
+            pipeline.process_item(page(n))
+        pipeline.worker.queue.join()  # locked out for the whole patience
+        pipeline.take_results()
+        assert pipeline.crawler.engine.close_reasons == ["catalogue-busy"]
+        tries = lock.tries
+        started = time.monotonic()
+        pipeline.spider_closed("catalogue-busy")
+    assert time.monotonic() - started < 2  # patience is not waited out a second time
+    assert tries > 2 and lock.tries == tries + 1  # the last try at the close: once
+    (stopping,) = [r.getMessage() for r in caplog.records if "stopping" in r.getMessage()]
+    assert "longer than the crawl's patience (EDCAT_STORE_PATIENCE=0.2)" in stopping
+    assert "\n" not in stopping
+    assert stored_urls(small_catalogue) == []
+    tally = pipeline_frontier_tally(pipeline)
+    assert tally["pages"] == 0 and tally["failed"] == {"catalogue-busy": 2}
+    queued = {entry.url for entry in pipeline.frontier.pending()}
+    assert queued == {f"{HOME}p{n}" for n in range(2, 20)}  # the rest waits for --resume
+    assert run_row(small_catalogue)[0] == "interrupted"
+
+
+def test_a_crawl_stopped_by_hand_does_not_wait_out_a_lock(pipeline_for, monkeypatch):
+    lock = Lock(monkeypatch, "record_pages_reobserved")
+    pipeline = pipeline_for(batch_size=1, patience_seconds=60)
+    pipeline.process_item(PageReobservedItem(TOOL, f"{HOME}p0", utcnow()))
+    lock.tried.wait(5)
+    started = time.monotonic()
+    pipeline.spider_closed("shutdown")  # Ctrl-C
+    assert time.monotonic() - started < 2
+    assert pipeline_frontier_tally(pipeline)["failed"] == {"catalogue-busy": 1}
