@@ -2332,11 +2332,18 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
             lowest = candidates & -candidates
             candidates ^= lowest
             rule = RULES[lowest.bit_length() - 1]
+            denied = rule.guarded and _denied_item(sentence, lead)
             for value, start, end in _matches(rule, sentence, present, names, kinds, lead):
+                evidence = quote(sentence, start, end)
+                if denied:  # "We will not:" / "Use pupil data to train AI models"
+                    if (rule.field, value) not in DENIED_ITEM_GIVES:
+                        continue
+                    value = DENIED_ITEM_GIVES[rule.field, value]
+                    evidence = quote(f"{lead} … {evidence}", 0, 0)
                 key = (rule.field, value)
                 # the first sentence stating it, but a sentence rather than a heading
                 if key not in found or (_heading(found[key].evidence) and not _heading(sentence)):
-                    found[key] = Fact(rule.field, value, quote(sentence, start, end), source)
+                    found[key] = Fact(rule.field, value, evidence, source)
     text_prices = [value for field, value in found if field == "price"]
     for fact in _offer_facts(page, source):
         if not any(price.startswith(fact.value + "/") for price in text_prices):
@@ -2346,16 +2353,35 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     return sorted(facts, key=lambda f: order[f.field])
 
 
+# A list whose lead-in denies what follows: "Quillo will not:", a heading "What we never do".
+DENIED_LEAD = re.compile(r"\b(?:never|not|no longer)\b|n['’]t\b", re.IGNORECASE)
+# What a denied item states instead: "never: train AI models on your data" is a "no".
+DENIED_ITEM_GIVES = {("trains_on_user_data", "yes"): "no"}
+
+
+# A heading that opens the next section rather than being an item of the list before it.
+SECTION_TITLE = re.compile(r"\W*(?:what|how|why|where|when|who|which|things)\b", re.IGNORECASE)
+
+
+def _denied_item(unit: str, lead: str) -> bool:
+    """``unit`` is a short item (no full stop) of a list whose lead-in denies its items. An
+    item with a negation of its own ("No payment details: the app is free") speaks for itself."""
+    return (bool(lead) and not re.search(r"[.!?]\s*$", unit) and len(unit.split()) <= 20
+            and DENIED_LEAD.search(lead) is not None and not NEGATION_BEFORE.search(unit))
+
+
 def _list_leads(units: list[str]) -> list[str]:
-    """For each unit, the lead-in ending with ":" of the list it is an item of, else "".
-    A list runs on while its items are short; a full sentence ends it."""
+    """For each unit, the lead-in of the list it is an item of, else "": a line ending with
+    ":", or a short heading that denies ("What we never do"). A list runs on while its items
+    are short; a full sentence ends it."""
     leads, lead = [], ""
     for unit in units:
         leads.append(lead)
         end = unit.rstrip()[-1:]
-        if end == ":":
+        if end == ":" or (_heading(unit) and DENIED_LEAD.search(unit)):
             lead = unit
-        elif end in (".", "!", "?") or unit.count(" ") > 15:
+        elif (end in (".", "!", "?") or unit.count(" ") > 15
+              or (lead and _heading(lead) and SECTION_TITLE.match(unit))):  # "What we do"
             lead = ""
     return leads
 
