@@ -48,7 +48,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 from catalogue.vocabulary import AI_PROVIDERS, FACT_FIELDS
@@ -142,7 +142,7 @@ class Claim:
     page: frozenset[str] = frozenset()  # PAGE_KINDS tags of the page the sentence is on
     lead: str = ""  # the list's lead-in ("AI helps:") when the sentence is one of its items
 
-    @property
+    @cached_property  # asked by most checks of a claim
     def before(self) -> str:
         """The sentence before the match, from the last strong break (; : ( ) on."""
         prefix = self.sentence[: self.start]
@@ -672,10 +672,16 @@ def _about_something_else(sentence: str) -> bool:
 
 def _uses_product(claim: Claim) -> bool:
     """"Teachers use Quillo to ...": people using this product, by name or as "it"."""
-    names = "|".join(["it", "this", r"our \w+", r"the (?:app|platform|tool)",
-                      *(re.escape(name) for name in claim.names)])
-    return bool(re.match(rf"^(?:\s+[\w-]+){{0,4}}?\s+(?:use|uses|using|have used|rely on)\s+"
-                         rf"(?:{names})\b", claim.after, re.IGNORECASE))
+    return bool(_using_pattern(claim.names).match(claim.after))
+
+
+@lru_cache(maxsize=1024)
+def _using_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """Compiled once per page's names (a crawl meets thousands: more than re's own cache)."""
+    objects = "|".join(["it", "this", r"our \w+", r"the (?:app|platform|tool)",
+                        *(re.escape(name) for name in names)])
+    return re.compile(rf"^(?:\s+[\w-]+){{0,4}}?\s+(?:use|uses|using|have used|rely on)\s+"
+                      rf"(?:{objects})\b", re.IGNORECASE)
 
 
 # "A primary-school student asking about ... than a university biology student": one
@@ -2328,11 +2334,12 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     for sentence, candidates, lead in zip(units, _SCANNER.rules_per_sentence(units), leads,
                                           strict=True):
         present: dict[re.Pattern[str], bool] = dict(given)  # context cues, shared by rules
+        denied_item = _denied_item(sentence, lead)
         while candidates:  # the rules that can match here, in RULES order
             lowest = candidates & -candidates
             candidates ^= lowest
             rule = RULES[lowest.bit_length() - 1]
-            denied = rule.guarded and _denied_item(sentence, lead)
+            denied = rule.guarded and denied_item
             for value, start, end in _matches(rule, sentence, present, names, kinds, lead):
                 evidence = quote(sentence, start, end)
                 if denied:  # "We will not:" / "Use pupil data to train AI models"
