@@ -356,6 +356,19 @@ def a_compliance_claim(claim: Claim) -> bool:
             and names_the_product(claim))
 
 
+# A link to another article ("visit this article: Quillo's policies to comply with GDPR")
+# names a page; the claim is that page's, if anyone's.
+REFERENCE_BEFORE = _cues(
+    r"\b(?:visit|see|read|view|check out|refer to|click|follow|open)\s+(?:this|these|our|the"
+    r"|that)?\s*(?:\w+\s+)?(?:article|guide|page|post|link|blog|resource|document|help article)s?"
+    r"\b[^.]*$|\b(?:learn|read|find out) more\s*[:–—-][^.]*$",
+)
+
+
+def not_a_reference(claim: Claim) -> bool:
+    return not REFERENCE_BEFORE.search(claim.sentence[: claim.start])
+
+
 def a_statement(claim: Claim) -> bool:
     """"Is Quillo GDPR compliant?" asks; it does not claim."""
     return not claim.sentence.rstrip().endswith("?")
@@ -388,6 +401,32 @@ FUTURE = _cues(
     r"\b(?:in the future|coming soon|soon|plan\w* to|roadmap|may add|exploring|waitlist"
     r"|will (?:soon )?(?:add|launch|introduce|offer))\b",
 )
+
+
+# A glossary or policy definition ("AI (Artificial Intelligence): Technologies designed to
+# ...", "Chatbot: a type of software that ...") defines a word; the product has no feature.
+DEFINITION_LINE = _cues(
+    r"^\W*(?:[\w'’/-]+\s+){0,4}?[\w'’/-]+\s*(?P<expansion>\([^)]{1,60}\))?\s*[:–—]\s*"
+    r"(?:(?:an?|the|any)\s+)?(?:[\w-]+\s+){0,2}?(?P<noun>technolog(?:y|ies)|systems?|software"
+    r"|tools?|programs?|process(?:es)?|methods?|techniques?|models?|algorithms?|applications?"
+    r"|(?:type|form|kind|branch|subset|field) of|refers? to|means|is defined as"
+    r"|methods? of|approach(?:es)? (?:to|in which|where))\b",
+)
+DEFINITIONS_LEAD = _cues(r"\b(?:definitions?|glossary|key terms|terms used|we mean)\b")
+STRONG_DEFINITION = _cues(r"^(?:technolog|(?:type|form|kind|branch|subset|field) of|refer|means"
+                          r"|is defined|methods?(?: of)?$|approach)")
+
+
+def not_a_definition(claim: Claim) -> bool:
+    """A term defined (with its expansion, under a "Definitions" lead, or as "a type of" /
+    "technologies that") is no feature of the product."""
+    if names_the_product(claim):
+        return True
+    line = DEFINITION_LINE.match(claim.sentence)
+    if line is None:
+        return True
+    return not (line.group("expansion") or DEFINITIONS_LEAD.search(claim.lead)
+                or STRONG_DEFINITION.match(line.group("noun")))
 
 
 def not_a_topic(claim: Claim) -> bool:
@@ -462,12 +501,42 @@ def with_customers(claim: Claim) -> bool:
 NAMED_OTHER_WHICH = re.compile(r"(?-i:\b[A-Z][\w.]+),?\s+(?:which|who)\b[^;:]*$")
 
 
+# Certified infrastructure is the host's: "AWS data centres are ISO 27001 certified",
+# "Hostly computing environments ... are ISO 27001 certified", "hosted in SOC 2 certified
+# data centres". The subject (or the thing certified) is hosting, not the vendor.
+INFRASTRUCTURE = _cues(
+    r"\b(?:(?:computing|hosting|cloud|server|data ?cent(?:re|er)) (?:environments?|facilit(?:y|ies)"
+    r"|infrastructure|platforms?)|data ?cent(?:re|er)s?|server farms?|co-?location facilit\w+)\b",
+)
+OWN_INFRASTRUCTURE = _cues(r"\b(?:our|we|we['’]re)\s+(?:own\s+)?(?:[\w-]+\s+){0,2}?$")
+# Certification not yet held: "self-assessment in progress", "certification targeted for".
+IN_PROGRESS = _cues(
+    r"\b(?:in progress|under ?way|targeted|targeting|pending|in the process|scheduled|expected"
+    r"|anticipated|on track|due (?:in|by)|not yet)\b",
+)
+
+
 def own_certification(claim: Claim) -> bool:
     """On a sub-processor list, certifications are the suppliers'; so are those of a named
-    company in a relative clause ("Stripe, which is PCI DSS compliant")."""
+    company in a relative clause ("Stripe, which is PCI DSS compliant") and of hosting
+    ("WebHost computing environments are ISO 27001 certified", "hosted in certified data
+    centres") unless it is the vendor's own; one in progress or targeted is not held."""
     if NAMED_OTHER_WHICH.search(claim.before) and not names_the_product(claim):
         return False
+    clause = _clause(claim)
+    if IN_PROGRESS.search(clause):
+        return False
+    infrastructure = INFRASTRUCTURE.search(clause)
+    if infrastructure and not OWN_INFRASTRUCTURE.search(clause[: infrastructure.start()]):
+        return False
     return "suppliers" not in claim.page
+
+
+def _clause(claim: Claim) -> str:
+    """The match's clause: the sentence between the ";" or "." around it."""
+    left = max(claim.sentence.rfind(mark, 0, claim.start) for mark in (";", ". "))
+    right = [i for i in (claim.sentence.find(mark, claim.end) for mark in (";", ". ")) if i != -1]
+    return claim.sentence[left + 1: min(right, default=None)]
 
 
 # Who a tool is for: "for teachers", "helps pupils", "teachers can ...", "pupils love it".
@@ -785,28 +854,49 @@ FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "subject": (not_legal_or_company, a_subject_taught, outside_own_name, not_generic),
     "integration": (not_the_product,),
     "gdpr": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
-             not_generic),
+             not_a_reference, not_generic),
     "coppa": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
-              not_generic),
+              not_a_reference, not_generic),
     "ferpa": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
-              not_generic),
+              not_a_reference, not_generic),
     "dpa_offered": (no_supplier_subject, with_customers, definite_offer, a_statement,
-                    not_generic),
+                    not_a_reference, not_generic),
     "certification": (vendor_itself, own_certification, definite),
     "trains_on_user_data": (about_vendor, not_opt_in, a_statement),
     "retention": (kept_data_period,),
     "data_location": (about_vendor, not_generic),
-    "ai_generative": (about_vendor, not_a_topic, not_generic),
-    "ai_chatbot": (about_vendor, not_a_topic, not_generic),
-    "ai_adaptive": (about_vendor, not_a_topic, not_generic),
+    "ai_generative": (about_vendor, not_a_topic, not_a_definition, not_generic),
+    "ai_chatbot": (about_vendor, not_a_topic, not_a_definition, not_generic),
+    "ai_adaptive": (about_vendor, not_a_topic, not_a_definition, not_generic),
     "ai_provider": (about_vendor, not_a_topic, not_generic),
+}
+
+
+# "We never train on pupil work to build models that are publicly released": a negative
+# limited to some models (or some data) is no clean "no".
+QUALIFIED_AFTER = _cues(
+    r"^[^.;]{0,60}?\b(?:(?:that|which) (?:are|is|will be|get|would be) (?:\w+ly )?(?:released"
+    r"|published|shared|sold|made public|available)|publicly|public models?|other than|except"
+    r"|beyond|outside (?:of )?(?:the|our)|unless|without (?:your |their )?(?:consent|permission)"
+    r"|third[- ]part(?:y|ies))\b",
+)
+
+
+def unqualified_negative(claim: Claim) -> bool:
+    return not QUALIFIED_AFTER.search(claim.after)
+
+
+# The checks a stated negative must pass, beyond having no one else as its subject.
+NEGATIVE_SCOPE: dict[str, tuple[Check, ...]] = {
+    "trains_on_user_data": (unqualified_negative,),
 }
 
 
 def in_scope(field_name: str, claim: Claim, checks: tuple[Check, ...] = ()) -> bool:
     """Every check of the field (and the rule's own ``checks``) accepts the claim."""
     if claim.value == "no":  # stated negatives: their patterns name the verb; not others'
-        return "other" not in _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}")
+        return ("other" not in _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}")
+                and all(check(claim) for check in NEGATIVE_SCOPE.get(field_name, ())))
     return all(check(claim) for check in (*FIELD_SCOPE.get(field_name, ()), *checks))
 
 
@@ -1037,6 +1127,37 @@ _NOT_A_PRICE_BEFORE = re.compile(
 _UNIT_SPLIT = re.compile(r"\s*,?\s*(?:/|\bper\b|\ban?\b)\s*", re.IGNORECASE)
 
 
+# Worked examples and totals: "Adult tickets cost $12", "the total collected was $760". A
+# price is the product's when what costs it is a plan, a licence, the product (or nothing).
+PRICED_THING = re.compile(
+    r"\b(?P<thing>[\w'’-]+)\s+(?:cost|costs|costing|sell for|sells for|sold for|priced at"
+    r"|are priced at|is priced at)\b(?=[^.;]*$)",
+    re.IGNORECASE,
+)
+PRODUCT_COSTS = _cues(
+    r"^(?:plans?|tiers?|subscriptions?|licen[cs]es?|seats?|memberships?|packages?|bundles?"
+    r"|versions?|editions?|it|this|that|access|upgrades?|accounts?|pro|premium|plus|unlimited"
+    r"|basic|standard|team|school|schools|enterprise|starter|individual|family|home|classroom"
+    r"|annual|monthly|yearly|course|courses|programmes?|programs?|add-ons?|credits|user|users"
+    r"|teacher|teachers|pupil|pupils|student|students|app|platform|service|tool|product|sets?)$",
+)
+TALLIED = _cues(r"\b(?:collected|spent|sold|bought|takings|received|totals?|totalled|totaled)"
+                r"(?:\s+\w+){0,4}?\s+(?:was|were|is|of|came to)\s*$")
+
+
+def a_price_of_the_product(claim: Claim) -> bool:
+    """Not what a ticket in a worked example costs, nor a total collected."""
+    before = claim.sentence[: claim.start]
+    if TALLIED.search(before):
+        return False
+    thing = next(reversed(list(PRICED_THING.finditer(before))), None)  # the last one
+    if thing is None:
+        return True
+    names = _names_pattern(claim.names)
+    return bool(PRODUCT_COSTS.match(thing.group("thing"))
+                or (names and names.fullmatch(thing.group("thing"))))
+
+
 def _price(match: re.Match[str]) -> list[str]:
     """``usd 12/month`` from "$12/month"; nothing for "save $20" or "$17 million"."""
     if _NOT_A_PRICE_BEFORE.search(match.string[: match.start()]):
@@ -1070,13 +1191,13 @@ _CODES = "|".join(CURRENCY_CODES)
 PRICE_RULES = [
     Rule("price", _price, _compile(
         rf"(?P<symbol>US\$|AU?\$|CA?\$|NZ\$|\$|£|€|₹)\s?{_AMOUNT}{_NOT_A_PRICE_AFTER}{_UNITS}"
-    )),
+    ), checks=(a_price_of_the_product,)),
     Rule("price", _price, _compile(
         rf"(?-i:(?P<code>{_CODES}))\s?{_AMOUNT}{_NOT_A_PRICE_AFTER}{_UNITS}"
-    )),
+    ), checks=(a_price_of_the_product,)),
     Rule("price", _price, re.compile(
         rf"(?<![\w.,]){_AMOUNT}\s?(?-i:(?P<code>{_CODES}))(?!\w){_UNITS}", re.IGNORECASE
-    )),
+    ), checks=(a_price_of_the_product,)),
 ]
 
 # --------------------------------------------------------------------------- who and when
@@ -1289,7 +1410,10 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                  r"vocabulary"),
     "science": (r"(?<!computer )(?<!data )(?<!computing )sciences?", "biology", "chemistry",
                 "physics", r"(?-i:STEM|STEAM)"),
-    "computing": ("coding", "programming", "computer science", "computing",
+    # "cloud computing", "computing environments": IT, not the subject
+    "computing": ("coding", "programming", "computer science",
+                  r"(?<!cloud )(?<!edge )(?<!high-performance )computing(?! (?:environments?"
+                  r"|infrastructure|resources|power|platforms?|services|devices|capacity))",
                   "computational thinking", r"learn(?:ing)? to code", "robotics"),
     "languages": ("language learning", r"learn(?:ing)? (?:a )?(?:new |foreign )?languages?",
                   r"foreign languages?", r"modern (?:foreign )?languages", r"(?-i:MFL)",
