@@ -282,6 +282,12 @@ def names_the_product(claim: Claim) -> bool:
     return bool(OWN_WORDS.search(claim.sentence) or (names and names.search(claim.sentence)))
 
 
+def named_on_a_supplier_list(claim: Claim) -> bool:
+    """On a sub-processor list, who a supplier's tool serves ("GeoKit interactives enhance
+    learning for students") says nothing of this product unless the sentence names it."""
+    return "suppliers" not in claim.page or names_the_product(claim)
+
+
 def not_generic(claim: Claim) -> bool:
     """No claim from a sentence about a kind of tool, or from an article's sentence that
     does not name the product."""
@@ -548,7 +554,8 @@ FOR_AUDIENCE = _cues(
     r"|(?:designed|built|made|created) with"  # "designed with MAT leaders in mind"
     r"|assign\w* to"
     r"|share\w*(?: them| it| this)? with|report\w* to|teach(?:es|ing)?|services? to)\b"
-    r"(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
+    r"(?:[\s,&/]+(?!(?:for|by|across|in|on|at|from|among|within|through|into"
+    r"|about|per|than|over|under|during|like)\b)[\w'’-]+){0,6}?"
     r"[\s,&/]*$",
 )
 AUDIENCE_ACTS = _cues(
@@ -570,7 +577,8 @@ LEGAL_TEXT = _cues(
     r"|collect\w*"
     r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
     r"|lawful|terms of (?:use|service)|data protection|permission|liab\w+|indemn\w+|warrant\w*"
-    r"|jurisdiction|cookies?)\b",
+    r"|jurisdiction|cookies?|personally identifiable|(?-i:PII)|(?:information|data) (?:relating"
+    r"|related|pertaining) to|(?:to be )?signed by|whose data)\b",
 )
 COMPANY_TEXT = _cues(
     r"\b(?:founded|founders?|co-?founders?|alumni|graduat\w+|spun out|spin-?out|researchers?"
@@ -644,6 +652,10 @@ def said_of_users(claim: Claim) -> bool:
     near = claim.before[-100:]
     if MONITORED.search(near) or ABOUT_US_BEFORE.search(near) or _an_example_person(claim):
         return False
+    if CARED_FOR_BEFORE.search(near) or SUITABLE_FOR_BEFORE.search(near):
+        return False
+    if _under_a_legal_lead(claim) and not _lists_users(claim):
+        return False
     if ORGANISATION_AFTER.search(claim.after):
         return False
     if _lists_users(claim):
@@ -653,6 +665,24 @@ def said_of_users(claim: Claim) -> bool:
     return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
                 or FACING.match(claim.after) or heading or _uses_product(claim)
                 or _product_category(claim))
+
+
+# "Adults responsible for students": those cared for are not thereby users; "suitable for
+# primary pupils" grades content or a filter policy, it does not say who uses the product.
+CARED_FOR_BEFORE = _cues(
+    r"\b(?:responsible|accountable|liable) for\s+(?:[\w-]+\s+){0,2}$|\bin charge of\s+"
+    r"(?:[\w-]+\s+){0,2}$|\b(?:care|caring) (?:for|of)\s+(?:[\w-]+\s+){0,2}$",
+)
+SUITABLE_FOR_BEFORE = _cues(
+    r"\b(?:suitable|appropriate|suited|unsuitable|inappropriate)\s+for\s+"
+    r"(?:[\w-]+[\s,&/]+(?:(?:and|or)\s+)?){0,5}$",
+)
+
+
+def _under_a_legal_lead(claim: Claim) -> bool:
+    """An item of a list whose lead-in is legal text ("This policy applies to all individuals
+    whose data we process:"): the items are data subjects."""
+    return bool(claim.lead) and _about_something_else(claim.lead)
 
 
 # The reader's own teaching: "as part of your teaching activities", "in my classroom".
@@ -765,9 +795,21 @@ def _an_example(claim: Claim) -> bool:
     return False
 
 
+EXAMPLE_PAIR_BEFORE = _cues(
+    r"\b(?:an?|one|each) (?:[\w-]+ )?(?:child|pupil|student|learner|teacher|parent)\s+(?:and|or"
+    r"|with) (?:their|his|her) $|\bbetween (?:an?|one|each) (?:[\w-]+ )?$",
+)
+EXAMPLE_LEAD = _cues(r"^\W*(?:for example|for instance|e\.g\.|imagine|suppose|say)\b")
+
+
 def _an_example_person(claim: Claim) -> bool:
-    """The audience word is one imagined learner ("A Year 3 pupil asking ...")."""
+    """The audience word is one imagined learner ("A Year 3 pupil asking ...", "For example,
+    a student may not be blocked from ...")."""
     if COMPARED_BEFORE.search(claim.before):
+        return True
+    if EXAMPLE_LEAD.match(claim.sentence) and EXAMPLE_BEFORE.search(claim.before):
+        return True
+    if EXAMPLE_PAIR_BEFORE.search(claim.before):  # "between a child and their teacher"
         return True
     return bool(EXAMPLE_BEFORE.search(claim.before) and EXAMPLE_PERSON_AFTER.match(claim.after))
 
@@ -776,7 +818,7 @@ def _an_example_person(claim: Claim) -> bool:
 def not_legal_or_company(claim: Claim) -> bool:
     """Phase and subject never from the law, data subjects, the company, names or an
     imagined example learner."""
-    if not_said_of_the_product(claim):
+    if not_said_of_the_product(claim) or _under_a_legal_lead(claim):
         return False
     if _an_example(claim):
         return False
@@ -794,8 +836,16 @@ QUALIFIER_BEFORE = _cues(
 )
 
 
+# "earn badges for points in an area such as literacy": what rewards are counted in.
+REWARD_AREA_BEFORE = _cues(
+    r"\b(?:points?|badges?|rewards?|merits?|stickers?|milestones?|house points)\b[^.]{0,80}"
+    r"\b(?:such as|like|e\.g\.|including)\s+(?:[\w-]+,?\s+(?:(?:or|and)\s+)?)?$",
+)
+
+
 def a_subject_taught(claim: Claim) -> bool:
-    return not (QUALIFIER_AFTER.search(claim.after) or QUALIFIER_BEFORE.search(claim.before))
+    return not (QUALIFIER_AFTER.search(claim.after) or QUALIFIER_BEFORE.search(claim.before)
+                or REWARD_AREA_BEFORE.search(claim.before))
 
 
 def outside_own_name(claim: Claim) -> bool:
@@ -849,9 +899,10 @@ def kept_data_period(claim: Claim) -> bool:
 Check = Callable[[Claim], bool]
 # The checks each field's positive values must pass (stated negatives skip them).
 FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
-    "audience": (said_of_users, not_generic),
-    "phase": (not_legal_or_company, not_generic),
-    "subject": (not_legal_or_company, a_subject_taught, outside_own_name, not_generic),
+    "audience": (said_of_users, named_on_a_supplier_list, not_generic),
+    "phase": (not_legal_or_company, named_on_a_supplier_list, not_generic),
+    "subject": (not_legal_or_company, a_subject_taught, outside_own_name,
+                named_on_a_supplier_list, not_generic),
     "integration": (not_the_product,),
     "gdpr": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
              not_a_reference, not_generic),
@@ -1405,7 +1456,10 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                  # a learner's reading level is assessed; a text's "reading level" is no subject
                  r"(?<=['’]s )reading (?:levels?|ages?)", r"(?<=s['’] )reading (?:levels?|ages?)",
                  r"learn(?:ing)? to read", r"writing skills", r"(?:creative|academic) writing",
-                 "spelling", "handwriting", r"(?<!french )(?<!spanish )(?<!german )grammar",
+                 # the quality of a pupil's handwriting, as input the tool reads, is no subject
+                 "spelling", r"(?<!poor )(?<!messy )(?<!illegible )(?<!untidy )(?<!bad )"
+                 r"handwriting(?! (?:recognition|which|that|is hard|is difficult))",
+                 r"(?<!french )(?<!spanish )(?<!german )grammar",
                  r"(?<!french )(?<!spanish )(?<!german )(?<!mandarin )(?<!italian )(?<!its )"
                  r"vocabulary"),
     "science": (r"(?<!computer )(?<!data )(?<!computing )sciences?", "biology", "chemistry",
