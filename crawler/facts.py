@@ -282,6 +282,12 @@ def names_the_product(claim: Claim) -> bool:
     return bool(OWN_WORDS.search(claim.sentence) or (names and names.search(claim.sentence)))
 
 
+def named_on_a_supplier_list(claim: Claim) -> bool:
+    """On a sub-processor list, who a supplier's tool serves ("GeoKit interactives enhance
+    learning for students") says nothing of this product unless the sentence names it."""
+    return "suppliers" not in claim.page or names_the_product(claim)
+
+
 def not_generic(claim: Claim) -> bool:
     """No claim from a sentence about a kind of tool, or from an article's sentence that
     does not name the product."""
@@ -356,6 +362,19 @@ def a_compliance_claim(claim: Claim) -> bool:
             and names_the_product(claim))
 
 
+# A link to another article ("visit this article: Quillo's policies to comply with GDPR")
+# names a page; the claim is that page's, if anyone's.
+REFERENCE_BEFORE = _cues(
+    r"\b(?:visit|see|read|view|check out|refer to|click|follow|open)\s+(?:this|these|our|the"
+    r"|that)?\s*(?:\w+\s+)?(?:article|guide|page|post|link|blog|resource|document|help article)s?"
+    r"\b[^.]*$|\b(?:learn|read|find out) more\s*[:–—-][^.]*$",
+)
+
+
+def not_a_reference(claim: Claim) -> bool:
+    return not REFERENCE_BEFORE.search(claim.sentence[: claim.start])
+
+
 def a_statement(claim: Claim) -> bool:
     """"Is Quillo GDPR compliant?" asks; it does not claim."""
     return not claim.sentence.rstrip().endswith("?")
@@ -388,6 +407,32 @@ FUTURE = _cues(
     r"\b(?:in the future|coming soon|soon|plan\w* to|roadmap|may add|exploring|waitlist"
     r"|will (?:soon )?(?:add|launch|introduce|offer))\b",
 )
+
+
+# A glossary or policy definition ("AI (Artificial Intelligence): Technologies designed to
+# ...", "Chatbot: a type of software that ...") defines a word; the product has no feature.
+DEFINITION_LINE = _cues(
+    r"^\W*(?:[\w'’/-]+\s+){0,4}?[\w'’/-]+\s*(?P<expansion>\([^)]{1,60}\))?\s*[:–—]\s*"
+    r"(?:(?:an?|the|any)\s+)?(?:[\w-]+\s+){0,2}?(?P<noun>technolog(?:y|ies)|systems?|software"
+    r"|tools?|programs?|process(?:es)?|methods?|techniques?|models?|algorithms?|applications?"
+    r"|(?:type|form|kind|branch|subset|field) of|refers? to|means|is defined as"
+    r"|methods? of|approach(?:es)? (?:to|in which|where))\b",
+)
+DEFINITIONS_LEAD = _cues(r"\b(?:definitions?|glossary|key terms|terms used|we mean)\b")
+STRONG_DEFINITION = _cues(r"^(?:technolog|(?:type|form|kind|branch|subset|field) of|refer|means"
+                          r"|is defined|methods?(?: of)?$|approach)")
+
+
+def not_a_definition(claim: Claim) -> bool:
+    """A term defined (with its expansion, under a "Definitions" lead, or as "a type of" /
+    "technologies that") is no feature of the product."""
+    if names_the_product(claim):
+        return True
+    line = DEFINITION_LINE.match(claim.sentence)
+    if line is None:
+        return True
+    return not (line.group("expansion") or DEFINITIONS_LEAD.search(claim.lead)
+                or STRONG_DEFINITION.match(line.group("noun")))
 
 
 def not_a_topic(claim: Claim) -> bool:
@@ -462,12 +507,42 @@ def with_customers(claim: Claim) -> bool:
 NAMED_OTHER_WHICH = re.compile(r"(?-i:\b[A-Z][\w.]+),?\s+(?:which|who)\b[^;:]*$")
 
 
+# Certified infrastructure is the host's: "AWS data centres are ISO 27001 certified",
+# "Hostly computing environments ... are ISO 27001 certified", "hosted in SOC 2 certified
+# data centres". The subject (or the thing certified) is hosting, not the vendor.
+INFRASTRUCTURE = _cues(
+    r"\b(?:(?:computing|hosting|cloud|server|data ?cent(?:re|er)) (?:environments?|facilit(?:y|ies)"
+    r"|infrastructure|platforms?)|data ?cent(?:re|er)s?|server farms?|co-?location facilit\w+)\b",
+)
+OWN_INFRASTRUCTURE = _cues(r"\b(?:our|we|we['’]re)\s+(?:own\s+)?(?:[\w-]+\s+){0,2}?$")
+# Certification not yet held: "self-assessment in progress", "certification targeted for".
+IN_PROGRESS = _cues(
+    r"\b(?:in progress|under ?way|targeted|targeting|pending|in the process|scheduled|expected"
+    r"|anticipated|on track|due (?:in|by)|not yet)\b",
+)
+
+
 def own_certification(claim: Claim) -> bool:
     """On a sub-processor list, certifications are the suppliers'; so are those of a named
-    company in a relative clause ("Stripe, which is PCI DSS compliant")."""
+    company in a relative clause ("Stripe, which is PCI DSS compliant") and of hosting
+    ("WebHost computing environments are ISO 27001 certified", "hosted in certified data
+    centres") unless it is the vendor's own; one in progress or targeted is not held."""
     if NAMED_OTHER_WHICH.search(claim.before) and not names_the_product(claim):
         return False
+    clause = _clause(claim)
+    if IN_PROGRESS.search(clause):
+        return False
+    infrastructure = INFRASTRUCTURE.search(clause)
+    if infrastructure and not OWN_INFRASTRUCTURE.search(clause[: infrastructure.start()]):
+        return False
     return "suppliers" not in claim.page
+
+
+def _clause(claim: Claim) -> str:
+    """The match's clause: the sentence between the ";" or "." around it."""
+    left = max(claim.sentence.rfind(mark, 0, claim.start) for mark in (";", ". "))
+    right = [i for i in (claim.sentence.find(mark, claim.end) for mark in (";", ". ")) if i != -1]
+    return claim.sentence[left + 1: min(right, default=None)]
 
 
 # Who a tool is for: "for teachers", "helps pupils", "teachers can ...", "pupils love it".
@@ -479,7 +554,8 @@ FOR_AUDIENCE = _cues(
     r"|(?:designed|built|made|created) with"  # "designed with MAT leaders in mind"
     r"|assign\w* to"
     r"|share\w*(?: them| it| this)? with|report\w* to|teach(?:es|ing)?|services? to)\b"
-    r"(?:[\s,&/]+(?!(?:for|by)\b)[\w'’-]+){0,6}?"
+    r"(?:[\s,&/]+(?!(?:for|by|across|in|on|at|from|among|within|through|into"
+    r"|about|per|than|over|under|during|like)\b)[\w'’-]+){0,6}?"
     r"[\s,&/]*$",
 )
 AUDIENCE_ACTS = _cues(
@@ -501,7 +577,8 @@ LEGAL_TEXT = _cues(
     r"|collect\w*"
     r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
     r"|lawful|terms of (?:use|service)|data protection|permission|liab\w+|indemn\w+|warrant\w*"
-    r"|jurisdiction|cookies?)\b",
+    r"|jurisdiction|cookies?|personally identifiable|(?-i:PII)|(?:information|data) (?:relating"
+    r"|related|pertaining) to|(?:to be )?signed by|whose data)\b",
 )
 COMPANY_TEXT = _cues(
     r"\b(?:founded|founders?|co-?founders?|alumni|graduat\w+|spun out|spin-?out|researchers?"
@@ -575,6 +652,10 @@ def said_of_users(claim: Claim) -> bool:
     near = claim.before[-100:]
     if MONITORED.search(near) or ABOUT_US_BEFORE.search(near) or _an_example_person(claim):
         return False
+    if CARED_FOR_BEFORE.search(near) or SUITABLE_FOR_BEFORE.search(near):
+        return False
+    if _under_a_legal_lead(claim) and not _lists_users(claim):
+        return False
     if ORGANISATION_AFTER.search(claim.after):
         return False
     if _lists_users(claim):
@@ -584,6 +665,24 @@ def said_of_users(claim: Claim) -> bool:
     return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
                 or FACING.match(claim.after) or heading or _uses_product(claim)
                 or _product_category(claim))
+
+
+# "Adults responsible for students": those cared for are not thereby users; "suitable for
+# primary pupils" grades content or a filter policy, it does not say who uses the product.
+CARED_FOR_BEFORE = _cues(
+    r"\b(?:responsible|accountable|liable) for\s+(?:[\w-]+\s+){0,2}$|\bin charge of\s+"
+    r"(?:[\w-]+\s+){0,2}$|\b(?:care|caring) (?:for|of)\s+(?:[\w-]+\s+){0,2}$",
+)
+SUITABLE_FOR_BEFORE = _cues(
+    r"\b(?:suitable|appropriate|suited|unsuitable|inappropriate)\s+for\s+"
+    r"(?:[\w-]+[\s,&/]+(?:(?:and|or)\s+)?){0,5}$",
+)
+
+
+def _under_a_legal_lead(claim: Claim) -> bool:
+    """An item of a list whose lead-in is legal text ("This policy applies to all individuals
+    whose data we process:"): the items are data subjects."""
+    return bool(claim.lead) and _about_something_else(claim.lead)
 
 
 # The reader's own teaching: "as part of your teaching activities", "in my classroom".
@@ -702,9 +801,21 @@ def _an_example(claim: Claim) -> bool:
     return False
 
 
+EXAMPLE_PAIR_BEFORE = _cues(
+    r"\b(?:an?|one|each) (?:[\w-]+ )?(?:child|pupil|student|learner|teacher|parent)\s+(?:and|or"
+    r"|with) (?:their|his|her) $|\bbetween (?:an?|one|each) (?:[\w-]+ )?$",
+)
+EXAMPLE_LEAD = _cues(r"^\W*(?:for example|for instance|e\.g\.|imagine|suppose|say)\b")
+
+
 def _an_example_person(claim: Claim) -> bool:
-    """The audience word is one imagined learner ("A Year 3 pupil asking ...")."""
+    """The audience word is one imagined learner ("A Year 3 pupil asking ...", "For example,
+    a student may not be blocked from ...")."""
     if COMPARED_BEFORE.search(claim.before):
+        return True
+    if EXAMPLE_LEAD.match(claim.sentence) and EXAMPLE_BEFORE.search(claim.before):
+        return True
+    if EXAMPLE_PAIR_BEFORE.search(claim.before):  # "between a child and their teacher"
         return True
     return bool(EXAMPLE_BEFORE.search(claim.before) and EXAMPLE_PERSON_AFTER.match(claim.after))
 
@@ -713,7 +824,7 @@ def _an_example_person(claim: Claim) -> bool:
 def not_legal_or_company(claim: Claim) -> bool:
     """Phase and subject never from the law, data subjects, the company, names or an
     imagined example learner."""
-    if not_said_of_the_product(claim):
+    if not_said_of_the_product(claim) or _under_a_legal_lead(claim):
         return False
     if _an_example(claim):
         return False
@@ -731,8 +842,16 @@ QUALIFIER_BEFORE = _cues(
 )
 
 
+# "earn badges for points in an area such as literacy": what rewards are counted in.
+REWARD_AREA_BEFORE = _cues(
+    r"\b(?:points?|badges?|rewards?|merits?|stickers?|milestones?|house points)\b[^.]{0,80}"
+    r"\b(?:such as|like|e\.g\.|including)\s+(?:[\w-]+,?\s+(?:(?:or|and)\s+)?)?$",
+)
+
+
 def a_subject_taught(claim: Claim) -> bool:
-    return not (QUALIFIER_AFTER.search(claim.after) or QUALIFIER_BEFORE.search(claim.before))
+    return not (QUALIFIER_AFTER.search(claim.after) or QUALIFIER_BEFORE.search(claim.before)
+                or REWARD_AREA_BEFORE.search(claim.before))
 
 
 def outside_own_name(claim: Claim) -> bool:
@@ -786,33 +905,55 @@ def kept_data_period(claim: Claim) -> bool:
 Check = Callable[[Claim], bool]
 # The checks each field's positive values must pass (stated negatives skip them).
 FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
-    "audience": (said_of_users, not_generic),
-    "phase": (not_legal_or_company, not_generic),
-    "subject": (not_legal_or_company, a_subject_taught, outside_own_name, not_generic),
+    "audience": (said_of_users, named_on_a_supplier_list, not_generic),
+    "phase": (not_legal_or_company, named_on_a_supplier_list, not_generic),
+    "subject": (not_legal_or_company, a_subject_taught, outside_own_name,
+                named_on_a_supplier_list, not_generic),
     "integration": (not_the_product,),
     "gdpr": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
-             not_generic),
+             not_a_reference, not_generic),
     "coppa": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
-              not_generic),
+              not_a_reference, not_generic),
     "ferpa": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
-              not_generic),
+              not_a_reference, not_generic),
     "dpa_offered": (no_supplier_subject, with_customers, definite_offer, a_statement,
-                    not_generic),
+                    not_a_reference, not_generic),
     "certification": (vendor_itself, own_certification, definite),
     "trains_on_user_data": (about_vendor, not_opt_in, a_statement),
     "retention": (kept_data_period,),
     "data_location": (about_vendor, not_generic),
-    "ai_generative": (about_vendor, not_a_topic, not_generic),
-    "ai_chatbot": (about_vendor, not_a_topic, not_generic),
-    "ai_adaptive": (about_vendor, not_a_topic, not_generic),
+    "ai_generative": (about_vendor, not_a_topic, not_a_definition, not_generic),
+    "ai_chatbot": (about_vendor, not_a_topic, not_a_definition, not_generic),
+    "ai_adaptive": (about_vendor, not_a_topic, not_a_definition, not_generic),
     "ai_provider": (about_vendor, not_a_topic, not_generic),
+}
+
+
+# "We never train on pupil work to build models that are publicly released": a negative
+# limited to some models (or some data) is no clean "no".
+QUALIFIED_AFTER = _cues(
+    r"^[^.;]{0,60}?\b(?:(?:that|which) (?:are|is|will be|get|would be) (?:\w+ly )?(?:released"
+    r"|published|shared|sold|made public|available)|publicly|public models?|other than|except"
+    r"|beyond|outside (?:of )?(?:the|our)|unless|without (?:your |their )?(?:consent|permission)"
+    r"|third[- ]part(?:y|ies))\b",
+)
+
+
+def unqualified_negative(claim: Claim) -> bool:
+    return not QUALIFIED_AFTER.search(claim.after)
+
+
+# The checks a stated negative must pass, beyond having no one else as its subject.
+NEGATIVE_SCOPE: dict[str, tuple[Check, ...]] = {
+    "trains_on_user_data": (unqualified_negative,),
 }
 
 
 def in_scope(field_name: str, claim: Claim, checks: tuple[Check, ...] = ()) -> bool:
     """Every check of the field (and the rule's own ``checks``) accepts the claim."""
     if claim.value == "no":  # stated negatives: their patterns name the verb; not others'
-        return "other" not in _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}")
+        return ("other" not in _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}")
+                and all(check(claim) for check in NEGATIVE_SCOPE.get(field_name, ())))
     return all(check(claim) for check in (*FIELD_SCOPE.get(field_name, ()), *checks))
 
 
@@ -1043,6 +1184,37 @@ _NOT_A_PRICE_BEFORE = re.compile(
 _UNIT_SPLIT = re.compile(r"\s*,?\s*(?:/|\bper\b|\ban?\b)\s*", re.IGNORECASE)
 
 
+# Worked examples and totals: "Adult tickets cost $12", "the total collected was $760". A
+# price is the product's when what costs it is a plan, a licence, the product (or nothing).
+PRICED_THING = re.compile(
+    r"\b(?P<thing>[\w'’-]+)\s+(?:cost|costs|costing|sell for|sells for|sold for|priced at"
+    r"|are priced at|is priced at)\b(?=[^.;]*$)",
+    re.IGNORECASE,
+)
+PRODUCT_COSTS = _cues(
+    r"^(?:plans?|tiers?|subscriptions?|licen[cs]es?|seats?|memberships?|packages?|bundles?"
+    r"|versions?|editions?|it|this|that|access|upgrades?|accounts?|pro|premium|plus|unlimited"
+    r"|basic|standard|team|school|schools|enterprise|starter|individual|family|home|classroom"
+    r"|annual|monthly|yearly|course|courses|programmes?|programs?|add-ons?|credits|user|users"
+    r"|teacher|teachers|pupil|pupils|student|students|app|platform|service|tool|product|sets?)$",
+)
+TALLIED = _cues(r"\b(?:collected|spent|sold|bought|takings|received|totals?|totalled|totaled)"
+                r"(?:\s+\w+){0,4}?\s+(?:was|were|is|of|came to)\s*$")
+
+
+def a_price_of_the_product(claim: Claim) -> bool:
+    """Not what a ticket in a worked example costs, nor a total collected."""
+    before = claim.sentence[: claim.start]
+    if TALLIED.search(before):
+        return False
+    thing = next(reversed(list(PRICED_THING.finditer(before))), None)  # the last one
+    if thing is None:
+        return True
+    names = _names_pattern(claim.names)
+    return bool(PRODUCT_COSTS.match(thing.group("thing"))
+                or (names and names.fullmatch(thing.group("thing"))))
+
+
 def _price(match: re.Match[str]) -> list[str]:
     """``usd 12/month`` from "$12/month"; nothing for "save $20" or "$17 million"."""
     if _NOT_A_PRICE_BEFORE.search(match.string[: match.start()]):
@@ -1076,13 +1248,13 @@ _CODES = "|".join(CURRENCY_CODES)
 PRICE_RULES = [
     Rule("price", _price, _compile(
         rf"(?P<symbol>US\$|AU?\$|CA?\$|NZ\$|\$|£|€|₹)\s?{_AMOUNT}{_NOT_A_PRICE_AFTER}{_UNITS}"
-    )),
+    ), checks=(a_price_of_the_product,)),
     Rule("price", _price, _compile(
         rf"(?-i:(?P<code>{_CODES}))\s?{_AMOUNT}{_NOT_A_PRICE_AFTER}{_UNITS}"
-    )),
+    ), checks=(a_price_of_the_product,)),
     Rule("price", _price, re.compile(
         rf"(?<![\w.,]){_AMOUNT}\s?(?-i:(?P<code>{_CODES}))(?!\w){_UNITS}", re.IGNORECASE
-    )),
+    ), checks=(a_price_of_the_product,)),
 ]
 
 # --------------------------------------------------------------------------- who and when
@@ -1290,12 +1462,18 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                  # a learner's reading level is assessed; a text's "reading level" is no subject
                  r"(?<=['’]s )reading (?:levels?|ages?)", r"(?<=s['’] )reading (?:levels?|ages?)",
                  r"learn(?:ing)? to read", r"writing skills", r"(?:creative|academic) writing",
-                 "spelling", "handwriting", r"(?<!french )(?<!spanish )(?<!german )grammar",
+                 # the quality of a pupil's handwriting, as input the tool reads, is no subject
+                 "spelling", r"(?<!poor )(?<!messy )(?<!illegible )(?<!untidy )(?<!bad )"
+                 r"handwriting(?! (?:recognition|which|that|is hard|is difficult))",
+                 r"(?<!french )(?<!spanish )(?<!german )grammar",
                  r"(?<!french )(?<!spanish )(?<!german )(?<!mandarin )(?<!italian )(?<!its )"
                  r"vocabulary"),
     "science": (r"(?<!computer )(?<!data )(?<!computing )sciences?", "biology", "chemistry",
                 "physics", r"(?-i:STEM|STEAM)"),
-    "computing": ("coding", "programming", "computer science", "computing",
+    # "cloud computing", "computing environments": IT, not the subject
+    "computing": ("coding", "programming", "computer science",
+                  r"(?<!cloud )(?<!edge )(?<!high-performance )computing(?! (?:environments?"
+                  r"|infrastructure|resources|power|platforms?|services|devices|capacity))",
                   "computational thinking", r"learn(?:ing)? to code", "robotics"),
     "languages": ("language learning", r"learn(?:ing)? (?:a )?(?:new |foreign )?languages?",
                   r"foreign languages?", r"modern (?:foreign )?languages", r"(?-i:MFL)",
