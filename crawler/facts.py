@@ -2539,7 +2539,11 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
 
 
 # A list whose lead-in denies what follows: "Quillo will not:", a heading "What we never do".
-DENIED_LEAD = re.compile(r"\b(?:never|not|no longer)\b|n['’]t\b", re.IGNORECASE)
+DENIED_LEAD = re.compile(  # its subject denies: not "Credit packs (never expire):"
+    r"^\W*(?:(?:what|things)\s+)?[\w.'’-]+(?:\s+(?:will|would|shall|does|do|did|can|must|is"
+    r"|are|wo|ca))?(?:\s+(?:never|not|no longer)\b|n['’]t\b)|^\W*(?:never|not)\b",
+    re.IGNORECASE,
+)
 # What a denied item states instead: "never: train AI models on your data" is a "no".
 DENIED_ITEM_GIVES = {("trains_on_user_data", "yes"): "no"}
 
