@@ -336,6 +336,13 @@ class Catalogue:
                 raise
 
     @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """Like `session()`, for SQLAlchemy Core statements: one read-only snapshot, without
+        a session's bookkeeping (what the tool page reads on every uncached visit)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
     def write_connection(self) -> Iterator[Connection]:
         """Like `writing()`, for SQLAlchemy Core statements (bulk inserts)."""
         with writer(self.engine).begin() as conn:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from catalogue.cards import tool_lookup
+from catalogue.cards import card_tool_lookup, tool_lookup
 from catalogue.changes import facts_touched_since, fetches_since
 from catalogue.export_batch import batch_statements
 from catalogue.importer import (
@@ -53,6 +53,7 @@ def hot_queries() -> dict[str, Callable[[], object]]:
         "store: active facts of the pages in a batch": lambda: active_facts_of_pages(_IDS),
         "changes: fetches since a date": lambda: fetches_since(_SINCE),
         "cards: a tool by slug or name": lambda: tool_lookup("Desmos"),
+        "cards: the card's tool by slug or name": lambda: card_tool_lookup("Desmos"),
         "changes: facts added or retracted since a date": lambda: facts_touched_since(_SINCE),
         "import: stored tools by identity": lambda: stored_tools_by_identity(["https://a.test/"]),
         "import: stored tools by normalised name": lambda: stored_tools_by_match_name(["quiz"]),

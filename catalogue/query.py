@@ -277,12 +277,40 @@ ACTIVE_FACT = (
 def build_sql(query: ToolQuery) -> tuple[str, list[Any]]:
     """The SQL and parameters for a validated query (exposed for the benchmark and tests)."""
     columns = ", ".join(f"{sql} AS {name}" for name, sql in COLUMNS.items())
+    order_by = " ORDER BY " + _order_by(query)
+    if query.limit is not None and not _needs_tags_to_choose(query):
+        return _page_first_sql(query, columns, order_by)
     sql, params = _matching_sql(query, columns, with_tags=True)
-    sql += " ORDER BY " + _order_by(query)
+    sql += order_by
     if query.limit is not None:
         sql += " LIMIT ? OFFSET ?"
         params += [query.limit, query.offset]
     return sql, params
+
+
+def _needs_tags_to_choose(query: ToolQuery) -> bool:
+    """Whether which tools make up a page depends on their tags (a tag filter or sort), or on
+    the search rank, which only the search join has."""
+    sort, _ = query.order()
+    return bool(
+        query.purpose
+        or query.pedagogy
+        or query.min_confidence is not None
+        or sort in ("purpose", "pedagogy", "confidence", "pedagogy-confidence", "relevance")
+    )
+
+
+def _page_first_sql(query: ToolQuery, columns: str, order_by: str) -> tuple[str, list[Any]]:
+    """Choose the page's tool ids from `tools` alone (walking the sort's index), then read
+    the tags of those rows only. A page deep in the list otherwise evaluates four tag joins
+    for every row it skips: at offset 10,000 of 20,000 tools, 5 ms instead of 0.3 ms.
+    CROSS JOIN keeps SQLite from reordering the loops (the page is the outer one)."""
+    ids, params = _matching_sql(query, "tools.id AS id", with_tags=False)
+    sql = (
+        f"SELECT {columns} FROM ({ids}{order_by} LIMIT ? OFFSET ?) AS page "
+        f"CROSS JOIN tools ON tools.id = page.id {PURPOSE_JOINS} {PEDAGOGY_JOINS}{order_by}"
+    )
+    return sql, [*params, query.limit, query.offset]
 
 
 def tag_rows_sql(query: ToolQuery) -> tuple[str, list[Any]]:

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from catalogue.cards import ToolCard, find_tool, tool_card_in
 from catalogue.db import Catalogue
 from catalogue.errors import CatalogueError
 from catalogue.escaping import markdown_code, markdown_link, markdown_text
+from catalogue.history import HistoryEvent, tool_history_in
 from catalogue.models import Review, utcnow
 from catalogue.settings import stale_after_days
 
@@ -165,10 +166,28 @@ class RiskCard:
 
 
 def risk_card(catalogue: Catalogue, ref: str | int, stale_days: int | None = None) -> RiskCard:
+    with catalogue.read_connection() as connection:  # one snapshot: card and reviews agree
+        return risk_card_in(connection, catalogue, ref, stale_days)
+
+
+def risk_card_with_history(
+    catalogue: Catalogue, ref: str | int, stale_days: int | None = None
+) -> tuple[RiskCard, list[HistoryEvent]]:
+    """The risk card and the change history of one tool, read in one snapshot (the web
+    catalogue's tool page shows both)."""
+    with catalogue.read_connection() as connection:
+        risk = risk_card_in(connection, catalogue, ref, stale_days)
+        return risk, tool_history_in(connection, risk.card.tool["id"])
+
+
+def risk_card_in(
+    connection: Connection, catalogue: Catalogue, ref: str | int, stale_days: int | None = None
+) -> RiskCard:
+    """`risk_card` within an open connection."""
     days = stale_after_days(stale_days)
-    with catalogue.session() as session:  # one snapshot: the card and its reviews agree
-        card = tool_card_in(session, catalogue, ref, stale_days=days)
-        reviews = _current_reviews_in(session, [card.tool["id"]]).get(card.tool["id"], {})
+    card = tool_card_in(connection, catalogue, ref, stale_days=days)
+    tool_id = card.tool["id"]
+    reviews = _reviews_by_question(connection.execute(TOOL_REVIEWS, {"tool_id": tool_id}))
     answers = answer_questions(
         card.facts, reviews, crawled_pages(card.pages), crawl_command(card.tool)
     )
@@ -236,20 +255,33 @@ def all_current_reviews(
     catalogue: Catalogue, tool_ids: list[int] | None = None
 ) -> dict[int, dict[int, dict[str, Any]]]:
     """Current reviews as {tool_id: {question: review}} (all tools when `tool_ids` is None)."""
-    with catalogue.session() as session:
-        return _current_reviews_in(session, tool_ids)
+    with catalogue.read_connection() as connection:
+        return _current_reviews_in(connection, tool_ids)
 
 
-def _current_reviews_in(session, tool_ids: list[int] | None) -> dict[int, dict[int, dict]]:
-    stmt = select(Review).where(Review.is_current.is_(True))
+_REVIEWS = Review.__table__.c
+REVIEW_FIELDS = ("answer", "source_url", "reviewer", "created_at")  # in the table's order
+CURRENT_REVIEWS = select(
+    _REVIEWS.tool_id, _REVIEWS.question, *(_REVIEWS[name] for name in REVIEW_FIELDS)
+).where(_REVIEWS.is_current.is_(True))
+
+
+TOOL_REVIEWS = CURRENT_REVIEWS.where(_REVIEWS.tool_id == bindparam("tool_id"))  # built once
+
+
+def _current_reviews_in(connection, tool_ids: list[int] | None) -> dict[int, dict[int, dict]]:
+    stmt = CURRENT_REVIEWS
     if tool_ids is not None:
-        stmt = stmt.where(Review.tool_id.in_(tool_ids))
-    reviews: dict[int, dict[int, dict[str, Any]]] = {}
-    for r in session.exec(stmt).scalars():
-        reviews.setdefault(r.tool_id, {})[r.question] = r.model_dump(
-            include={"answer", "source_url", "reviewer", "created_at"}
-        )
-    return reviews
+        stmt = stmt.where(_REVIEWS.tool_id.in_(tool_ids))
+    by_tool: dict[int, list] = {}
+    for row in connection.execute(stmt):
+        by_tool.setdefault(row.tool_id, []).append(row)
+    return {tool_id: _reviews_by_question(found) for tool_id, found in by_tool.items()}
+
+
+def _reviews_by_question(rows) -> dict[int, dict[str, Any]]:
+    """{question: review} from rows of CURRENT_REVIEWS."""
+    return {row.question: {name: getattr(row, name) for name in REVIEW_FIELDS} for row in rows}
 
 
 def review_answer(
@@ -343,7 +375,7 @@ def risk_markdown(risk: RiskCard) -> str:
         for f in a.facts:
             stale = " **stale**" if f.get("stale") else ""
             lines.append(
-                f'- {markdown_code(f["field"])} = {markdown_code(f["value"])}: '
+                f"- {markdown_code(f['field'])} = {markdown_code(f['value'])}: "
                 f'"{md(f["evidence"])}" '
                 f"({_link(f['source_url'])}, seen {_date(f['observed_at'])}{stale})"
             )

@@ -205,6 +205,13 @@ EQUIVALENT_QUERIES = [
     {"sort": "crawled"},
     {"sort": "purpose"},
     {"sort": "id", "limit": 2},
+    # Pages past the first, chosen before their tags are read (catalogue.query._page_first_sql)
+    {"limit": 2, "offset": 3},
+    {"sort": "-updated", "limit": 2, "offset": 1},
+    {"search": "learn", "sort": "name", "limit": 1, "offset": 1},
+    {"audience": ["students"], "sort": "domain", "limit": 1, "offset": 1},
+    {"purpose": ["teaching-learning"], "limit": 1, "offset": 1},
+    {"sort": "purpose", "limit": 2, "offset": 2},
 ]
 
 

@@ -15,9 +15,15 @@ from catalogue.cards import find_tool
 from catalogue.compare import compare_tools
 from catalogue.errors import CatalogueError
 from catalogue.facets import facet_counts
-from catalogue.history import tool_history
 from catalogue.query import SORTS
-from catalogue.risk import QUESTIONS, UNANSWERED, review_answer, risk_card, risk_markdown
+from catalogue.risk import (
+    QUESTIONS,
+    UNANSWERED,
+    review_answer,
+    risk_card,
+    risk_card_with_history,
+    risk_markdown,
+)
 from catalogue.risk_docx import risk_docx
 from catalogue.shortlists import (
     add_to_shortlist,
@@ -104,11 +110,9 @@ def overview(request: Request) -> HTMLResponse:
 def tool_page(request: Request, ref: str) -> HTMLResponse:
     catalogue = _catalogue(request)
 
-    def compute():
-        risk = risk_card(catalogue, ref)
-        return risk, tool_history(catalogue, risk.card.tool["id"])
-
-    risk, history = request.app.state.cache.get(("tool", ref), compute)
+    risk, history = request.app.state.cache.get(
+        ("tool", ref), lambda: risk_card_with_history(catalogue, ref)
+    )
     user = current_user(request)
     return render(
         request,
