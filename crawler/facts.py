@@ -2538,8 +2538,9 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     return sorted(facts, key=lambda f: order[f.field])
 
 
-# A list whose lead-in denies what follows: "Quillo will not:", a heading "What we never do".
-DENIED_LEAD = re.compile(  # its subject denies: not "Credit packs (never expire):"
+# A list whose lead-in denies what follows: "Quillo will not:", a heading
+# "Things Quillo never does".
+DENIED_LEAD = re.compile(  # its subject denies: not "Bundles (these do not lapse):"
     r"^\W*(?:(?:what|things)\s+)?[\w.'’-]+(?:\s+(?:will|would|shall|does|do|did|can|must|is"
     r"|are|wo|ca))?(?:\s+(?:never|not|no longer)\b|n['’]t\b)|^\W*(?:never|not)\b",
     re.IGNORECASE,
@@ -2554,14 +2555,15 @@ SECTION_TITLE = re.compile(r"\W*(?:what|how|why|where|when|who|which|things)\b",
 
 def _denied_item(unit: str, lead: str) -> bool:
     """``unit`` is a short item (no full stop) of a list whose lead-in denies its items. An
-    item with a negation of its own ("No payment details: the app is free") speaks for itself."""
+    item with a negation of its own ("No card numbers, as Quillo costs nothing") speaks for
+    itself."""
     return (bool(lead) and not re.search(r"[.!?]\s*$", unit) and len(unit.split()) <= 20
             and DENIED_LEAD.search(lead) is not None and not NEGATION_BEFORE.search(unit))
 
 
 def _list_leads(units: list[str]) -> list[str]:
     """For each unit, the lead-in of the list it is an item of, else "": a line ending with
-    ":", or a short heading that denies ("What we never do"). A list runs on while its items
+    ":", or a short heading that denies ("Things Quillo never does"). A list runs on while its items
     are short; a full sentence ends it."""
     leads, lead = [], ""
     for unit in units:
@@ -2570,7 +2572,7 @@ def _list_leads(units: list[str]) -> list[str]:
         if end == ":" or (_heading(unit) and DENIED_LEAD.search(unit)):
             lead = unit
         elif (end in (".", "!", "?") or unit.count(" ") > 15
-              or (lead and _heading(lead) and SECTION_TITLE.match(unit))):  # "What we do"
+              or (lead and _heading(lead) and SECTION_TITLE.match(unit))):  # "Which data we keep"
             lead = ""
     return leads
 
