@@ -209,7 +209,7 @@ USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
 
 
 _POSSESSED = (r"(?!['’]?s?['’]?\s+(?:data|information|privacy|responses|work|answers|content"
-              r"|records"
+              r"|records?|details|profiles?"
               r"|accounts?|essays|submissions|conversations|messages|prompts|queries|inputs"
               r"|outputs|transcriptions|logs|writing|questions|notes|uploads|documents|files"
               r"|homework)\b)")
@@ -546,13 +546,14 @@ def _clause(claim: Claim) -> str:
 
 
 # Who a tool is for: "for teachers", "helps pupils", "teachers can ...", "pupils love it".
-FOR_AUDIENCE = _cues(
-    r"\b(?:for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
+FOR_AUDIENCE = _cues(  # not a problem people have: "staying compliant is hard for DSLs"
+    r"\b(?:(?<!hard )(?<!difficult )(?<!tough )(?<!tricky )(?<!challenging )for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|use by|loved by|trusted by|chosen by|popular with|favourite of|favorite of"
     r"|aimed at|whether you['’]re|whether you are|if you['’]re|if you are"
     r"|(?:designed|built|made|created) with"  # "designed with MAT leaders in mind"
-    r"|assign\w* to"
+    r"|assign\w* to|available to|shown to|offered to|open to|flag\w* (?:up )?to|sent to"
+    r"|alert\w*|notif\w*"
     r"|share\w*(?: them| it| this)? with|report\w* to|teach(?:es|ing)?|services? to)\b"
     r"(?:[\s,&/]+(?!(?:for|by|across|in|on|at|from|among|within|through|into"
     r"|about|per|than|over|under|during|like)\b)[\w'’-]+){0,6}?"
@@ -688,7 +689,9 @@ def _under_a_legal_lead(claim: Claim) -> bool:
 # The reader's own teaching: "as part of your teaching activities", "in my classroom".
 _TEACHING_READER = (r"(?:your|my) (?:own )?(?:teaching(?! assistants?)|classrooms?|lesson plans"
                     r"|lesson planning|(?:pupils|students)(?!['’]))")
-TEACHING_READER = _cues(_TEACHING_READER)
+# A reader addressed as a parent: "your child's reading", "help your kids".
+_PARENT_READER = r"your (?:child|children|kids?|son|daughter)(?![\w-])"
+TEACHING_READER = _cues(f"{_TEACHING_READER}|{_PARENT_READER}")
 
 
 # Who the product serves, listed: "its users, including ...", "we support schools - including
@@ -709,8 +712,8 @@ USERS_USING = _cues(
     r"|(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing|who use))\s+",
 )
 PRODUCT_OBJECT = _cues(
-    r"it\b|(?:the |our |this )?(?:[\w-]+ )?(?:platform|app|service|tools?|product|site|website"
-    r"|software|resources)\b",
+    r"it\b|(?:the |our |this )?(?:[\w-]+ )?(?:platforms?|apps?|services?|tools?|products?|site"
+    r"|websites?|software|resources)\b",
 )
 # "a parent communication platform", "a teacher planning app": the category names its users.
 CATEGORY_BEFORE = _cues(r"\b(?:an?|the|our|its)\s+(?:[\w-]+\s+){0,3}$")
@@ -1133,6 +1136,8 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"subscription (?:fees?|costs?|prices?)", r"licen[cs]e fees?",
         r"paid (?:plans?|subscriptions?|version|tiers?|membership)",
         r"one-?(?:time|off) (?:fee|payment|purchase)", "buy now",
+        # "school licences are available to purchase"
+        r"(?:licen[cs]es?|subscriptions?|plans?|seats?)(?: [\w-]+){0,3}? (?:are |is )?available (?:for|to) (?:purchase|buy)",
     ),
     "quote-only": (
         r"contact (?:our )?sales", r"(?:talk|speak) (?:to|with) (?:our )?sales",
@@ -1267,7 +1272,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
                  r"|or|&) \w+ )?(?:data|information|records|privacy|personal|responses|work"
                  r"|names?|details|emails?"
                  r"|answers|accounts?|content|submissions|essays|context|progress|performance"
-                 r"|profiles?|usernames?|initials|IDs?|record (?:systems?|keeping))\b)"
+                 r"|profiles?|usernames?|initials|IDs?|records|record(?= (?:is|was|systems?|keeping)\b))\b)"
                  r"(?!['’]s record\b)",),
     "teachers": (
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
@@ -1280,10 +1285,11 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         "principals", r"(?:school|assistant|vice|deputy) principals?",
         r"principal(?= (?:and|or|of|at)\b)", r"(?:district|trust|MAT) (?:leaders?|administrators?)",
         r"superintendents?",
+        r"designated safeguarding leads?", r"(?-i:DSLs?)",
     ),
     # "guardian information", "parent contact details": data about them, not users
-    "parents": tuple(rf"{word}{_NOT_THEIR_DATA}" for word in (
-        r"parents?", "families", r"carers?", r"guardians?", r"caregivers?")),
+    "parents": (*(rf"{word}{_NOT_THEIR_DATA}" for word in (
+        r"parents?", "families", r"carers?", r"guardians?", r"caregivers?")), _PARENT_READER),
     "admin": (
         "office staff", r"(?:school )?office managers?", r"(?:school )?business managers?",
         r"school business (?:leaders?|professionals?)", r"bursars?",
@@ -1660,6 +1666,7 @@ def _regions(match: re.Match[str]) -> list[str]:
 HOSTING_CONTEXT = _any(
     "data", "hosting", "hosted", r"servers?", "cloud", "AWS", "Azure", "DigitalOcean",
     "Google Cloud", "infrastructure", r"backups?", r"stor\w+", r"databases?", "runs", "deployed",
+    r"records?", "held", "kept",
 )
 EVENTS = _cues(r"\b(?:breach\w*|incidents?|attacks?|leaks?|surveys?|reports?|according to)\b")
 
@@ -1680,7 +1687,9 @@ CITY_REGIONS = {
 
 
 def _city_region(match: re.Match[str]) -> list[str]:
-    return [CITY_REGIONS[match.group("city").lower()]]
+    """Each city of "London and Dublin regions", as its region, in order, once."""
+    regions = (CITY_REGIONS[city.lower()] for city in _ONE_CITY.findall(match.group("cities")))
+    return list(dict.fromkeys(regions))
 
 
 # Regions as adjectives: "Australian data centres", "European servers".
@@ -1694,7 +1703,9 @@ def _adjective_region(match: re.Match[str]) -> list[str]:
     return [ADJECTIVE_REGIONS[match.group("adjective").lower()]]
 
 
-_CITY = rf"(?P<city>(?-i:{'|'.join(city.title() for city in CITY_REGIONS)}))"
+_ONE_CITY_PATTERN = rf"(?-i:{'|'.join(city.title() for city in CITY_REGIONS)})"
+_ONE_CITY = re.compile(rf"\b{_ONE_CITY_PATTERN}\b")
+_CITY = rf"(?P<cities>{_ONE_CITY_PATTERN}(?:\s*(?:,|and|or|&)\s*{_ONE_CITY_PATTERN})*)"
 
 
 DATA_LOCATION_RULES = [
@@ -1727,6 +1738,7 @@ DATA_LOCATION_RULES = [
         r"\s+(?:happens?|takes? place|occurs?|stays?|remains?|lives?|sits?)\s+(?:\w+\s+){0,2}?"
         rf"(?:in|within|inside)\s+{_WHERE}"
     ), checks=(not_an_event,)),
+    Rule("data_location", "us", _compile(r"GovCloud"), (HOSTING_CONTEXT,)),
     Rule("data_location", _regions, _compile(  # cloud regions: "US Central", "UK South"
         rf"{_WHERE}[- ](?-i:Central|East|West|North|South)(?:[- ]\d)?(?!\w)"
     )),
@@ -1736,7 +1748,7 @@ DATA_LOCATION_RULES = [
     Rule("data_location", _regions, _compile(
         r"(?:stor(?:ed|es?)|host(?:ed|s)?|holds?|held|keeps?|kept|housed|process(?:ed|es)?"
         r"|saved|resides?|backed up)\s+"
-        rf"(?:\w+\s+){{0,6}}?(?:in|within|inside)\s+(?:the\s+)?(?:secure\s+)?(?:\w+,\s+)?{_WHERE}"
+        rf"(?:\w+\s+){{0,6}}?(?:in|within|inside)\s+(?:the\s+)?(?:secure\s+)?(?:\w+,\s+)?(?:[\w-]+['’]s?\s+)?{_WHERE}"
     ), (_any("data", "information", "content", "records", r"servers?", "hosted", "hosting",
              r"backups?", "stored"),)),
     Rule("data_location", _regions, _compile(
@@ -2106,6 +2118,9 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"(?:picks|chooses|selects|serves|recommends|suggests) (?:up )?(?:the )?(?:next|right)"
         r" (?:question|task|activity|lesson|step|problem|skill)",
         r"responds? to (?:each|every) (?:answer|response)",
+        # "questions pitched at the right level for each pupil"
+        r"(?:pitched|set|kept|matched|delivered|served) (?:\w+ )?at (?:just )?the right level"
+        r"(?: of challenge)? for " + _A_LEARNER,
     ),
 }
 AI_PROVIDER: dict[str, tuple[str, ...]] = {
