@@ -188,7 +188,10 @@ def test_retraining_from_the_shipped_data_reproduces_the_shipped_model():
         again = score_candidate(name, data, dimension).pipeline
         ours = again.predict_proba(validation)
         theirs = shipped.pipelines[dimension].predict_proba(validation)
-        assert np.allclose(ours, theirs, atol=1e-6), dimension
+        # newton-cg stops at its tolerance (1e-4), and where it stops depends on the CPU's
+        # BLAS: on another machine the same fit differs by up to ~3e-4, never in a label
+        assert np.allclose(ours, theirs, atol=2e-3), dimension
+        assert (ours.argmax(axis=1) == theirs.argmax(axis=1)).all(), dimension
 
 
 
