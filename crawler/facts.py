@@ -31,7 +31,8 @@ Value formats (free-text fields; closed fields use the catalogue vocabulary):
   ``ireland``, ``germany``, ``india``, ``singapore``.
 * ``certification``: ``iso-27001``, ``iso-27701``, ``iso-27017``, ``iso-27018``,
   ``iso-9001``, ``soc-2``, ``cyber-essentials``, ``cyber-essentials-plus``,
-  ``student-privacy-pledge``, ``1edtech-trusted-app``, ``kidsafe``, ``ikeepsafe``,
+  ``student-privacy-pledge``, ``1edtech-trusted-app``, ``1edtech-data-privacy``, ``casa``,
+  ``kidsafe``, ``ikeepsafe``,
   ``common-sense-privacy``, ``pci-dss``.
 * ``integration``: ``google-classroom``, ``microsoft-teams``, ``clever``, ``classlink``,
   ``lti``, ``canvas``, ``wonde``, ``sso``, ``schoology``, ``moodle``, ``blackboard``,
@@ -51,7 +52,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
-from catalogue.vocabulary import AI_PROVIDERS, FACT_FIELDS
+from catalogue.vocabulary import AI_PROVIDERS, FACT_FIELDS, PHASES
 from crawler.extract import PageContent, normalise_amount, sentences
 
 try:
@@ -198,7 +199,7 @@ USING_THE_PRODUCT = _cues(
 )
 OTHER_OWNERS = re.compile(  # "other chatbots", "popular chatbots": someone else's
     r"\b(?:other|popular|general|generic|consumer|public|these|such|many|most|some|free"
-    r"|mainstream|existing|third-party)\s+(?:[\w-]+\s+)?$",
+    r"|mainstream|existing|third-party)\s+(?:(?:types?|kinds?|forms?|sorts?) of\s+)?(?:[\w-]+\s+)?$",
     re.IGNORECASE,
 )
 USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
@@ -390,7 +391,7 @@ TOPIC_BEFORE = _cues(
     r"|courses? (?:on|about)|training (?:on|about)|literacy|worried about|concerns? about"
     r"|cheating with|written by|produced by|copied from|stud(?:y|ies|ying)|research\w*"
     r"|paste\w* (?:text )?from|include|includes|proliferation of|rise of|growth of|spread of"
-    r"|popularity of|era of|age of|reviewed|compared|evaluated|ranked|rated"
+    r"|popularity of|era of|age of|reviewed|compared|evaluated|ranked|rated|difference between"
     r"|(?:analy[sz]\w*|check\w*) (?:\w+ ){0,2}?for)\b"
     r"(?:[^;:]{0,80})$",
 )
@@ -512,13 +513,15 @@ NAMED_OTHER_WHICH = re.compile(r"(?-i:\b[A-Z][\w.]+),?\s+(?:which|who)\b[^;:]*$"
 # data centres". The subject (or the thing certified) is hosting, not the vendor.
 INFRASTRUCTURE = _cues(
     r"\b(?:(?:computing|hosting|cloud|server|data ?cent(?:re|er)) (?:environments?|facilit(?:y|ies)"
-    r"|infrastructure|platforms?)|data ?cent(?:re|er)s?|server farms?|co-?location facilit\w+)\b",
+    r"|infrastructure|platforms?)|data ?cent(?:re|er)s?|server farms?|co-?location facilit\w+"
+    r"|(?:attested|certified|compliant) infrastructure)\b",
 )
 OWN_INFRASTRUCTURE = _cues(r"\b(?:our|we|we['’]re)\s+(?:own\s+)?(?:[\w-]+\s+){0,2}?$")
 # Certification not yet held: "self-assessment in progress", "certification targeted for".
 IN_PROGRESS = _cues(
     r"\b(?:in progress|under ?way|targeted|targeting|pending|in the process|scheduled|expected"
-    r"|anticipated|on track|due (?:in|by)|not yet)\b",
+    r"|anticipated|on track|due (?:in|by)|not yet"
+    r"|meets? (?:\w+ ){0,4}?(?:requirements|standards)|aligned (?:with|to))\b",
 )
 
 
@@ -553,7 +556,7 @@ FOR_AUDIENCE = _cues(  # not a problem people have: "staying compliant is hard f
     r"|aimed at|whether you['’]re|whether you are|if you['’]re|if you are"
     r"|(?:designed|built|made|created) with"  # "designed with MAT leaders in mind"
     r"|assign\w* to|available to|shown to|offered to|open to|flag\w* (?:up )?to|sent to"
-    r"|alert\w*|notif\w*"
+    r"|encourag\w*|reach\w*"
     r"|share\w*(?: them| it| this)? with|report\w* to|teach(?:es|ing)?|services? to)\b"
     r"(?:[\s,&/]+(?!(?:for|by|across|in|on|at|from|among|within|through|into"
     r"|about|per|than|over|under|during|like)\b)[\w'’-]+){0,6}?"
@@ -564,9 +567,11 @@ AUDIENCE_ACTS = _cues(
     r"|loves|get|gets|set|sets|create|creates|make|makes|see|sees|save|saves|track|tracks"
     r"|practi[sc]e|learn|learns|complete|completes|answer|play|plan|mark|assign|receive"
     r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
-    r"|choose|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
+    r"|choose|chooses|select|selects|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
     r"|practise|keep|stay|get|draft|works|moderate|needs? to|handle|handles|oversee|oversees"
+    r"|(?:are|is) (?:also |always |now ){0,2}invited to|have (?:a |an |their own )?(?:profile|account"
+    r"|login)s? (?:on|in|with|for)|needs? it"
     r"|(?:are|is) (?:also |always |now ){0,2}free(?!\s+(?:to|from|of)\b))\b",  # users: "parents
     # are always free"
 )
@@ -595,10 +600,11 @@ ABOUT_US_BEFORE = _cues(
 ORGANISATION_AFTER = re.compile(  # "Teachers College", "Parents Association"
     r"^\s+of\s+(?:this|the|our)\s+(?:website|site|service)|^\s+of\s+(?-i:[A-Z])"
     r"|^(?:['’]s?['’]?)?\s+(?-i:College|University|Union|Association|Council|Federation|Institute"
-    r"|Trust|Network|Pay|Guild|Alliance|Society|Foundation)\b",
+    r"|Trust|Network|Pay|Guild|Alliance|Society|Foundation|Cent(?:re|er)s?)\b",
     re.IGNORECASE,
 )
-ORGANISATION_BEFORE = re.compile(r"(?-i:\b(?:University|College|Institute) of\s+|\bPay\s+)$")
+ORGANISATION_BEFORE = re.compile(
+    r"(?-i:\b(?:University|College|Institute|Cent(?:re|er)) (?:of|for)\s+|\bPay\s+)$")
 
 
 # Statistics and reports describe the world, not the product ("the gap at Key Stage 2").
@@ -651,6 +657,10 @@ def said_of_users(claim: Claim) -> bool:
         return False
     # the cues end within a few words of the match: read only the nearby text
     near = claim.before[-100:]
+    if COUNTED_AFTER.match(claim.after) or COUNTED_BEFORE.search(near):
+        return False
+    if DEFINED_TERM.match(claim.sentence):  # a contract's definition names no users
+        return False
     if MONITORED.search(near) or ABOUT_US_BEFORE.search(near) or _an_example_person(claim):
         return False
     if CARED_FOR_BEFORE.search(near) or SUITABLE_FOR_BEFORE.search(near):
@@ -702,13 +712,15 @@ _LISTED = (  # the words of a list of people: "their teachers, students, and par
     r"|leaders?|children|stakeholders)"
 )
 USERS_LIST_BEFORE = _cues(
-    r"\b(?:(?:its|our|the) users|(?:support|serv|help|work with)\w* schools?)\s*[,–—(-]?\s*"
+    r"\b(?:(?:its|our|the|their|all) users(?: of (?:the|our) \w+)?|(?:support|serv|help|work with)\w*"
+    r" schools?)\s*[,–—(-]?\s*"
     rf"(?:including|such as|namely|like)(?:[\s,&/–—-]+{_LISTED}){{0,8}}?[\s,&/–—-]*$",
 )
 # "... who use Quillo", a scope list's label "Teachers: using the platform": the object must
 # be the product (by name, "it", "the app", "our tools").
 USERS_USING = _cues(
-    r"^(?:[^.;:]{0,60}?\bwho (?:use|access|sign in to|log in to|are using)"
+    r"^(?:[^.;:]{0,60}?\b(?:who|as they|when they|while they) (?:use|access|sign in to|log in to"
+    r"|are using|interact with)"
     r"|(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing|who use))\s+",
 )
 PRODUCT_OBJECT = _cues(
@@ -728,6 +740,19 @@ STAFF_ACCESS = _cues(
     r"\b(?:access|view|see)\b[^.;:]{0,40}\b(?:data|information|records)\b|\bstrictly necessary"
     r"|\baudit logs?\b|\bsmooth running\b",
 )
+# "student accounts", "to create student and teacher users", a policy's "Teacher Role:" label:
+# people who have accounts or roles use it.
+USER_ACCOUNTS_AFTER = _cues(
+    r"^(?:\s*(?:,|and|or|&)\s*[\w-]+){0,3}\s+(?:(?:accounts?|users|logins?|log-ins?)\b|roles?\s*:)"
+    r"(?!\s+(?:of|on|with|at) (?:other|third|another))",
+)
+# A number of people, not who uses it: "educators with 36 students or fewer".
+COUNTED_AFTER = _cues(r"^\s+or (?:fewer|more|less)\b")
+COUNTED_BEFORE = _cues(
+    r"\b(?:(?:more|fewer|less) than|(?:set|group|batch|block) of|every|each|per)"
+    r" (?:\d[\d,]*|ten|twenty|thirty|forty|fifty|sixty|hundred)\s+$")
+# A defined term of a contract: ""Educational Institution" means a school that ...".
+DEFINED_TERM = _cues(r"^\W*[\"“][^\"”]{1,60}[\"”]\s+(?:means|refers to|shall mean|includes)\b")
 # Fields of data kept about people: "initials for students", "pupil usernames".
 DATA_FIELDS = _cues(
     r"\b(?:initials|usernames?|user ?IDs?|roster IDs?|identifiers?|required fields|data fields"
@@ -741,7 +766,9 @@ def _names_data_fields(sentence: str) -> bool:
 
 
 def _lists_users(claim: Claim) -> bool:
-    if USERS_LIST_BEFORE.search(claim.before):
+    # the whole prefix: "their users (including teachers, ..." opens a bracket
+    if (USERS_LIST_BEFORE.search(claim.sentence, max(0, claim.start - 200), claim.start)
+            or USER_ACCOUNTS_AFTER.match(claim.after)):
         return True
     using = USERS_USING.match(claim.after)
     if using is None:
@@ -824,9 +851,22 @@ def _an_example_person(claim: Claim) -> bool:
 
 
 
+PHASE_OF_SCHOOLS = _cues(
+    r"^\s+(?:(?:public|private|state|independent|educational)\s+)?(?:schools?|districts?"
+    r"|(?:educational )?institutions?|academies)\b")
+FEEDER_BEFORE = _cues(r"\bfeeder\s+$")
+MEASURE_AFTER = _cues(r"^\s+(?:scores?|results?|data|SATs|attainment|grades)\b")
+
+
 def not_legal_or_company(claim: Claim) -> bool:
     """Phase and subject never from the law, data subjects, the company, names or an
-    imagined example learner."""
+    imagined example learner. A phase that qualifies the schools served ("K-12
+    educational institutions") says who uses it even in legal text."""
+    if claim.value in PHASES and PHASE_OF_SCHOOLS.match(claim.after):
+        return not (FEEDER_BEFORE.search(claim.before) or _an_example(claim))
+    if claim.value in PHASES and (FEEDER_BEFORE.search(claim.before)
+                                  or MEASURE_AFTER.match(claim.after)):
+        return False
     if not_said_of_the_product(claim) or _under_a_legal_lead(claim):
         return False
     if _an_example(claim):
@@ -854,7 +894,12 @@ REWARD_AREA_BEFORE = _cues(
 
 def a_subject_taught(claim: Claim) -> bool:
     return not (QUALIFIER_AFTER.search(claim.after) or QUALIFIER_BEFORE.search(claim.before)
-                or REWARD_AREA_BEFORE.search(claim.before))
+                or REWARD_AREA_BEFORE.search(claim.before)
+                or SUBJECT_FIELD_BEFORE.search(claim.sentence, 0, claim.start))
+
+
+# A data field's examples: "the subject area (maths, science, etc.)".
+SUBJECT_FIELD_BEFORE = _cues(r"\bsubject(?: areas?)?\s*\((?:[^()]*,\s*)?$")
 
 
 def outside_own_name(claim: Claim) -> bool:
@@ -925,6 +970,8 @@ FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "trains_on_user_data": (about_vendor, not_opt_in, a_statement),
     "retention": (kept_data_period,),
     "data_location": (about_vendor, not_generic),
+    "price": (not_generic,),  # a blog's cost maths is not this product's price
+    "pricing_model": (not_generic,),
     "ai_generative": (about_vendor, not_a_topic, not_a_definition, not_generic),
     "ai_chatbot": (about_vendor, not_a_topic, not_a_definition, not_generic),
     "ai_adaptive": (about_vendor, not_a_topic, not_a_definition, not_generic),
@@ -978,7 +1025,8 @@ ARTICLE_TITLE = re.compile(
 # A reader's question on a help or FAQ page ("How many lessons can I generate?", "How do I
 # sync my classes?") heads its answer; it does not make the page an article.
 READER_QUESTION = re.compile(
-    r"\b(?:I|my|me|we|our|us|you|your)\b[^?]*\?\s*$|^\W*(?:FAQs?|frequently asked questions"
+    r"\b(?:I|my|me|we|our|us|you|your)\b[^?]*\?\s*$|^\W*how (?:much|long|often) (?:does|do|is|are"
+    r"|will|can)\b[^?]*\?\s*$|^\W*(?:FAQs?|frequently asked questions"
     r"|help (?:centre|center)|support)\b", re.IGNORECASE,
 )
 
@@ -1085,6 +1133,7 @@ DPA_OFFER = _any(
     r"enter(?:s|ed)? into (?:a|an|the|our) (?:written )?(?:DPA|data)", r"ask us (?:for|about)",
     r"(?:schools?|districts?|customers?|trusts?)(?: and \w+)? (?:under|with) (?:an?|the|our"
     r"|a signed) (?:N?DPA|SDPA|data)",
+    r"(?:clause|section|schedule|annex) [\d.]+ of (?:the|our)",
 )
 AI_USE = _any(
     "powered", "built", r"uses?", "using", "used", r"leverag\w*", r"integrat\w*", r"partner\w*",
@@ -1126,6 +1175,8 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         "freemium",
         r"upgrade to (?:a |the )?(?:pro|premium|plus|paid|unlimited)",
         r"free (?:and|or|&) (?:paid|premium|pro) (?:plans?|versions?|tiers?|options?)",
+        r"free (?:and|or|&) (?:low-cost|paid-for|premium|paid) (?:classes|courses|lessons|resources"
+        r"|content|activities|plans?|versions?|options?)",
         r"free (?:basic )?(?:plan|version|tier)s? (?:with|and|plus) (?:paid|premium|pro)",
     ),
     "paid": (
@@ -1136,7 +1187,13 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"subscription (?:fees?|costs?|prices?)", r"licen[cs]e fees?",
         r"paid (?:plans?|subscriptions?|version|tiers?|membership)",
         r"one-?(?:time|off) (?:fee|payment|purchase)", "buy now",
-        # "school licences are available to purchase"
+        # "school licences are available to purchase", "purchase a licence", "a single
+        # purchase per student", "charge your card", "the end of your billing period"
+        r"purchas\w* (?:a |an |one |another |more |additional )?(?:[\w-]+ ){0,3}?(?:licen[cs]es?"
+        r"|vouchers?|subscriptions?|seats?)",
+        r"(?:single|one) purchase per", r"charge your (?:credit |debit )?card",
+        r"billing (?:period|cycle)",
+        r"(?:monthly|annual|yearly|home|school|paid) subscriptions?(?! (?:are|is) free)",
         r"(?:licen[cs]es?|subscriptions?|plans?|seats?)(?: [\w-]+){0,3}? (?:are |is )?available (?:for|to) (?:purchase|buy)",
     ),
     "quote-only": (
@@ -1160,6 +1217,7 @@ CURRENCY_SYMBOLS = {
 CURRENCY_CODES = ("USD", "GBP", "EUR", "AUD", "CAD", "NZD", "INR")
 UNIT_ALIASES = {
     "mo": "month", "monthly": "month", "yr": "year", "annum": "year", "annually": "year",
+    "annual": "year",
     "yearly": "year", "license": "licence", "licenses": "licence", "children": "child",
 }
 UNITS = _set(
@@ -1182,7 +1240,9 @@ _UNITS = (  # "per provider/month": a unit of any name before a period is droppe
     r"\s+(?:(?:entire|whole|full)\s+)?(?:school\s+|academic\s+)?(?P<for_year>year)\b)?"
 )
 _NOT_A_PRICE_BEFORE = re.compile(
-    r"(?:save|saving|saved|raised?|raising|funding|worth|prize|grant|donat\w*|earn\w*|won|win)"
+    r"(?:save|saving|saved|raised?|raising|funding|worth|prize|grant|donat\w*|earn\w*|won|win"
+    r"|subsid\w+|(?:gives?|giving|grants?|allocat\w+|awards?)\s+(?:[\w-]+\s+){0,2}?(?:schools?"
+    r"|districts?|trusts?|academies|settings))"
     r"\s*(?:up to\s*|an? (?:additional|extra)\s*)?$",
     re.IGNORECASE,
 )
@@ -1210,7 +1270,7 @@ TALLIED = _cues(r"\b(?:collected|spent|sold|bought|takings|received|totals?|tota
 def a_price_of_the_product(claim: Claim) -> bool:
     """Not what a ticket in a worked example costs, nor a total collected."""
     before = claim.sentence[: claim.start]
-    if TALLIED.search(before):
+    if TALLIED.search(before) or EXAMPLE_LEAD.match(claim.sentence):
         return False
     thing = next(reversed(list(PRICED_THING.finditer(before))), None)  # the last one
     if thing is None:
@@ -1238,7 +1298,22 @@ def _price(match: re.Match[str]) -> list[str]:
     if groups.get("for_year"):
         units.append("year")
     units = [u for u in map(_unit, units) if u in UNITS]
+    lead = LEAD_PERIOD.search(match.string[: match.start()])
+    if lead and not PERIOD_UNITS & set(units):  # "Annual membership: £150 per school"
+        period = lead.group("period") or lead.group("period2") or lead.group("period3")
+        units.append(_unit(period.lower()))
     return [f"{currency} {amount}" + "".join(f"/{u}" for u in units)]
+
+
+# A label that gives the period before the price: "Annual membership: £150".
+LEAD_PERIOD = re.compile(
+    r"(?:^|[|:;]\s*)\W*(?P<period>annual|yearly|monthly)\s+(?:[\w-]+\s+){0,2}?[\w-]+\s*[:\-–]\s*$"
+    r"|\b(?P<period2>annual|yearly|monthly|weekly)\s+(?:charge|fee|cost|price|subscription|licen[cs]e)"
+    r"s?\s+(?:of|is)\s+$"
+    r"|\bper\s+(?:[\w-]+\s+){0,4}?(?P<period3>week|month|year|term)\s+(?:is|of|costs?)\s+$",
+    re.IGNORECASE,
+)
+PERIOD_UNITS = frozenset({"month", "year", "week", "day", "term"})
 
 
 def _unit(word: str) -> str:
@@ -1271,7 +1346,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
     "students": (r"(?:students?|pupils?|learners?|kids|child(?:ren)?)(?!['’]?s?['’]? (?:(?:and"
                  r"|or|&) \w+ )?(?:data|information|records|privacy|personal|responses|work"
                  r"|names?|details|emails?"
-                 r"|answers|accounts?|content|submissions|essays|context|progress|performance"
+                 r"|answers|content|submissions|essays|context|progress|performance"
                  r"|profiles?|usernames?|initials|IDs?|records|record(?= (?:is|was|systems?|keeping)\b))\b)"
                  r"(?!['’]s record\b)",),
     "teachers": (
@@ -1300,6 +1375,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         # a district's or trust's are its leaders (above)
         r"(?<!district )(?<!trust )(?<!MAT )(?<!data )(?<!our )(?<!site['’]s )"
         r"(?<!platform['’]s )administrators?(?! of (?:this|the|our) (?:website|site|service))",
+        r"(?<!our )(?<!data )admins\b", r"(?-i:Admin)(?= (?:selects|chooses|sends|can|sees|picks))",
     ),
 }
 
@@ -1460,6 +1536,7 @@ SUBJECT: dict[str, tuple[str, ...]] = {
               "mathematics", "mathematical", "algebra", "geometry", "arithmetic",
               "calculus", "numeracy", "times tables", "trigonometry"),
     "english": (r"english (?:language|literature|lessons?|class(?:es)?|curriculum|skills)",
+                r"(?<!research )(?<!academic )(?<!scientific )(?<!grey )(?<!gray )literature(?! review)",
                 "language arts", r"(?-i:ELA)"),
     "literacy": (r"(?<!financial )(?<!digital )(?<!media )(?<!data )(?<!AI )literacy", "phonics",
                  "early reading", r"(?:approach to|teach\w*|improv\w*) reading",
@@ -1468,8 +1545,10 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                  # a learner's reading level is assessed; a text's "reading level" is no subject
                  r"(?<=['’]s )reading (?:levels?|ages?)", r"(?<=s['’] )reading (?:levels?|ages?)",
                  r"learn(?:ing)? to read", r"writing skills", r"(?:creative|academic) writing",
+                 r"(?:students?|pupils?|learners?)['’]? writing\b",
+                 r"feedback on (?:\w+ )?writing",
                  # the quality of a pupil's handwriting, as input the tool reads, is no subject
-                 "spelling", r"(?<!poor )(?<!messy )(?<!illegible )(?<!untidy )(?<!bad )"
+                 r"spelling(?! bees?\b)", r"(?<!poor )(?<!messy )(?<!illegible )(?<!untidy )(?<!bad )"
                  r"handwriting(?! (?:recognition|which|that|is hard|is difficult))",
                  r"(?<!french )(?<!spanish )(?<!german )grammar",
                  r"(?<!french )(?<!spanish )(?<!german )(?<!mandarin )(?<!italian )(?<!its )"
@@ -1531,8 +1610,8 @@ INTEGRATION: dict[str, tuple[str, ...]] = {
     "canvas": ("Canvas LMS", "Canvas by Instructure", "Instructure"),
     "wonde": ("Wonde",),
     "sso": (r"single sign[- ]on", r"(?-i:SSO)", r"(?-i:SAML)", "OpenID Connect", r"(?-i:OIDC)",
-            r"(?:sign|log)(?:ging)? ?(?:in|on) with (?:your )?(?:school |work |existing )?"
-            r"(?:Google|Microsoft|Apple|Clever|ClassLink)"),
+            r"(?:(?:sign|log)(?:ging)? ?(?:in|on)|verify|verifying) with (?:your )?"
+            r"(?:school |work |existing )?(?:Google|Microsoft|Apple|Clever|ClassLink)"),
     "schoology": ("Schoology",),
     "moodle": ("Moodle",),
     "brightspace": ("Brightspace", r"(?-i:D2L)"),
@@ -1632,6 +1711,9 @@ CERTIFICATION: dict[str, tuple[str, ...]] = {
     "cyber-essentials-plus": (r"cyber essentials ?(?:plus|\+)",),
     "cyber-essentials": (r"cyber essentials(?! ?(?:plus|\+))",),
     "student-privacy-pledge": ("student privacy pledge",),
+    "1edtech-data-privacy": (r"(?:1EdTech|IMS(?: Global)?) Data Privacy Certifi\w+",),
+    "casa": (r"(?-i:CASA)(?= \(Cloud Application Security Assessment\)| (?:tier \d )?(?:certifi\w+"
+             r"|assessment|audit|verified|validated))", "Cloud Application Security Assessment"),
     "1edtech-trusted-app": (r"(?:1EdTech|IMS(?: Global)?) TrustEd Apps?",
                             r"TrustEd Apps? (?:seal|certif\w*|badge|program)"),
     "kidsafe": ("kidSAFE",),
@@ -1738,7 +1820,6 @@ DATA_LOCATION_RULES = [
         r"\s+(?:happens?|takes? place|occurs?|stays?|remains?|lives?|sits?)\s+(?:\w+\s+){0,2}?"
         rf"(?:in|within|inside)\s+{_WHERE}"
     ), checks=(not_an_event,)),
-    Rule("data_location", "us", _compile(r"GovCloud"), (HOSTING_CONTEXT,)),
     Rule("data_location", _regions, _compile(  # cloud regions: "US Central", "UK South"
         rf"{_WHERE}[- ](?-i:Central|East|West|North|South)(?:[- ]\d)?(?!\w)"
     )),
@@ -1760,12 +1841,13 @@ DATA_LOCATION_RULES = [
         rf"{_WHERE}[- ](?:based\s+)?(?:data ?cent(?:re|er)s?|servers?|(?:data )?hosting"
         r"|hosted(?!\s+(?:[\w-]+\s+)?(?:tools|apps|services|chatbots|platforms|products"
         r"|alternatives))"
-        r"|data residency"
+        r"|data residency|resident (?:infrastructure|servers?|hosting|data)"
         r"|cloud regions?)"
     )),
 ]
 
-_AGE = r"(?P<age>\d{1,2})"
+_AGE = (r"(?P<age>\d{1,2})(?!\d|\s*(?:months?|weeks?|days?|hours?|minutes?|%|percent|per cent"
+        r"|GB|MB|points?|characters?)\b)")
 
 
 def _age(match: re.Match[str]) -> list[str]:
@@ -1919,7 +2001,7 @@ TRAINING_DECLINED: dict[str, tuple[str, ...]] = {
 
 # --------------------------------------------------------------------------- AI
 
-_MAKES = (r"(?:generat\w+|creat\w+|writ\w+|draft\w*|produc\w+|build\w*|summari[sz]\w+"
+_MAKES = (r"(?:generat\w+|creat\w+|writ\w+|draft\w*|produc\w+|build\w*|summari[sz]\w+|propos\w+"
           r"|rewrit\w+|turn\w*|mak(?:e|es|ing))")
 _ARTEFACTS = (
     r"(?:lessons?|lesson plans?|quizz(?:es)?|quiz|questions?|worksheets?|texts?|images?"
@@ -1937,7 +2019,7 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         r"|drafts?|produces?)",
         rf"(?:AI|artificial intelligence)[- ]powered {_ARTEFACTS}",
         r"(?:AI|artificial intelligence)(?: \w+){0,3}? (?:generates?|creates?|writes?|drafts?"
-        r"|produces?|builds?|turns?|summari[sz]es|rewrites?)\b",
+        r"|produces?|builds?|turns?|summari[sz]es|rewrites?|proposes?)\b",
         rf"(?:AI|artificial intelligence)[- ](?:powered |assisted )?(?:\w+ )?{_ARTEFACTS}"
         r" (?:generator|creator|writer|builder|maker)s?",
         r"generative (?:features?|tools?|models?|technology|capabilities)",
@@ -2022,6 +2104,8 @@ AI_CHATBOT: dict[str, tuple[str, ...]] = {
         r"(?:ask|talk to|speak to|chat with) (?:our |the |an |your )?AI",
         r"(?:talk|speak|chat)(?:s|ing)? (?:to|with) (?:it|him|her|them) (?:\w+ ){0,2}?"
         r"(?:conversationally|naturally|out loud|in (?:plain|natural) language)",
+        r"AI\b[^.;]{0,60}?\b(?:through|via|in|using) (?:a |an )?(?:Socratic |spoken |voice |live )?"
+        r"(?:dialogues?|conversations?)",
         r"(?:converse|conversation|conversations) with (?:an? |our |the )?(?:\w+ )?(?:AI|bot|tutor"
         r"|assistant|characters?)", r"chat-based", r"chat interface",
         r"(?:tutor|assistant|bot|AI) (?:that |which |who )?(?:answers|replies to|responds to)"
@@ -2088,7 +2172,9 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"adapts? (?:\w+ ){0,3}?to (?:each|every|the|your|individual|their) (?:\w+['’]?s? )?"
         r"(?:student|learner|child|pupil|user|level|needs|pace|ability|progress)s?",
         r"(?:adjusts?|adapts?|changes?|tailors?) (?:the )?(?:level of )?(?:difficulty|level"
-        r"|pace|questions|content|challenge)",
+        r"|pace|questions|content|challenge|work ?(?:programs?|programmes?|plans?)"
+        r"|learning (?:programs?|programmes?|plans?))",
+        r"individuali[sz]ed (?:direct |one-to-one )?instruction",
         r"difficulty (?:level )?(?:adjusts|adapts|changes|increases|rises)",
         r"adapt(?:s|ing)? (?:\w+ )?(?:in real[- ]time|as (?:you|they|students|pupils|learners"
         r"|children) (?:learn|go|progress|answer|work))(?! to (?:any |your |all |the |different )?"
@@ -2118,6 +2204,12 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"(?:picks|chooses|selects|serves|recommends|suggests) (?:up )?(?:the )?(?:next|right)"
         r" (?:question|task|activity|lesson|step|problem|skill)",
         r"responds? to (?:each|every) (?:answer|response)",
+        r"adapts? (?:\w+ )?(?:based on|according to|depending on|in response to) (?:how|what|the"
+        r"|each|every|their|your|a)\b(?! (?:[\w-]+ )?(?:screens?|devices?|windows?|browsers?"
+        r"|layouts?|displays?)\b)",
+        r"(?:gauge|judge|work out|determine|pinpoint)s? (?:the |their |each |a )?(?:\w+['’]s? )?"
+        r"(?:working |current |right |correct )?level (?:of (?:homework|work|questions|practice)"
+        r"|to (?:give|set|start))",
         # "questions pitched at the right level for each pupil"
         r"(?:pitched|set|kept|matched|delivered|served) (?:\w+ )?at (?:just )?the right level"
         r"(?: of challenge)? for " + _A_LEARNER,
@@ -2468,15 +2560,18 @@ _SCANNER = _Scanner(RULES)
 CLAUSE_BREAK = re.compile(
     r"[,;:()\[\]–—|]|\s-\s|\b(?:but|however|whereas|although|though|while)\b", re.IGNORECASE
 )
-NEGATION_BEFORE = re.compile(
-    r"\b(?:not|no|never|neither|nor|without|unlike|instead of|rather than|versus|vs|unable"
+_NEGATION_WORDS = (
+    r"not|no|never|neither|nor|without|unlike|instead of|rather than|versus|vs|unable"
     r"|cannot|refuse[sd]?|decline[sd]?"
     r"|compared? (?:to|with)|comparison|alternatives? to|switch(?:ing|ed)? from|free from"
     r"|similar to|akin to|inspired by"
-    r"|working towards?|pursuing|in the process of|plan(?:s|ning)? to|aim(?:s|ing)? to"
-    r"|\w+er than|more \w+ than|less \w+ than)\b|n['’]t\b",
-    re.IGNORECASE,
+    r"|\w+er than|more \w+ than|less \w+ than"
 )
+_AIM_WORDS = r"working towards?|pursuing|in the process of|plan(?:s|ning)? to|aim(?:s|ing)? to"
+NEGATION_BEFORE = re.compile(rf"\b(?:{_NEGATION_WORDS}|{_AIM_WORDS})\b|n['’]t\b", re.IGNORECASE)
+# Who a product is for stays true of an aim: "Quillo aims to help teachers plan" has teachers.
+NEGATION_ONLY_BEFORE = re.compile(rf"\b(?:{_NEGATION_WORDS})\b|n['’]t\b", re.IGNORECASE)
+AIMS_DESCRIBE = frozenset({"audience", "phase", "subject"})
 NEGATION_AFTER = re.compile(
     r"^\s*(?:-\s*)?(?:alternatives?|competitors?|rivals?|clones?|killers?|vs\b\.?|versus"
     r"|replacements?)\b|^\s*(?:\S+\s+){0,2}?(?:(?:is|are|was|were)\s+not\b|(?:isn|aren)['’]t)",
@@ -2484,6 +2579,10 @@ NEGATION_AFTER = re.compile(
 )
 
 
+NEW_CLAUSE_AFTER = re.compile(
+    r"\s+(?:can|could|will|would|may|might|must|should|still|also|are|is|have|has|get|gets"
+    r"|do|does)\b", re.IGNORECASE,
+)
 LIST_ITEM = re.compile(r"^\s*(?:(?:and|or|nor)\s+)?(?:[\w.'’-]+\s+){0,2}$", re.IGNORECASE)
 
 
@@ -2493,18 +2592,23 @@ UNLESS = re.compile(r"\bunless\b", re.IGNORECASE)
 OFFERED_UNLESS = frozenset({"integration"})
 
 
-def _negated(sentence: str, start: int, end: int, unless_offers: bool = False) -> bool:
+def _negated(sentence: str, start: int, end: int, unless_offers: bool = False,
+             aims_negate: bool = True) -> bool:
     """True if the match sits in a negated or comparative clause (see module docstring)."""
     before = sentence[:start]
     breaks = list(CLAUSE_BREAK.finditer(before))
     if unless_offers:
         breaks += list(UNLESS.finditer(before))
         breaks.sort(key=lambda m: m.end())
-    # a list item ("we do not use OpenAI, Anthropic or ...") belongs to the list's clause
-    while breaks and breaks[-1].group() == "," and LIST_ITEM.match(before[breaks[-1].end():]):
-        breaks.pop()
+    # a list item ("we do not use OpenAI, Anthropic or ...") belongs to the list's clause,
+    # but not a new clause's subject ("..., teachers can still download it")
+    if not NEW_CLAUSE_AFTER.match(sentence, end):
+        while (breaks and breaks[-1].group() == ","
+               and LIST_ITEM.match(before[breaks[-1].end():])):
+            breaks.pop()
     clause_start = breaks[-1].end() if breaks else 0
-    if NEGATION_BEFORE.search(sentence[clause_start:end]):
+    negation = NEGATION_BEFORE if aims_negate else NEGATION_ONLY_BEFORE
+    if negation.search(sentence[clause_start:end]):
         return True
     after = sentence[end:]
     stop = CLAUSE_BREAK.search(after)
@@ -2623,7 +2727,8 @@ def _matches(
     allowed = FACT_FIELDS[rule.field]
     for match in rule.pattern.finditer(sentence):
         if rule.guarded and _negated(sentence, match.start(), match.end(),
-                                     rule.field in OFFERED_UNLESS):
+                                     rule.field in OFFERED_UNLESS,
+                                     rule.field not in AIMS_DESCRIBE):
             continue
         values = [rule.value] if isinstance(rule.value, str) else rule.value(match)
         for value in values:
