@@ -199,7 +199,8 @@ USING_THE_PRODUCT = _cues(
 )
 OTHER_OWNERS = re.compile(  # "other chatbots", "popular chatbots": someone else's
     r"\b(?:other|popular|general|generic|consumer|public|these|such|many|most|some|free"
-    r"|mainstream|existing|third-party)\s+(?:(?:types?|kinds?|forms?|sorts?) of\s+)?(?:[\w-]+\s+)?$",
+    r"|mainstream|existing|third-party)\s+(?:(?:types?|kinds?|forms?|sorts?) of\s+)?"
+    r"(?:[\w-]+\s+)?$",
     re.IGNORECASE,
 )
 USED_BY_OTHERS = re.compile(  # "ChatGPT, now used by most pupils, ..."
@@ -550,7 +551,8 @@ def _clause(claim: Claim) -> str:
 
 # Who a tool is for: "for teachers", "helps pupils", "teachers can ...", "pupils love it".
 FOR_AUDIENCE = _cues(  # not a problem people have: "staying compliant is hard for DSLs"
-    r"\b(?:(?<!hard )(?<!difficult )(?<!tough )(?<!tricky )(?<!challenging )for|help\w*|lets?|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
+    r"\b(?:(?<!hard )(?<!difficult )(?<!tough )(?<!tricky )(?<!challenging )for|help\w*|lets?"
+    r"|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|use by|loved by|trusted by|chosen by|popular with|favourite of|favorite of"
     r"|aimed at|whether you['’]re|whether you are|if you['’]re|if you are"
@@ -570,8 +572,8 @@ AUDIENCE_ACTS = _cues(
     r"|choose|chooses|select|selects|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
     r"|practise|keep|stay|get|draft|works|moderate|needs? to|handle|handles|oversee|oversees"
-    r"|(?:are|is) (?:also |always |now ){0,2}invited to|have (?:a |an |their own )?(?:profile|account"
-    r"|login)s? (?:on|in|with|for)|needs? it"
+    r"|(?:are|is) (?:also |always |now ){0,2}invited to"
+    r"|have (?:a |an |their own )?(?:profile|account|login)s? (?:on|in|with|for)|needs? it"
     r"|(?:are|is) (?:also |always |now ){0,2}free(?!\s+(?:to|from|of)\b))\b",  # users: "parents
     # are always free"
 )
@@ -712,8 +714,8 @@ _LISTED = (  # the words of a list of people: "their teachers, students, and par
     r"|leaders?|children|stakeholders)"
 )
 USERS_LIST_BEFORE = _cues(
-    r"\b(?:(?:its|our|the|their|all) users(?: of (?:the|our) \w+)?|(?:support|serv|help|work with)\w*"
-    r" schools?)\s*[,–—(-]?\s*"
+    r"\b(?:(?:its|our|the|their|all) users(?: of (?:the|our) \w+)?"
+    r"|(?:support|serv|help|work with)\w* schools?)\s*[,–—(-]?\s*"
     rf"(?:including|such as|namely|like)(?:[\s,&/–—-]+{_LISTED}){{0,8}}?[\s,&/–—-]*$",
 )
 # "... who use Quillo", a scope list's label "Teachers: using the platform": the object must
@@ -1194,7 +1196,8 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?:single|one) purchase per", r"charge your (?:credit |debit )?card",
         r"billing (?:period|cycle)",
         r"(?:monthly|annual|yearly|home|school|paid) subscriptions?(?! (?:are|is) free)",
-        r"(?:licen[cs]es?|subscriptions?|plans?|seats?)(?: [\w-]+){0,3}? (?:are |is )?available (?:for|to) (?:purchase|buy)",
+        r"(?:licen[cs]es?|subscriptions?|plans?|seats?)(?: [\w-]+){0,3}? (?:are |is )?available"
+        r" (?:for|to) (?:purchase|buy)",
     ),
     "quote-only": (
         r"contact (?:our )?sales", r"(?:talk|speak) (?:to|with) (?:our )?sales",
@@ -1347,7 +1350,8 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
                  r"|or|&) \w+ )?(?:data|information|records|privacy|personal|responses|work"
                  r"|names?|details|emails?"
                  r"|answers|content|submissions|essays|context|progress|performance"
-                 r"|profiles?|usernames?|initials|IDs?|records|record(?= (?:is|was|systems?|keeping)\b))\b)"
+                 r"|profiles?|usernames?|initials|IDs?|records"
+                 r"|record(?= (?:is|was|systems?|keeping)\b))\b)"
                  r"(?!['’]s record\b)",),
     "teachers": (
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
@@ -1536,7 +1540,8 @@ SUBJECT: dict[str, tuple[str, ...]] = {
               "mathematics", "mathematical", "algebra", "geometry", "arithmetic",
               "calculus", "numeracy", "times tables", "trigonometry"),
     "english": (r"english (?:language|literature|lessons?|class(?:es)?|curriculum|skills)",
-                r"(?<!research )(?<!academic )(?<!scientific )(?<!grey )(?<!gray )literature(?! review)",
+                r"(?<!research )(?<!academic )(?<!scientific )(?<!grey )(?<!gray )"
+                r"literature(?! review)",
                 "language arts", r"(?-i:ELA)"),
     "literacy": (r"(?<!financial )(?<!digital )(?<!media )(?<!data )(?<!AI )literacy", "phonics",
                  "early reading", r"(?:approach to|teach\w*|improv\w*) reading",
@@ -1548,7 +1553,8 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                  r"(?:students?|pupils?|learners?)['’]? writing\b",
                  r"feedback on (?:\w+ )?writing",
                  # the quality of a pupil's handwriting, as input the tool reads, is no subject
-                 r"spelling(?! bees?\b)", r"(?<!poor )(?<!messy )(?<!illegible )(?<!untidy )(?<!bad )"
+                 r"spelling(?! bees?\b)",
+                 r"(?<!poor )(?<!messy )(?<!illegible )(?<!untidy )(?<!bad )"
                  r"handwriting(?! (?:recognition|which|that|is hard|is difficult))",
                  r"(?<!french )(?<!spanish )(?<!german )grammar",
                  r"(?<!french )(?<!spanish )(?<!german )(?<!mandarin )(?<!italian )(?<!its )"

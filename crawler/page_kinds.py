@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
 from catalogue.vocabulary import PAGE_KINDS
@@ -145,6 +146,7 @@ def page_kind(url: str, title: str = "", anchor_text: str = "") -> str:
     return "other"
 
 
+@lru_cache(maxsize=8192)  # a site's menus and footer repeat on every page it has
 def buyer_link_priority(url: str, anchor_text: str, *, site_lang: str = "en") -> int | None:
     """How soon to fetch a link (0 = first), or ``None`` if a buyer gains nothing from it.
 
@@ -236,7 +238,9 @@ def _is_file(segments: list[str]) -> bool:
 
 
 def _is_social(host: str) -> bool:
-    return any(host == h or host.endswith("." + h) for h in SOCIAL_HOSTS)
+    """The host or one of its parent domains is a social network or app store."""
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in SOCIAL_HOSTS for i in range(len(labels) - 1))
 
 
 def _other_language(host: str, path: str, query: str, anchor: str, site_lang: str) -> bool:
