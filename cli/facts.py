@@ -1,5 +1,6 @@
-"""`edcat facts eval`: precision and recall of the fact rules on a sentence corpus (a thin
-wrapper of crawler.facts_eval; the extraction libraries are imported inside the command)."""
+"""`edcat facts eval` and `eval-pages`: precision and recall of the fact rules on a sentence
+corpus or on real judged pages (thin wrappers of crawler.facts_eval; the extraction libraries
+are imported inside the commands)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,36 @@ def eval_command(
 
     report = evaluate(load_corpus(corpus or DEFAULT_CORPUS))
     typer.echo(format_report(report, show_wrong=show_wrong))
+
+
+@facts_app.command("eval-pages")
+def eval_pages_command(
+    pages: Annotated[Path, typer.Argument(
+        help='JSON Lines of {"url", "title", "text"}: the judged pages\' text, kept locally.')],
+    judgements: Annotated[
+        Path | None,
+        typer.Option(help="Judgements by URL (default: the bundled real-excerpts.json)."),
+    ] = None,
+    judged_set: Annotated[
+        list[str] | None, typer.Option("--set", help="Only pages of this set (repeatable).")
+    ] = None,
+    show_wrong: Annotated[
+        bool, typer.Option("--show-wrong", help="Also list each page read wrongly.")
+    ] = False,
+) -> None:
+    """Per-field precision and recall of the fact rules on real pages judged by hand.
+
+    The judgements ship without the pages' text, which may not be redistributed: give the
+    texts you hold. Example: [bold]edcat facts eval-pages set-g.jsonl --set G[/bold]
+    """
+    from crawler.facts_eval import (
+        DEFAULT_JUDGEMENTS,
+        evaluate_pages,
+        format_page_report,
+        load_judgements,
+        load_pages,
+    )
+
+    report = evaluate_pages(load_pages(pages), load_judgements(judgements or DEFAULT_JUDGEMENTS),
+                            judged_set or ())
+    typer.echo(format_page_report(report, show_wrong=show_wrong))

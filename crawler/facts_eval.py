@@ -85,12 +85,7 @@ class Report:
 
     @property
     def total(self) -> FieldScore:
-        total = FieldScore("all")
-        for score in self.fields.values():
-            total.true_positives += score.true_positives
-            total.false_positives += score.false_positives
-            total.false_negatives += score.false_negatives
-        return total
+        return _sum_scores(self.fields.values())
 
     @property
     def false_yes(self) -> list[tuple[Case, str]]:
@@ -172,23 +167,195 @@ def _ratio(value: float | None) -> str:
     return "   -" if value is None else f"{value:.2f}"
 
 
-def format_report(report: Report, *, show_wrong: bool = False) -> str:
-    """Per-field table (fits 80 columns); with ``show_wrong`` the sentences it got wrong."""
+def _table(fields: dict[str, FieldScore]) -> list[str]:
+    """Per-field rows and their total (fits 80 columns)."""
     lines = [f"{'field':<22}{'stated':>7}{'found':>7}{'right':>7}{'precision':>11}{'recall':>8}"]
-    rows = [s for s in report.fields.values()
-            if s.true_positives + s.false_positives + s.false_negatives]
-    for score in [*rows, report.total]:
-        if score is not rows[0] and score.field == "all":
+    rows = [s for s in fields.values() if s.true_positives + s.false_positives + s.false_negatives]
+    for score in [*rows, _sum_scores(fields.values())]:
+        if score.field == "all" and rows:
             lines.append("-" * 62)
         stated = score.true_positives + score.false_negatives
         found = score.true_positives + score.false_positives
         lines.append(f"{score.field:<22}{stated:>7}{found:>7}{score.true_positives:>7}"
                      f"{_ratio(score.precision):>11}{_ratio(score.recall):>8}")
+    return lines
+
+
+def format_report(report: Report, *, show_wrong: bool = False) -> str:
+    """Per-field table (fits 80 columns); with ``show_wrong`` the sentences it got wrong."""
+    lines = _table(report.fields)
     lines.append(f"{len(report.outcomes)} sentences, {len(report.wrong)} not exactly right")
     lines.append(f"false yes on {', '.join(NEVER_FALSE_YES)}: {len(report.false_yes)}")
     if show_wrong:
         for outcome in report.wrong:
             lines.append(f"line {outcome.case.line}: {outcome.case.text}")
+            for label, pairs in (("  extra ", outcome.extra), ("  missed", outcome.missed)):
+                if pairs:
+                    lines.append(f"{label} " + ", ".join(f"{f}={v}" for f, v in sorted(pairs)))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- real pages
+#
+# Real vendor pages judged by hand ship as URLs and judgements only
+# (tests/fixtures/facts/real-excerpts.json): their text may not be redistributed. Whoever
+# has the texts (saved through the search tool, or crawled) scores the rules on them with
+# `evaluate_pages`; the held-out sets in the README were measured this way.
+
+DEFAULT_JUDGEMENTS = DEFAULT_CORPUS.parent / "real-excerpts.json"
+_PERIODS = {"month", "year", "week", "term", "day"}
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The facts one real page states, as judged by hand."""
+
+    url: str
+    set: str
+    expected: frozenset[Pair]
+
+
+@dataclass
+class PageOutcome:
+    judgement: Judgement
+    found: frozenset[Pair]
+
+    @property
+    def extra(self) -> frozenset[Pair]:
+        return self.found - self.judgement.expected
+
+    @property
+    def missed(self) -> frozenset[Pair]:
+        return self.judgement.expected - self.found
+
+
+@dataclass
+class PageReport:
+    outcomes: list[PageOutcome]
+    fields: dict[str, FieldScore]
+    unjudged: list[str]  # pages given whose URL has no judgement
+
+    @property
+    def total(self) -> FieldScore:
+        return _sum_scores(self.fields.values())
+
+    @property
+    def false_yes(self) -> list[tuple[str, str]]:
+        return [(o.judgement.url, name) for o in self.outcomes for name, value in o.extra
+                if name in NEVER_FALSE_YES and value == "yes"]
+
+
+def _sum_scores(scores: Iterable[FieldScore]) -> FieldScore:
+    total = FieldScore("all")
+    for score in scores:
+        total.true_positives += score.true_positives
+        total.false_positives += score.false_positives
+        total.false_negatives += score.false_negatives
+    return total
+
+
+def comparable(name: str, value: str) -> str:
+    """A value as judges and rules both write it. A price keeps currency, amount and
+    period ("gbp 368/block" and "gbp 368" agree; "usd 12/seat/month" is "usd 12/month"):
+    judges name per-what units in their own words."""
+    if name != "price":
+        return value
+    amount, _, units = value.partition("/")
+    periods = [unit for unit in units.split("/") if unit in _PERIODS]
+    return amount + (f"/{periods[-1]}" if periods else "")
+
+
+def load_judgements(path: Path = DEFAULT_JUDGEMENTS) -> list[Judgement]:
+    """The judged pages of a real-excerpts file; a malformed entry is an EdcatError."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        pages = doc["pages"]
+    except OSError as exc:
+        raise EdcatError(f"cannot read judgements {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise EdcatError(f"{path}: expected a JSON object with a \"pages\" list") from None
+    judgements = []
+    for number, page in enumerate(pages, 1):
+        where = f"{path}: page {number}"
+        if not isinstance(page, dict) or not isinstance(page.get("url"), str):
+            raise EdcatError(f"{where}: expected an object with \"url\" and \"judged\"")
+        expected = _pairs(page.get("judged"), f"{where} ({page['url']})")
+        judgements.append(Judgement(page["url"], str(page.get("set", "")), expected))
+    return judgements
+
+
+def _pairs(facts: object, where: str) -> frozenset[Pair]:
+    if not isinstance(facts, dict):
+        raise EdcatError(f"{where}: judged must be an object of field: [values]")
+    pairs = set()
+    for name, values in facts.items():
+        if name not in FACT_FIELDS:
+            raise EdcatError(f"{where}: unknown fact field {name!r}")
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise EdcatError(f"{where}: {name} must be a list of strings")
+        pairs |= {(name, comparable(name, value)) for value in values}
+    return frozenset(pairs)
+
+
+def load_pages(path: Path) -> list[PageContent]:
+    """JSON Lines of {"url", "title", "text"}: the text of each page as it was judged."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EdcatError(f"cannot read pages {path}: {exc.strerror or exc}") from None
+    pages = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EdcatError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        if not (isinstance(row, dict) and isinstance(row.get("url"), str)
+                and isinstance(row.get("text"), str)):
+            raise EdcatError(f"{path}:{number}: expected an object with \"url\" and \"text\"")
+        pages.append(PageContent(url=row["url"], title=str(row.get("title") or ""),
+                                 main_text=row["text"]))
+    if not pages:
+        raise EdcatError(f"{path}: no pages")
+    return pages
+
+
+def evaluate_pages(pages: Iterable[PageContent], judgements: Iterable[Judgement],
+                   sets: Iterable[str] = ()) -> PageReport:
+    """Score the rules on each page that has a judgement (of one of ``sets``, if given)."""
+    wanted = set(sets)
+    by_url = {j.url: j for j in judgements if not wanted or j.set in wanted}
+    report = PageReport([], {name: FieldScore(name) for name in FACT_FIELDS}, [])
+    for page in pages:
+        judgement = by_url.get(page.url)
+        if judgement is None:
+            report.unjudged.append(page.url)
+            continue
+        found = frozenset((f.field, comparable(f.field, f.value)) for f in extract_facts(page))
+        outcome = PageOutcome(judgement, found)
+        report.outcomes.append(outcome)
+        for name, _value in found & judgement.expected:
+            report.fields[name].true_positives += 1
+        for name, _value in outcome.extra:
+            report.fields[name].false_positives += 1
+        for name, _value in outcome.missed:
+            report.fields[name].false_negatives += 1
+    return report
+
+
+def format_page_report(report: PageReport, *, show_wrong: bool = False) -> str:
+    """The per-field table of ``format_report`` for real pages; wrong pages by URL."""
+    wrong = [o for o in report.outcomes if o.extra or o.missed]
+    lines = [*_table(report.fields),
+             f"{len(report.outcomes)} judged pages, {len(wrong)} not exactly right"]
+    if report.unjudged:
+        count = len(report.unjudged)
+        lines.append(f"{count} page{'s' if count != 1 else ''} without a judgement skipped")
+    lines.append(f"false yes on {', '.join(NEVER_FALSE_YES)}: {len(report.false_yes)}")
+    if show_wrong:
+        for outcome in wrong:
+            lines.append(outcome.judgement.url)
             for label, pairs in (("  extra ", outcome.extra), ("  missed", outcome.missed)):
                 if pairs:
                     lines.append(f"{label} " + ", ".join(f"{f}={v}" for f, v in sorted(pairs)))

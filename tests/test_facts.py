@@ -17,10 +17,15 @@ from crawler.facts import _SCANNER, RULES, Fact, extract_facts, product_names, q
 from crawler.facts_eval import (
     DEFAULT_CORPUS,
     NEVER_FALSE_YES,
+    comparable,
     evaluate,
+    evaluate_pages,
     facts_of_case,
+    format_page_report,
     format_report,
     load_corpus,
+    load_judgements,
+    load_pages,
 )
 
 HTML = Path(__file__).parent / "fixtures" / "html"
@@ -640,6 +645,84 @@ def test_facts_eval_command(edcat, tmp_path):
     assert failed.stderr.strip() == (
         f'error: {bad}:1: expected an object with "text" and "facts"'
     )
+
+
+# --------------------------------------------------------------------------- real judged pages
+
+SAMPLE_PAGES = DEFAULT_CORPUS.parent / "judged-pages-sample.jsonl"
+SAMPLE_JUDGEMENTS = DEFAULT_CORPUS.parent / "judged-sample.json"
+
+
+def test_pages_are_scored_against_their_judgements_by_url():
+    report = evaluate_pages(load_pages(SAMPLE_PAGES), load_judgements(SAMPLE_JUDGEMENTS))
+    assert [o.judgement.url for o in report.outcomes] == [
+        "https://www.quillo.example/privacy", "https://tellmo.example/pricing"]
+    assert report.unjudged == ["https://unjudged.example/"]
+    total = report.total
+    assert (total.true_positives, total.false_positives, total.false_negatives) == (8, 1, 1)
+    assert report.fields["ai_adaptive"].false_negatives == 1  # judged, not read
+    assert report.fields["audience"].false_positives == 1  # "Teachers can try it free"
+    assert report.false_yes == []
+    text = format_page_report(report, show_wrong=True)
+    assert "2 judged pages, 2 not exactly right" in text
+    assert "1 page without a judgement skipped" in text
+    assert "  missed ai_adaptive=yes" in text and max(map(len, text.splitlines())) <= 80
+
+
+def test_a_set_can_be_scored_alone():
+    report = evaluate_pages(load_pages(SAMPLE_PAGES), load_judgements(SAMPLE_JUDGEMENTS), ["Y"])
+    assert [o.judgement.url for o in report.outcomes] == ["https://tellmo.example/pricing"]
+    assert len(report.unjudged) == 2
+
+
+def test_prices_compare_on_currency_amount_and_period():
+    assert comparable("price", "gbp 3/pupil/year") == comparable("price", "gbp 3/year")
+    assert comparable("price", "gbp 368/block") == "gbp 368"
+    assert comparable("price", "usd 12/seat/month") == "usd 12/month"
+    assert comparable("retention", "30-days") == "30-days"
+
+
+def test_the_bundled_judgements_load_with_every_set():
+    judgements = load_judgements()
+    assert {j.set for j in judgements} >= {"A", "B", "C", "D", "E", "F", "G"}
+    assert len(judgements) >= 180
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"url": "https://a.example/"}\n',
+         'pages.jsonl:1: expected an object with "url" and "text"'),
+        ("\nnot json\n", "pages.jsonl:2: not JSON"),
+        ("\n", "pages.jsonl: no pages"),
+    ],
+)
+def test_bad_pages_files_name_file_and_line(tmp_path, content, message):
+    path = tmp_path / "pages.jsonl"
+    path.write_text(content)
+    with pytest.raises(EdcatError, match=re.escape(message)):
+        load_pages(path)
+
+
+def test_bad_judgements_name_the_page(tmp_path):
+    path = tmp_path / "judged.json"
+    path.write_text('{"pages": [{"url": "https://a.example/", "judged": {"colour": ["red"]}}]}')
+    with pytest.raises(EdcatError, match=re.escape("page 1 (https://a.example/): unknown fact "
+                                                   "field 'colour'")):
+        load_judgements(path)
+    path.write_text("[]")
+    with pytest.raises(EdcatError, match='expected a JSON object with a "pages" list'):
+        load_judgements(path)
+
+
+def test_facts_eval_pages_command(edcat, tmp_path):
+    result = edcat("facts", "eval-pages", str(SAMPLE_PAGES), "--judgements",
+                   str(SAMPLE_JUDGEMENTS), "--show-wrong")
+    assert "\nall " in result.stdout and "2 judged pages" in result.stdout
+    assert "https://tellmo.example/pricing\n  extra  audience=teachers" in result.stdout
+    failed = edcat("facts", "eval-pages", str(tmp_path / "missing.jsonl"), check=False)
+    assert failed.returncode == 1
+    assert failed.stderr.strip().startswith(f"error: cannot read pages {tmp_path}")
 
 
 # --------------------------------------------------------------------------- one page, three paths
