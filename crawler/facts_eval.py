@@ -46,6 +46,15 @@ class Case:
     page: str = "/"  # the path of the page on the product's site
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """The facts one real page states, as judged by hand."""
+
+    url: str
+    set: str
+    expected: frozenset[Pair]
+
+
 @dataclass
 class FieldScore:
     field: str
@@ -66,7 +75,7 @@ class FieldScore:
 
 @dataclass
 class Outcome:
-    case: Case
+    case: Case | Judgement  # a corpus sentence or a judged real page
     found: frozenset[Pair]
 
     @property
@@ -152,15 +161,19 @@ def evaluate(cases: Iterable[Case]) -> Report:
     report.fields = {name: FieldScore(name) for name in FACT_FIELDS}
     for case in cases:
         found = frozenset((f.field, f.value) for f in facts_of_case(case))
-        outcome = Outcome(case, found)
-        report.outcomes.append(outcome)
-        for name, _value in found & case.expected:
-            report.fields[name].true_positives += 1
-        for name, _value in outcome.extra:
-            report.fields[name].false_positives += 1
-        for name, _value in outcome.missed:
-            report.fields[name].false_negatives += 1
+        report.outcomes.append(_tally(report.fields, Outcome(case, found)))
     return report
+
+
+def _tally(fields: dict[str, FieldScore], outcome: Outcome) -> Outcome:
+    """Count the outcome's right, extra and missed facts into ``fields``."""
+    for name, _value in outcome.found & outcome.case.expected:
+        fields[name].true_positives += 1
+    for name, _value in outcome.extra:
+        fields[name].false_positives += 1
+    for name, _value in outcome.missed:
+        fields[name].false_negatives += 1
+    return outcome
 
 
 def _ratio(value: float | None) -> str:
@@ -206,32 +219,9 @@ DEFAULT_JUDGEMENTS = DEFAULT_CORPUS.parent / "real-excerpts.json"
 _PERIODS = {"month", "year", "week", "term", "day"}
 
 
-@dataclass(frozen=True)
-class Judgement:
-    """The facts one real page states, as judged by hand."""
-
-    url: str
-    set: str
-    expected: frozenset[Pair]
-
-
-@dataclass
-class PageOutcome:
-    judgement: Judgement
-    found: frozenset[Pair]
-
-    @property
-    def extra(self) -> frozenset[Pair]:
-        return self.found - self.judgement.expected
-
-    @property
-    def missed(self) -> frozenset[Pair]:
-        return self.judgement.expected - self.found
-
-
 @dataclass
 class PageReport:
-    outcomes: list[PageOutcome]
+    outcomes: list[Outcome]
     fields: dict[str, FieldScore]
     unjudged: list[str]  # pages given whose URL has no judgement
 
@@ -241,7 +231,7 @@ class PageReport:
 
     @property
     def false_yes(self) -> list[tuple[str, str]]:
-        return [(o.judgement.url, name) for o in self.outcomes for name, value in o.extra
+        return [(o.case.url, name) for o in self.outcomes for name, value in o.extra
                 if name in NEVER_FALSE_YES and value == "yes"]
 
 
@@ -333,14 +323,7 @@ def evaluate_pages(pages: Iterable[PageContent], judgements: Iterable[Judgement]
             report.unjudged.append(page.url)
             continue
         found = frozenset((f.field, comparable(f.field, f.value)) for f in extract_facts(page))
-        outcome = PageOutcome(judgement, found)
-        report.outcomes.append(outcome)
-        for name, _value in found & judgement.expected:
-            report.fields[name].true_positives += 1
-        for name, _value in outcome.extra:
-            report.fields[name].false_positives += 1
-        for name, _value in outcome.missed:
-            report.fields[name].false_negatives += 1
+        report.outcomes.append(_tally(report.fields, Outcome(judgement, found)))
     return report
 
 
@@ -355,7 +338,7 @@ def format_page_report(report: PageReport, *, show_wrong: bool = False) -> str:
     lines.append(f"false yes on {', '.join(NEVER_FALSE_YES)}: {len(report.false_yes)}")
     if show_wrong:
         for outcome in wrong:
-            lines.append(outcome.judgement.url)
+            lines.append(outcome.case.url)
             for label, pairs in (("  extra ", outcome.extra), ("  missed", outcome.missed)):
                 if pairs:
                     lines.append(f"{label} " + ", ".join(f"{f}={v}" for f, v in sorted(pairs)))

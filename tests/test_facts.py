@@ -655,7 +655,7 @@ SAMPLE_JUDGEMENTS = DEFAULT_CORPUS.parent / "judged-sample.json"
 
 def test_pages_are_scored_against_their_judgements_by_url():
     report = evaluate_pages(load_pages(SAMPLE_PAGES), load_judgements(SAMPLE_JUDGEMENTS))
-    assert [o.judgement.url for o in report.outcomes] == [
+    assert [o.case.url for o in report.outcomes] == [
         "https://www.quillo.example/privacy", "https://tellmo.example/pricing"]
     assert report.unjudged == ["https://unjudged.example/"]
     total = report.total
@@ -671,7 +671,7 @@ def test_pages_are_scored_against_their_judgements_by_url():
 
 def test_a_set_can_be_scored_alone():
     report = evaluate_pages(load_pages(SAMPLE_PAGES), load_judgements(SAMPLE_JUDGEMENTS), ["Y"])
-    assert [o.judgement.url for o in report.outcomes] == ["https://tellmo.example/pricing"]
+    assert [o.case.url for o in report.outcomes] == ["https://tellmo.example/pricing"]
     assert len(report.unjudged) == 2
 
 
