@@ -514,16 +514,23 @@ NAMED_OTHER_WHICH = re.compile(r"(?-i:\b[A-Z][\w.]+),?\s+(?:which|who)\b[^;:]*$"
 # data centres". The subject (or the thing certified) is hosting, not the vendor.
 INFRASTRUCTURE = _cues(
     r"\b(?:(?:computing|hosting|cloud|server|data ?cent(?:re|er)) (?:environments?|facilit(?:y|ies)"
-    r"|infrastructure|platforms?)|data ?cent(?:re|er)s?|server farms?|co-?location facilit\w+"
-    r"|(?:attested|certified|compliant) infrastructure)\b",
+    r"|infrastructure|platforms?)|data ?cent(?:re|er)s?|server farms?|co-?location facilit\w+)\b",
 )
 OWN_INFRASTRUCTURE = _cues(r"\b(?:our|we|we['’]re)\s+(?:own\s+)?(?:[\w-]+\s+){0,2}?$")
 # Certification not yet held: "self-assessment in progress", "certification targeted for".
 IN_PROGRESS = _cues(
     r"\b(?:in progress|under ?way|targeted|targeting|pending|in the process|scheduled|expected"
-    r"|anticipated|on track|due (?:in|by)|not yet"
-    r"|meets? (?:\w+ ){0,4}?(?:requirements|standards)|aligned (?:with|to))\b",
+    r"|anticipated|on track|due (?:in|by)|not yet)\b",
 )
+# Right before the certificate: a standard's requirements met, not the certificate held
+# ("meets all UK security requirements (specifically PCI DSS, ISO27001)").
+REQUIREMENTS_BEFORE = _cues(
+    r"\b(?:meets?|meeting|satisf(?:y|ies)|aligned (?:with|to))\s+(?:[\w-]+\s+){0,5}?(?:requirements"
+    r"|standards|controls)(?:\s+of)?[^.;]{0,40}$|\baligned (?:with|to)\s+(?:the\s+)?$")
+# Right after it: someone's infrastructure holds it ("SOC 2 Type II-attested infrastructure").
+ATTESTED_AFTER = _cues(
+    r"^(?:\s+Type\s+(?:1|2|I|II))?[- ](?:attested|certified|compliant|audited|accredited)\s+"
+    r"(?:infrastructure|hosting|cloud|data ?cent(?:re|er)s?|servers?|platforms?|providers?)\b")
 
 
 def own_certification(claim: Claim) -> bool:
@@ -534,7 +541,9 @@ def own_certification(claim: Claim) -> bool:
     if NAMED_OTHER_WHICH.search(claim.before) and not names_the_product(claim):
         return False
     clause = _clause(claim)
-    if IN_PROGRESS.search(clause):
+    if IN_PROGRESS.search(clause) or REQUIREMENTS_BEFORE.search(claim.sentence, 0, claim.start):
+        return False
+    if ATTESTED_AFTER.match(claim.after):
         return False
     infrastructure = INFRASTRUCTURE.search(clause)
     if infrastructure and not OWN_INFRASTRUCTURE.search(clause[: infrastructure.start()]):
@@ -557,8 +566,8 @@ FOR_AUDIENCE = _cues(  # not a problem people have: "staying compliant is hard f
     r"|used by|use by|loved by|trusted by|chosen by|popular with|favourite of|favorite of"
     r"|aimed at|whether you['’]re|whether you are|if you['’]re|if you are"
     r"|(?:designed|built|made|created) with"  # "designed with MAT leaders in mind"
-    r"|assign\w* to|available to|shown to|offered to|open to|flag\w* (?:up )?to|sent to"
-    r"|encourag\w*|reach\w*"
+    r"|assign\w* to|available to|shown to|offered to|open to|flag\w* (?:up )?to"
+    r"|encourag\w*|reaches(?! out)"
     r"|share\w*(?: them| it| this)? with|report\w* to|teach(?:es|ing)?|services? to)\b"
     r"(?:[\s,&/]+(?!(?:for|by|across|in|on|at|from|among|within|through|into"
     r"|about|per|than|over|under|during|like)\b)[\w'’-]+){0,6}?"
@@ -652,7 +661,8 @@ def said_of_users(claim: Claim) -> bool:
     whose data is listed and readers being advised never count. A reader addressed as
     one who teaches ("your teaching", "my students") is a teacher."""
     if TEACHING_READER.match(claim.sentence, claim.start):  # the reader's question asks
-        return a_statement(claim) and not _about_something_else(claim.sentence)
+        return (a_statement(claim) and not _about_something_else(claim.sentence)
+                and not MONITORED.search(claim.before[-100:]))
     if _about_something_else(claim.sentence) and not _lists_users(claim):
         return False  # cached per sentence: the common exit, tried first
     if _names_data_fields(claim.sentence) or _inside_name(claim) or _vendor_staff(claim):
@@ -661,8 +671,8 @@ def said_of_users(claim: Claim) -> bool:
     near = claim.before[-100:]
     if COUNTED_AFTER.match(claim.after) or COUNTED_BEFORE.search(near):
         return False
-    if DEFINED_TERM.match(claim.sentence):  # a contract's definition names no users
-        return False
+    if DEFINED_TERM.match(claim.sentence) and not _lists_users(claim):
+        return False  # a contract's definition names no users, unless it lists them
     if MONITORED.search(near) or ABOUT_US_BEFORE.search(near) or _an_example_person(claim):
         return False
     if CARED_FOR_BEFORE.search(near) or SUITABLE_FOR_BEFORE.search(near):
@@ -702,7 +712,7 @@ def _under_a_legal_lead(claim: Claim) -> bool:
 _TEACHING_READER = (r"(?:your|my) (?:own )?(?:teaching(?! assistants?)|classrooms?|lesson plans"
                     r"|lesson planning|(?:pupils|students)(?!['’]))")
 # A reader addressed as a parent: "your child's reading", "help your kids".
-_PARENT_READER = r"your (?:child|children|kids?|son|daughter)(?![\w-])"
+_PARENT_READER = r"your (?:child|children|son|daughter)(?![\w-])"
 TEACHING_READER = _cues(f"{_TEACHING_READER}|{_PARENT_READER}")
 
 
@@ -726,7 +736,8 @@ USERS_USING = _cues(
     r"|(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing|who use))\s+",
 )
 PRODUCT_OBJECT = _cues(
-    r"it\b|(?:the |our |this )?(?:[\w-]+ )?(?:platforms?|apps?|services?|tools?|products?|site"
+    r"it\b|(?:the |our |this )?(?!(?:third-party|other|external|personal|consumer|free|social)\b)"
+    r"(?:[\w-]+ )?(?:platforms?|apps?|services?|tools?|products?|site"
     r"|websites?|software|resources)\b",
 )
 # "a parent communication platform", "a teacher planning app": the category names its users.
@@ -901,7 +912,8 @@ def a_subject_taught(claim: Claim) -> bool:
 
 
 # A data field's examples: "the subject area (maths, science, etc.)".
-SUBJECT_FIELD_BEFORE = _cues(r"\bsubject(?: areas?)?\s*\((?:[^()]*,\s*)?$")
+SUBJECT_FIELD_BEFORE = _cues(
+    r"\bsubject areas?\s*\([^()]*$|\bsubjects?\s*\((?:for example|e\.g\.|such as)[^()]*$")
 
 
 def outside_own_name(claim: Claim) -> bool:
@@ -1195,7 +1207,7 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"|vouchers?|subscriptions?|seats?)",
         r"(?:single|one) purchase per", r"charge your (?:credit |debit )?card",
         r"billing (?:period|cycle)",
-        r"(?:monthly|annual|yearly|home|school|paid) subscriptions?(?! (?:are|is) free)",
+        r"(?:monthly|annual|yearly|home|school|paid) subscriptions?(?! (?:are|is) (?:\w+ )?free)",
         r"(?:licen[cs]es?|subscriptions?|plans?|seats?)(?: [\w-]+){0,3}? (?:are |is )?available"
         r" (?:for|to) (?:purchase|buy)",
     ),
@@ -1310,9 +1322,10 @@ def _price(match: re.Match[str]) -> list[str]:
 
 # A label that gives the period before the price: "Annual membership: £150".
 LEAD_PERIOD = re.compile(
-    r"(?:^|[|:;]\s*)\W*(?P<period>annual|yearly|monthly)\s+(?:[\w-]+\s+){0,2}?[\w-]+\s*[:\-–]\s*$"
-    r"|\b(?P<period2>annual|yearly|monthly|weekly)\s+(?:charge|fee|cost|price|subscription|licen[cs]e)"
-    r"s?\s+(?:of|is)\s+$"
+    r"(?:^|[|:;]\s*)\W*(?P<period>annual|yearly|monthly)\s+(?:[\w-]+\s+){0,2}?(?:plan|licen[cs]e"
+    r"|subscription|membership|fee|charge|price|cost|tier|access|package|pass)s?\s*[:\-–]\s*$"
+    r"|\b(?P<period2>annual|yearly|monthly|weekly)\s+(?:[\w-]+\s+){0,2}?(?:charge|fee|cost|price"
+    r"|subscription|licen[cs]e)s?\s+(?:of|is)\s+$"
     r"|\bper\s+(?:[\w-]+\s+){0,4}?(?P<period3>week|month|year|term)\s+(?:is|of|costs?)\s+$",
     re.IGNORECASE,
 )
@@ -1540,8 +1553,9 @@ SUBJECT: dict[str, tuple[str, ...]] = {
               "mathematics", "mathematical", "algebra", "geometry", "arithmetic",
               "calculus", "numeracy", "times tables", "trigonometry"),
     "english": (r"english (?:language|literature|lessons?|class(?:es)?|curriculum|skills)",
-                r"(?<!research )(?<!academic )(?<!scientific )(?<!grey )(?<!gray )"
-                r"literature(?! review)",
+                r"(?:English|children['’]s|classic|world) literature",
+                r"literature (?:lessons?|texts?|study|studies|units?)",
+                r"(?:history|poetry|language|drama),? and literature",
                 "language arts", r"(?-i:ELA)"),
     "literacy": (r"(?<!financial )(?<!digital )(?<!media )(?<!data )(?<!AI )literacy", "phonics",
                  "early reading", r"(?:approach to|teach\w*|improv\w*) reading",
@@ -1550,8 +1564,8 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                  # a learner's reading level is assessed; a text's "reading level" is no subject
                  r"(?<=['’]s )reading (?:levels?|ages?)", r"(?<=s['’] )reading (?:levels?|ages?)",
                  r"learn(?:ing)? to read", r"writing skills", r"(?:creative|academic) writing",
-                 r"(?:students?|pupils?|learners?)['’]? writing\b",
-                 r"feedback on (?:\w+ )?writing",
+                 r"(?:student|pupil|learner|child|children)(?:s['’]|['’]s)? writing"
+                 r"(?! samples?| data| files?| (?:is|are) stored)",
                  # the quality of a pupil's handwriting, as input the tool reads, is no subject
                  r"spelling(?! bees?\b)",
                  r"(?<!poor )(?<!messy )(?<!illegible )(?<!untidy )(?<!bad )"
@@ -1616,8 +1630,10 @@ INTEGRATION: dict[str, tuple[str, ...]] = {
     "canvas": ("Canvas LMS", "Canvas by Instructure", "Instructure"),
     "wonde": ("Wonde",),
     "sso": (r"single sign[- ]on", r"(?-i:SSO)", r"(?-i:SAML)", "OpenID Connect", r"(?-i:OIDC)",
-            r"(?:(?:sign|log)(?:ging)? ?(?:in|on)|verify|verifying) with (?:your )?"
-            r"(?:school |work |existing )?(?:Google|Microsoft|Apple|Clever|ClassLink)"),
+            r"(?:sign|log)(?:ging)? ?(?:in|on) with (?:your )?"
+            r"(?:school |work |existing )?(?:Google|Microsoft|Apple|Clever|ClassLink)",
+            r"verify(?:ing)? with (?:your )?(?:Google|Microsoft|Apple|Clever|ClassLink)"
+            r"(?!\s+(?:that|whether|if)\b)"),
     "schoology": ("Schoology",),
     "moodle": ("Moodle",),
     "brightspace": ("Brightspace", r"(?-i:D2L)"),
@@ -1718,8 +1734,6 @@ CERTIFICATION: dict[str, tuple[str, ...]] = {
     "cyber-essentials": (r"cyber essentials(?! ?(?:plus|\+))",),
     "student-privacy-pledge": ("student privacy pledge",),
     "1edtech-data-privacy": (r"(?:1EdTech|IMS(?: Global)?) Data Privacy Certifi\w+",),
-    "casa": (r"(?-i:CASA)(?= \(Cloud Application Security Assessment\)| (?:tier \d )?(?:certifi\w+"
-             r"|assessment|audit|verified|validated))", "Cloud Application Security Assessment"),
     "1edtech-trusted-app": (r"(?:1EdTech|IMS(?: Global)?) TrustEd Apps?",
                             r"TrustEd Apps? (?:seal|certif\w*|badge|program)"),
     "kidsafe": ("kidSAFE",),
@@ -1852,7 +1866,7 @@ DATA_LOCATION_RULES = [
     )),
 ]
 
-_AGE = (r"(?P<age>\d{1,2})(?!\d|\s*(?:months?|weeks?|days?|hours?|minutes?|%|percent|per cent"
+_AGE = (r"(?P<age>\d{1,2})(?!\d|\s*%|\s*(?:months?|weeks?|days?|hours?|minutes?|percent|per cent"
         r"|GB|MB|points?|characters?)\b)")
 
 
@@ -2110,7 +2124,7 @@ AI_CHATBOT: dict[str, tuple[str, ...]] = {
         r"(?:ask|talk to|speak to|chat with) (?:our |the |an |your )?AI",
         r"(?:talk|speak|chat)(?:s|ing)? (?:to|with) (?:it|him|her|them) (?:\w+ ){0,2}?"
         r"(?:conversationally|naturally|out loud|in (?:plain|natural) language)",
-        r"AI\b[^.;]{0,60}?\b(?:through|via|in|using) (?:a |an )?(?:Socratic |spoken |voice |live )?"
+        r"AI\b[^.;]{0,60}?\b(?:through|via) (?:a |an )?(?:Socratic |spoken |voice |live )?"
         r"(?:dialogues?|conversations?)",
         r"(?:converse|conversation|conversations) with (?:an? |our |the )?(?:\w+ )?(?:AI|bot|tutor"
         r"|assistant|characters?)", r"chat-based", r"chat interface",
@@ -2178,8 +2192,11 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"adapts? (?:\w+ ){0,3}?to (?:each|every|the|your|individual|their) (?:\w+['’]?s? )?"
         r"(?:student|learner|child|pupil|user|level|needs|pace|ability|progress)s?",
         r"(?:adjusts?|adapts?|changes?|tailors?) (?:the )?(?:level of )?(?:difficulty|level"
-        r"|pace|questions|content|challenge|work ?(?:programs?|programmes?|plans?)"
-        r"|learning (?:programs?|programmes?|plans?))",
+        r"|pace|questions|content|challenge)",
+        r"(?:we|it|the (?:engine|system|algorithm|app|platform|AI)|our (?:engine|system"
+        r"|algorithm|AI)) (?:then |automatically )?(?:adjusts?|adapts?|tailors?) (?:the |each "
+        r"(?:pupil|child|student|learner)['’]s |their )?(?:work|learning) (?:programs?|programmes?"
+        r"|plans?)",
         r"individuali[sz]ed (?:direct |one-to-one )?instruction",
         r"difficulty (?:level )?(?:adjusts|adapts|changes|increases|rises)",
         r"adapt(?:s|ing)? (?:\w+ )?(?:in real[- ]time|as (?:you|they|students|pupils|learners"
@@ -2210,10 +2227,11 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"(?:picks|chooses|selects|serves|recommends|suggests) (?:up )?(?:the )?(?:next|right)"
         r" (?:question|task|activity|lesson|step|problem|skill)",
         r"responds? to (?:each|every) (?:answer|response)",
-        r"adapts? (?:\w+ )?(?:based on|according to|depending on|in response to) (?:how|what|the"
-        r"|each|every|their|your|a)\b(?! (?:[\w-]+ )?(?:screens?|devices?|windows?|browsers?"
-        r"|layouts?|displays?)\b)",
-        r"(?:gauge|judge|work out|determine|pinpoint)s? (?:the |their |each |a )?(?:\w+['’]s? )?"
+        r"adapts? (?:\w+ )?(?:based on|according to|depending on|in response to)"
+        r" (?:how (?:well )?|what )?(?:each |every |the |your |their |a |an )?(?:individual )?"
+        r"(?:student|pupil|learner|child|user)(?:s|ren)?\b",
+        r"(?:gauges?|judges?|works? out|determines?|pinpoints?) (?:the |their |each |a )?"
+        r"(?:\w+['’]s? )?"
         r"(?:working |current |right |correct )?level (?:of (?:homework|work|questions|practice)"
         r"|to (?:give|set|start))",
         # "questions pitched at the right level for each pupil"
@@ -2277,6 +2295,14 @@ RULES: list[Rule] = [
     *_table("dpa_offered", DPA_DECLINED, guarded=False),
     *DATA_LOCATION_RULES,
     *_table("certification", CERTIFICATION),
+    # CASA is also a requirement others set ("Google requires a CASA assessment"): only a
+    # result held counts
+    Rule("certification", "casa", _compile(
+        r"(?:passed|completed|holds?|maintains?|achieved|earned|awarded|obtained|has)"
+        r" (?:an? |the |our )?(?:formal )?(?-i:CASA)\b"
+        r"(?: \(Cloud Application Security Assessment\))?"
+        r"(?: tier \d)?(?: (?:certification|assessment|verification|validation|audit))?"
+    )),
     *MINIMUM_AGE_RULES,
     *_table("trains_on_user_data", TRAINING),
     *_table("trains_on_user_data", TRAINING_DECLINED, guarded=False),
@@ -2573,10 +2599,14 @@ _NEGATION_WORDS = (
     r"|similar to|akin to|inspired by"
     r"|\w+er than|more \w+ than|less \w+ than"
 )
-_AIM_WORDS = r"working towards?|pursuing|in the process of|plan(?:s|ning)? to|aim(?:s|ing)? to"
-NEGATION_BEFORE = re.compile(rf"\b(?:{_NEGATION_WORDS}|{_AIM_WORDS})\b|n['’]t\b", re.IGNORECASE)
-# Who a product is for stays true of an aim: "Quillo aims to help teachers plan" has teachers.
-NEGATION_ONLY_BEFORE = re.compile(rf"\b(?:{_NEGATION_WORDS})\b|n['’]t\b", re.IGNORECASE)
+_FUTURE_WORDS = r"working towards?|pursuing|in the process of|plan(?:s|ning)? to"
+_AIM_WORDS = r"aim(?:s|ing)? to"
+NEGATION_BEFORE = re.compile(rf"\b(?:{_NEGATION_WORDS}|{_FUTURE_WORDS}|{_AIM_WORDS})\b|n['’]t\b",
+                             re.IGNORECASE)
+# Who a product is for stays true of an aim: "Quillo aims to help teachers plan" has teachers
+# (a plan, "we plan to add GCSE science", is still the future).
+NEGATION_ONLY_BEFORE = re.compile(rf"\b(?:{_NEGATION_WORDS}|{_FUTURE_WORDS})\b|n['’]t\b",
+                                  re.IGNORECASE)
 AIMS_DESCRIBE = frozenset({"audience", "phase", "subject"})
 NEGATION_AFTER = re.compile(
     r"^\s*(?:-\s*)?(?:alternatives?|competitors?|rivals?|clones?|killers?|vs\b\.?|versus"
@@ -2714,11 +2744,34 @@ def _text_units(page: PageContent) -> list[str]:
     budget = MAX_TEXT_CHARS
     for text in (page.main_text, page.meta_description):
         for sentence in sentences(text[: max(budget, 0)]):
-            if sentence not in seen:
-                seen.add(sentence)
-                units.append(sentence)
-                budget -= len(sentence)
+            for unit in _bounded(sentence):
+                if unit not in seen:
+                    seen.add(unit)
+                    units.append(unit)
+                    budget -= len(unit)
     return units
+
+
+MAX_UNIT_CHARS = 1_000  # real sentences are far shorter; a table row on one line is not
+UNIT_WINDOW = 600
+TABLE_CELL_BREAK = re.compile(r"\s+\|\s+")
+
+
+def _bounded(sentence: str) -> list[str]:
+    """A sentence, or a line with no sentence breaks (a table flattened to one line) cut
+    into pieces of at most MAX_UNIT_CHARS: at its cells, then at spaces. Scope checks look
+    at what comes before a match, so one unbounded line would cost time quadratic in it."""
+    if len(sentence) <= MAX_UNIT_CHARS:
+        return [sentence]
+    pieces: list[str] = []
+    for cell in TABLE_CELL_BREAK.split(sentence):
+        while len(cell) > MAX_UNIT_CHARS:
+            cut = cell.rfind(" ", 0, UNIT_WINDOW)
+            cut = cut if cut > 0 else UNIT_WINDOW
+            pieces.append(cell[:cut].strip())
+            cell = cell[cut:]
+        pieces.append(cell.strip())
+    return [piece for piece in pieces if piece]
 
 
 def _matches(

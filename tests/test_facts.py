@@ -853,3 +853,23 @@ def test_evidence_is_the_stating_sentence_not_a_heading():
     (chatbot,) = [f for f in facts if f.field == "ai_chatbot"]
     assert chatbot.evidence == (
         "Quillo is the AI tutor that asks pupils questions instead of answering.")
+
+
+def test_a_line_with_no_sentence_breaks_is_read_in_bounded_pieces():
+    """A table flattened to one long line: cut at its cells, then at spaces, so the scope
+    checks (which read what comes before a match) stay linear in the page."""
+    from crawler.facts import MAX_UNIT_CHARS, _bounded
+
+    row = "| Quillo Pro | £5 per pupil per year | hosted in the UK "
+    line = row * 2_000
+    pieces = _bounded(line)
+    assert all(len(piece) <= MAX_UNIT_CHARS for piece in pieces)
+    assert all(piece in line for piece in pieces)
+    words = " ".join(["pupils practise maths with Quillo"] * 400)
+    assert all(len(p) <= MAX_UNIT_CHARS for p in _bounded(words))
+    assert " ".join(_bounded(words)) == words
+    facts = extract_facts(PageContent(url="https://quillo.example/", title="Quillo",
+                                      main_text=line))
+    assert {(f.field, f.value) for f in facts} >= {("price", "gbp 5/pupil/year"),
+                                                   ("data_location", "uk")}
+    assert all(f.evidence in line for f in facts)
