@@ -19,10 +19,19 @@ def is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-@lru_cache(maxsize=16384)  # the crawl asks for each link of every page, most of them repeats
+CACHED_URL_CHARS = 2_083  # longer URLs (rare, or hostile) are worked out each time
+
+
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, no default port, fragment or tracking parameters, no trailing
     slash except the root. Two spellings of one page give one key."""
+    if len(url) > CACHED_URL_CHARS:
+        return _canonical_url.__wrapped__(url)
+    return _canonical_url(url)
+
+
+@lru_cache(maxsize=16384)  # the crawl asks for each link of every page, most of them repeats
+def _canonical_url(url: str) -> str:
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
     port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""

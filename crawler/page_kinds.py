@@ -146,8 +146,19 @@ def page_kind(url: str, title: str = "", anchor_text: str = "") -> str:
     return "other"
 
 
-@lru_cache(maxsize=8192)  # a site's menus and footer repeat on every page it has
+CACHED_LINK_CHARS = 2_500  # longer links or anchors (rare, or hostile) are not cached
+
+
 def buyer_link_priority(url: str, anchor_text: str, *, site_lang: str = "en") -> int | None:
+    """How soon to fetch a link; see ``_link_priority``. A site's menus and footer repeat on
+    every page it has, so the answer is cached per link."""
+    if len(url) + len(anchor_text) > CACHED_LINK_CHARS:
+        return _link_priority.__wrapped__(url, anchor_text, site_lang)
+    return _link_priority(url, anchor_text, site_lang)
+
+
+@lru_cache(maxsize=8192)
+def _link_priority(url: str, anchor_text: str, site_lang: str) -> int | None:
     """How soon to fetch a link (0 = first), or ``None`` if a buyer gains nothing from it.
 
     ``None`` for: non-http(s) links, social networks and app stores, files, blog / news /
