@@ -523,11 +523,11 @@ IN_PROGRESS = _cues(
     r"|anticipated|on track|due (?:in|by)|not yet)\b",
 )
 # Right before the certificate: a standard's requirements met, not the certificate held
-# ("meets all UK security requirements (specifically PCI DSS, ISO27001)").
+# ("meets the national requirements, such as ISO 27001").
 REQUIREMENTS_BEFORE = _cues(
     r"\b(?:meets?|meeting|satisf(?:y|ies)|aligned (?:with|to))\s+(?:[\w-]+\s+){0,5}?(?:requirements"
     r"|standards|controls)(?:\s+of)?[^.;]{0,40}$|\baligned (?:with|to)\s+(?:the\s+)?$")
-# Right after it: someone's infrastructure holds it ("SOC 2 Type II-attested infrastructure").
+# Right after it: someone's infrastructure holds it ("runs on SOC 2-audited cloud servers").
 ATTESTED_AFTER = _cues(
     r"^(?:\s+Type\s+(?:1|2|I|II))?[- ](?:attested|certified|compliant|audited|accredited)\s+"
     r"(?:infrastructure|hosting|cloud|data ?cent(?:re|er)s?|servers?|platforms?|providers?)\b")
@@ -753,18 +753,18 @@ STAFF_ACCESS = _cues(
     r"\b(?:access|view|see)\b[^.;:]{0,40}\b(?:data|information|records)\b|\bstrictly necessary"
     r"|\baudit logs?\b|\bsmooth running\b",
 )
-# "student accounts", "to create student and teacher users", a policy's "Teacher Role:" label:
+# "pupil accounts", "we set up pupil and teacher logins", a policy's "Parent Role:" label:
 # people who have accounts or roles use it.
 USER_ACCOUNTS_AFTER = _cues(
     r"^(?:\s*(?:,|and|or|&)\s*[\w-]+){0,3}\s+(?:(?:accounts?|users|logins?|log-ins?)\b|roles?\s*:)"
     r"(?!\s+(?:of|on|with|at) (?:other|third|another))",
 )
-# A number of people, not who uses it: "educators with 36 students or fewer".
+# A number of people, not who uses it: "classes of 40 pupils or fewer".
 COUNTED_AFTER = _cues(r"^\s+or (?:fewer|more|less)\b")
 COUNTED_BEFORE = _cues(
     r"\b(?:(?:more|fewer|less) than|(?:set|group|batch|block) of|every|each|per)"
     r" (?:\d[\d,]*|ten|twenty|thirty|forty|fifty|sixty|hundred)\s+$")
-# A defined term of a contract: ""Educational Institution" means a school that ...".
+# A defined term of a contract: ""School" means any body that ...".
 DEFINED_TERM = _cues(r"^\W*[\"“][^\"”]{1,60}[\"”]\s+(?:means|refers to|shall mean|includes)\b")
 # Fields of data kept about people: "initials for students", "pupil usernames".
 DATA_FIELDS = _cues(
@@ -779,7 +779,7 @@ def _names_data_fields(sentence: str) -> bool:
 
 
 def _lists_users(claim: Claim) -> bool:
-    # the whole prefix: "their users (including teachers, ..." opens a bracket
+    # the whole prefix: "all their users (including pupils, ..." opens a bracket
     if (USERS_LIST_BEFORE.search(claim.sentence, max(0, claim.start - 200), claim.start)
             or USER_ACCOUNTS_AFTER.match(claim.after)):
         return True
@@ -911,7 +911,7 @@ def a_subject_taught(claim: Claim) -> bool:
                 or SUBJECT_FIELD_BEFORE.search(claim.sentence, 0, claim.start))
 
 
-# A data field's examples: "the subject area (maths, science, etc.)".
+# A data field's examples: "subject area (for instance maths or art)".
 SUBJECT_FIELD_BEFORE = _cues(
     r"\bsubject areas?\s*\([^()]*$|\bsubjects?\s*\((?:for example|e\.g\.|such as)[^()]*$")
 
@@ -1201,8 +1201,8 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"subscription (?:fees?|costs?|prices?)", r"licen[cs]e fees?",
         r"paid (?:plans?|subscriptions?|version|tiers?|membership)",
         r"one-?(?:time|off) (?:fee|payment|purchase)", "buy now",
-        # "school licences are available to purchase", "purchase a licence", "a single
-        # purchase per student", "charge your card", "the end of your billing period"
+        # "school licences are available to purchase", "purchase a licence", "one purchase
+        # per learner", "charge your card", "the end of your billing period"
         r"purchas\w* (?:a |an |one |another |more |additional )?(?:[\w-]+ ){0,3}?(?:licen[cs]es?"
         r"|vouchers?|subscriptions?|seats?)",
         r"(?:single|one) purchase per", r"charge your (?:credit |debit )?card",
@@ -1314,13 +1314,13 @@ def _price(match: re.Match[str]) -> list[str]:
         units.append("year")
     units = [u for u in map(_unit, units) if u in UNITS]
     lead = LEAD_PERIOD.search(match.string[: match.start()])
-    if lead and not PERIOD_UNITS & set(units):  # "Annual membership: £150 per school"
+    if lead and not PERIOD_UNITS & set(units):  # "Yearly plan: £120 per school"
         period = lead.group("period") or lead.group("period2") or lead.group("period3")
         units.append(_unit(period.lower()))
     return [f"{currency} {amount}" + "".join(f"/{u}" for u in units)]
 
 
-# A label that gives the period before the price: "Annual membership: £150".
+# A label that gives the period before the price: "Yearly plan: £120".
 LEAD_PERIOD = re.compile(
     r"(?:^|[|:;]\s*)\W*(?P<period>annual|yearly|monthly)\s+(?:[\w-]+\s+){0,2}?(?:plan|licen[cs]e"
     r"|subscription|membership|fee|charge|price|cost|tier|access|package|pass)s?\s*[:\-–]\s*$"
