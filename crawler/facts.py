@@ -659,8 +659,9 @@ def said_of_users(claim: Claim) -> bool:
     the product's users ("its users, including teachers and pupils", "teachers and parents
     who use Quillo") counts even in a policy; the vendor's own administrators, people
     whose data is listed and readers being advised never count. A reader addressed as
-    one who teaches ("your teaching", "my students") is a teacher."""
-    if TEACHING_READER.match(claim.sentence, claim.start):  # the reader's question asks
+    one who teaches ("your teaching", "my students") is a teacher, one asked about "your
+    child" a parent."""
+    if ADDRESSED_READER.match(claim.sentence, claim.start):  # the reader's question asks
         return (a_statement(claim) and not _about_something_else(claim.sentence)
                 and not MONITORED.search(claim.before[-100:]))
     if _about_something_else(claim.sentence) and not _lists_users(claim):
@@ -711,9 +712,9 @@ def _under_a_legal_lead(claim: Claim) -> bool:
 # The reader's own teaching: "as part of your teaching activities", "in my classroom".
 _TEACHING_READER = (r"(?:your|my) (?:own )?(?:teaching(?! assistants?)|classrooms?|lesson plans"
                     r"|lesson planning|(?:pupils|students)(?!['’]))")
-# A reader addressed as a parent: "your child's reading", "help your kids".
+# A reader addressed as a parent: "your child's reading", "help your son".
 _PARENT_READER = r"your (?:child|children|son|daughter)(?![\w-])"
-TEACHING_READER = _cues(f"{_TEACHING_READER}|{_PARENT_READER}")
+ADDRESSED_READER = _cues(f"{_TEACHING_READER}|{_PARENT_READER}")
 
 
 # Who the product serves, listed: "its users, including ...", "we support schools - including
@@ -1315,8 +1316,7 @@ def _price(match: re.Match[str]) -> list[str]:
     units = [u for u in map(_unit, units) if u in UNITS]
     lead = LEAD_PERIOD.search(match.string[: match.start()])
     if lead and not PERIOD_UNITS & set(units):  # "Yearly plan: £120 per school"
-        period = lead.group("period") or lead.group("period2") or lead.group("period3")
-        units.append(_unit(period.lower()))
+        units.append(_unit(lead[lead.lastgroup].lower()))  # each branch has one group
     return [f"{currency} {amount}" + "".join(f"/{u}" for u in units)]
 
 

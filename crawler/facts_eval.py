@@ -21,7 +21,7 @@ from pathlib import Path
 from catalogue.errors import EdcatError
 from catalogue.vocabulary import FACT_FIELDS
 from crawler.extract import PageContent
-from crawler.facts import Fact, extract_facts
+from crawler.facts import PERIOD_UNITS, Fact, extract_facts
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "facts" / (
     "sentences.jsonl"
@@ -107,16 +107,19 @@ class Report:
         return [o for o in self.outcomes if o.extra or o.missed]
 
 
-def load_corpus(path: Path = DEFAULT_CORPUS) -> list[Case]:
-    """The corpus's cases; a malformed line is an EdcatError naming file and line."""
+def _numbered_lines(path: Path, what: str) -> list[tuple[int, str]]:
+    """The file's non-blank lines with their numbers; unreadable, an EdcatError."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise EdcatError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
-    cases = []
-    for number, line in enumerate(lines, 1):
-        if line.strip():
-            cases.append(_case(line, f"{path}:{number}", number))
+        raise EdcatError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
+
+
+def load_corpus(path: Path = DEFAULT_CORPUS) -> list[Case]:
+    """The corpus's cases; a malformed line is an EdcatError naming file and line."""
+    cases = [_case(line, f"{path}:{number}", number)
+             for number, line in _numbered_lines(path, "corpus")]
     if not cases:
         raise EdcatError(f"{path}: no sentences in the corpus")
     return cases
@@ -216,7 +219,6 @@ def format_report(report: Report, *, show_wrong: bool = False) -> str:
 # `evaluate_pages`; the held-out sets in the README were measured this way.
 
 DEFAULT_JUDGEMENTS = DEFAULT_CORPUS.parent / "real-excerpts.json"
-_PERIODS = {"month", "year", "week", "term", "day"}
 
 
 @dataclass
@@ -251,7 +253,7 @@ def comparable(name: str, value: str) -> str:
     if name != "price":
         return value
     amount, _, units = value.partition("/")
-    periods = [unit for unit in units.split("/") if unit in _PERIODS]
+    periods = [unit for unit in units.split("/") if unit in PERIOD_UNITS]
     return amount + (f"/{periods[-1]}" if periods else "")
 
 
@@ -289,14 +291,8 @@ def _pairs(facts: object, where: str) -> frozenset[Pair]:
 
 def load_pages(path: Path) -> list[PageContent]:
     """JSON Lines of {"url", "title", "text"}: the text of each page as it was judged."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise EdcatError(f"cannot read pages {path}: {exc.strerror or exc}") from None
     pages = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, line in _numbered_lines(path, "pages"):
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
