@@ -1099,6 +1099,35 @@ _GENERIC_HOST_LABELS = _set(  # "support.quillo.example" is Quillo's
     " status trust blog community intercom"
 )
 _TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+|\s*\|\s*")
+_NAME_SCAN_CHARS = 20_000
+# A run of capitalised words, small words allowed inside: "Mark My Tests", "Learn with Pip".
+_CAPITALISED_RUN = re.compile(
+    r"\b[A-Z0-9][\w’'.]*(?:[ -](?:(?:with|and|of|for|the|my|to|a|in|on)[ -])?[A-Z0-9][\w’'.]*)*")
+# What a host adds to a name: "getquillo", "quilloapp", "quillohq", "quillo-ai".
+_HOST_AFFIXES = re.compile(r"^(?:get|try|use|join|go|hey|meet)|(?:app|hq|ai|online|edu|io)$")
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).lower()
+
+
+def _spelled_out(label: str, text: str) -> list[str]:
+    """The host label as the page spells it: "Spelling Tutor" for spellingtutor.example,
+    "Tellmo" for gettellmo.example. A label read as one word misses every sentence that
+    names the product in words, and with them what it says of the product."""
+    wanted = {_squashed(label)} | {_squashed(_HOST_AFFIXES.sub("", label))}
+    wanted = {w for w in wanted if len(w) >= 4}
+    found: list[str] = []
+    for run in _CAPITALISED_RUN.finditer(text):
+        if not any(w in _squashed(run.group()) for w in wanted):
+            continue
+        words = re.split(r"[ -]", run.group())
+        for start in range(len(words)):
+            for end in range(start + 1, min(start + 6, len(words)) + 1):
+                name = " ".join(words[start:end]).strip(".’'")
+                if _squashed(name) in wanted and name.lower() != label and name not in found:
+                    found.append(name)
+    return found
 
 
 def product_names(page: PageContent, url: str) -> tuple[str, ...]:
@@ -1111,6 +1140,7 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
               if label not in _GENERIC_HOST_LABELS and not label.isdigit()]
     if labels:
         names.append(labels[0])
+        names += _spelled_out(labels[0], f"{page.title}\n{page.main_text[:_NAME_SCAN_CHARS]}")
     parts = _TITLE_SPLIT.split(page.title or "")
     candidates = [*parts, page.opengraph.get("site_name", ""),
                   str(page.organization.get("name", "") or "")]

@@ -634,6 +634,35 @@ def test_product_names_come_from_host_title_and_site_name():
     assert product_names(page, page.url) == ("quizzly", "privacy", "quizzly ai")
 
 
+@pytest.mark.parametrize(
+    ("host", "text", "expected"),
+    [
+        # the host's one word spelled as the page spells the name; on an article ("How
+        # ..."), only what is said of the product counts
+        ("spellowl", "Spell Owl is for children in Year 2 to Year 4.",
+         {("audience", "students"), ("phase", "primary")}),
+        ("www.markmyessays", "Mark My Essays is used by teachers.", {("audience", "teachers")}),
+        ("learnwithpip", "Learn with Pip is used by parents at home.", {("audience", "parents")}),
+        ("gettellmo", "Tellmo is for pupils in Year 5.",
+         {("audience", "students"), ("phase", "primary")}),
+        # part of the name, or other words, name nothing
+        ("spellowl", "Spell checkers are for children in Year 2.", set()),
+        ("spellowl", "Owl Club is for children in Year 2.", set()),
+        ("gettellmo", "Get Tell apps are for children in Year 2.", set()),
+    ],
+)
+def test_a_host_name_spelled_in_words_names_the_product(host, text, expected):
+    page = PageContent(url=f"https://{host}.example/blog/how-it-works", title="How it works",
+                       main_text=text)
+    assert pairs(extract_facts(page)) == expected
+
+
+def test_spelled_out_host_names_join_to_the_host_label():
+    page = PageContent(url="https://www.spellowl.example/", title="About Spell Owl",
+                       main_text="Spell-Owl and Spell Owl Pro. SpellOwl. Spelling Owls.")
+    assert product_names(page, page.url) == ("spellowl", "spell owl", "about spell owl")
+
+
 def test_facts_eval_command(edcat, tmp_path):
     result = edcat("facts", "eval", "--show-wrong")
     assert "precision" in result.stdout and "\nall " in result.stdout
