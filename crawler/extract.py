@@ -124,10 +124,11 @@ def extract_page(
 
 
 # Whitespace after . ! ? (or after one of them and a closing quote or bracket) and before
-# a capital or digit. The match starts with the whitespace (checked behind it, not before it)
-# so that re can skip to the next whitespace quickly.
+# a capital, a digit or a name written with a small first letter and a capital inside
+# ("iPad", "eSafety"). The match starts with the whitespace (checked behind it, not before
+# it) so that re can skip to the next whitespace quickly.
 _SENTENCE_BREAK = re.compile(
-    r"\s(?:(?<=[.!?]\s)|(?<=[.!?][\"'”’)\]]\s))\s*(?=[\"'“‘(\[]?[A-Z0-9£$€])"
+    r"\s(?:(?<=[.!?]\s)|(?<=[.!?][\"'”’)\]]\s))\s*(?=[\"'“‘(\[]?(?:[A-Z0-9£$€]|[a-z]{1,3}[A-Z]))"
 )
 _ABBREVIATIONS = ("e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "st", "inc", "ltd",
                   "co", "no", "approx", "u.s", "u.k")

@@ -674,7 +674,9 @@ def said_of_users(claim: Claim) -> bool:
         return False
     if DEFINED_TERM.match(claim.sentence) and not _lists_users(claim):
         return False  # a contract's definition names no users, unless it lists them
-    if MONITORED.search(near) or ABOUT_US_BEFORE.search(near) or _an_example_person(claim):
+    if MONITORED.search(near) and not _lists_users(claim):  # not "protecting our users, including"
+        return False
+    if ABOUT_US_BEFORE.search(near) or _an_example_person(claim):
         return False
     if CARED_FOR_BEFORE.search(near) or SUITABLE_FOR_BEFORE.search(near):
         return False

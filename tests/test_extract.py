@@ -339,6 +339,9 @@ def test_sentences():
     ]
     assert sentences('He said "Stop." Then left.') == ['He said "Stop."', "Then left."]
     assert sentences("Prices from £3. 50% off today") == ["Prices from £3.", "50% off today"]
+    assert sentences("Use it on an iPad. eSafety matters. so on.") == [
+        "Use it on an iPad.", "eSafety matters. so on.",
+    ]
     assert sentences("") == []
 
 
