@@ -1267,18 +1267,19 @@ UNIT_ALIASES = {
     "mo": "month", "monthly": "month", "yr": "year", "annum": "year", "annually": "year",
     "annual": "year",
     "yearly": "year", "license": "licence", "licenses": "licence", "children": "child",
+    "semester": "term", "semesters": "term", "trimester": "term",
 }
 UNITS = _set(
     "month year week day term user student pupil teacher educator seat school class classroom "
     "licence learner child site account"
 )
 _UNIT_WORDS = (
-    r"month|mo|year|yr|annum|week|day|term|user|student|pupil|teacher|educator|seat|school"
-    r"|class|classroom|licen[cs]e|learner|child|site|account"
+    r"month|mo|year|yr|annum|week|day|term|semester|trimester|user|student|pupil|teacher"
+    r"|educator|seat|school|class|classroom|licen[cs]e|learner|child|site|account"
 )
 _AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?!\d|,\d)"
 _NOT_A_PRICE_AFTER = r"(?!\s*(?:million|billion|bn|mn|m|k|thousand|off|discount)\b)"
-_PERIODS = r"month|mo|year|yr|annum|week|term"
+_PERIODS = r"month|mo|year|yr|annum|week|term|semester|trimester"
 _UNITS = (  # "per provider/month": a unit of any name before a period is dropped
     r"(?:\s*(?:\+|plus|ex\.?|excl?\.?|excluding|inc\.?|incl?\.?|including)\s*VAT)?"  # "+ VAT"
     rf"(?P<units>(?:\s*(?:/|,?\s*per|a|an)\s*(?:{_UNIT_WORDS})s?(?!\w)"
