@@ -1039,6 +1039,7 @@ ARTICLE_TITLE = re.compile(
     r"^\W*(?:how|why|what (?:is|are)|when|\d+ (?:ways|tips|reasons))\b|\bexplained\b"
     r"|\b(?:a|the|complete|ultimate) guide\b", re.IGNORECASE,
 )
+ADVICE_TITLE = re.compile(r"\W*(?:how to|why|what|when|\d+ )\b", re.IGNORECASE)
 # A reader's question on a help or FAQ page ("How many lessons can I generate?", "How do I
 # sync my classes?") heads its answer; it does not make the page an article.
 READER_QUESTION = re.compile(
@@ -1089,8 +1090,13 @@ def page_kinds(page: PageContent, units: list[str], url: str = "",
     if AGREEMENT_TITLE.search(head) and any(AGREEMENT_TEXT.search(u) for u in units[:200]):
         kinds.add("agreement")
     own = _names_pattern(names)
+    # the title's own heading repeated on the page ("How marking works" under the title "How
+    # marking works - Quillo") is the title's, which names the product: it explains the
+    # product, where "How to choose a tutor | Quillo" gives the world advice
+    named_title = {part.strip() for part in _TITLE_SPLIT.split(page.title or "")
+                   if own and own.search(page.title or "") and not ADVICE_TITLE.match(part)}
     if ARTICLE_URL.search(urlsplit(url).path) or not help_page(page, units, url) and any(
-            ARTICLE_TITLE.search(u) and not (own and own.search(u))
+            ARTICLE_TITLE.search(u) and not (own and own.search(u)) and u not in named_title
             and not READER_QUESTION.search(u) for u in [page.title, *units[:2]] if u):
         kinds.add("article")
     return frozenset(kinds)

@@ -826,6 +826,22 @@ def test_an_article_states_only_what_names_the_product():
 
 
 @pytest.mark.parametrize(
+    ("title", "article"),
+    [
+        ("How the marking works - Quillo", False),  # the product's own explainer
+        ("How the marking works", True),  # names no product
+        ("How to choose a marking tool | Quillo", True),  # advice, whoever publishes it
+        ("Why good feedback matters | Quillo", True),
+    ],
+)
+def test_a_title_heading_repeated_on_the_page_keeps_the_titles_kind(title, article):
+    heading = title.split(" - ")[0].split(" | ")[0]
+    text = f"Quillo\n{heading}\nAI drafts a first version of each feedback comment."
+    found = page_facts("https://quillo.example/marking", text, title)
+    assert (("ai_generative", "yes") not in found) is article
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("An AI quiz generator is software that drafts questions with a language model.", set()),
