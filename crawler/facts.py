@@ -1214,11 +1214,13 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         "free forever", "forever free", "always free", r"(?:completely|totally|entirely|100%) free",
         r"free for (?:all |every )?(?:teachers?|educators?|students?|schools?|classrooms?"
         r"|families|parents|individuals?|personal use|non-?commercial use|everyone|ever)",
-        "free of charge",  # not "free to leave", "free from adverts"
+        # not "free to leave", "free from adverts"; "free of charge for 2 weeks" is a trial
+        r"free of charge(?! for (?:up to |the first )?(?:\d+|one|two|three|four|six|fourteen"
+        r"|thirty) (?:days|weeks|months))",
         r"(?:is|are|it's|it’s|stays?|remains?) free(?!\s+(?:from|to (?!use|download|join|play"
         r"|sign up|try)\w))",
         r"(?<!try it )(?<!try )for free", r"free to (?:use|download|join|play|sign up)",
-        r"free (?:basic )?(?:account|plan|tier|version|edition)s?",
+        r"free[- ](?:basic )?(?:account|plan|tier|version|edition)s?",
         r"free(?: and open[- ]source|/libre)",
         # a free allowance: "you get 5 free lessons", "includes 20 free credits"
         r"\d+ free (?:AI )?(?:lessons?|credits?|worksheets?|quizz(?:es)?|generations?|downloads?"
@@ -1234,11 +1236,15 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
     ),
     "paid": (
         "free trial", "trial period", r"\d+[- ]day (?:free )?trial",
-        r"free for (?:\d+|one|two|three|four|six) (?:days|weeks|months)",
+        r"free(?: of charge)? for (?:up to |the first )?(?:\d+|one|two|three|four|six|fourteen"
+        r"|thirty) (?:days|weeks|months)",
         r"billed (?:monthly|annually|yearly)",
         r"(?:monthly|annual|yearly) (?:subscription|fee|licen[cs]e|billing)",
         r"subscription (?:fees?|costs?|prices?)", r"licen[cs]e fees?",
-        r"paid (?:plans?|subscriptions?|version|tiers?|membership)",
+        r"paid (?:plans?|subscriptions?|version|tiers?|membership|licen[cs]es?|accounts?"
+        r"|(?:course|school|home|teacher|student) licen[cs]es?)",
+        # a paid tier by name: "on the Pro plan", "Premium subscribers"
+        r"(?-i:Pro|Premium|Plus)[- ](?:plans?|tiers?|subscriptions?|subscribers?|accounts?)",
         r"one-?(?:time|off) (?:fee|payment|purchase)", "buy now",
         # "school licences are available to purchase", "purchase a licence", "one purchase
         # per learner", "charge your card", "the end of your billing period"
@@ -1254,6 +1260,10 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"contact (?:our )?sales", r"(?:talk|speak) (?:to|with) (?:our )?sales",
         r"(?:request|get|ask for) (?:a )?(?:custom |free )?quote",
         r"contact us (?:for|about) (?:a )?(?:\w+ )?(?:pricing|quote|prices?|costs?)",
+        # "please enquire to discuss district licensing", "contact us to discuss pricing"
+        r"(?:enquire|inquire|contact us|get in touch|speak to us|talk to us) (?:to|and we(?:['’]ll|"
+        r" will)) (?:discuss|arrange|agree|tailor)(?: [\w-]+){0,3}? (?:pricing|prices?|licen[cs]\w*"
+        r"|subscriptions?|options|packages?|quotes?|costs?)",
         r"(?:custom|bespoke|tailored) pricing",
         r"pricing (?:is )?(?:available )?(?:on|upon) request",
         "quote-based",
