@@ -561,7 +561,7 @@ def _clause(claim: Claim) -> str:
 # Who a tool is for: "for teachers", "helps pupils", "teachers can ...", "pupils love it".
 FOR_AUDIENCE = _cues(  # not a problem people have: "staying compliant is hard for DSLs"
     r"\b(?:(?<!hard )(?<!difficult )(?<!tough )(?<!tricky )(?<!challenging )for|help\w*|lets?"
-    r"|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|sav(?:e|es|ing)"
+    r"|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|provid(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|use by|loved by|trusted by|chosen by|popular with|favourite of|favorite of"
     r"|aimed at|whether you['’]re|whether you are|if you['’]re|if you are"
@@ -1010,6 +1010,13 @@ def unqualified_negative(claim: Claim) -> bool:
     return not QUALIFIED_AFTER.search(claim.after)
 
 
+# An AI supplier's own promise ("Azure OpenAI does not train on prompts") is the
+# supplier's, which a sub-processor list quotes; the vendor's is "we do not ...", or the
+# supplier's promise about the vendor's users' data ("OpenAI does not train on your data").
+WHOSE_DATA = _cues(
+    r"\b(?:our|your|we|(?-i:us)|their|pupils?|students?|users?|customers?|schools?)\b")
+AI_SUPPLIERS = (r"(?:Azure )?OpenAI|Anthropic|Google(?: Cloud)?|Gemini|Microsoft|Azure|AWS"
+                r"|Amazon(?: Bedrock)?|Bedrock|Mistral|Cohere|Meta")
 # The checks a stated negative must pass, beyond having no one else as its subject.
 NEGATIVE_SCOPE: dict[str, tuple[Check, ...]] = {
     "trains_on_user_data": (unqualified_negative,),
@@ -1019,7 +1026,10 @@ NEGATIVE_SCOPE: dict[str, tuple[Check, ...]] = {
 def in_scope(field_name: str, claim: Claim, checks: tuple[Check, ...] = ()) -> bool:
     """Every check of the field (and the rule's own ``checks``) accepts the claim."""
     if claim.value == "no":  # stated negatives: their patterns name the verb; not others'
-        return ("other" not in _subjects(claim, f"{PEOPLE}|{GENERIC_TOOLS}")
+        others = f"{PEOPLE}|{GENERIC_TOOLS}"
+        if not WHOSE_DATA.search(claim.sentence):
+            others += f"|{AI_SUPPLIERS}"
+        return ("other" not in _subjects(claim, others)
                 and all(check(claim) for check in NEGATIVE_SCOPE.get(field_name, ())))
     return all(check(claim) for check in (*FIELD_SCOPE.get(field_name, ()), *checks))
 
@@ -1261,9 +1271,9 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?:request|get|ask for) (?:a )?(?:custom |free )?quote",
         r"contact us (?:for|about) (?:a )?(?:\w+ )?(?:pricing|quote|prices?|costs?)",
         # "please enquire to discuss district licensing", "contact us to discuss pricing"
-        r"(?:enquire|inquire|contact us|get in touch|speak to us|talk to us) (?:to|and we(?:['’]ll|"
-        r" will)) (?:discuss|arrange|agree|tailor)(?: [\w-]+){0,3}? (?:pricing|prices?|licen[cs]\w*"
-        r"|subscriptions?|options|packages?|quotes?|costs?)",
+        r"(?:enquire|inquire|contact us|get in touch|speak to us|talk to us) (?:to|and we(?:['’]ll"
+        r"| will)) (?:discuss|arrange|agree|tailor)(?: [\w()-]+){0,3}? \(?(?:pricing|prices?"
+        r"|licen[cs]\w*|subscriptions?|options|packages?|quotes?|costs?)",
         r"(?:custom|bespoke|tailored) pricing",
         r"pricing (?:is )?(?:available )?(?:on|upon) request",
         "quote-based",
@@ -1642,7 +1652,8 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                 r"(?<!revision )(?<!login )(?<!account )(?<!this )(?<!that )(?<!['’]s )"
                 r"(?<!s['’] )history(?! of (?:changes|edits|your|the account|activity))",
                 "historical", r"historians?"),
-    "geography": ("geography", "geographical", "map skills"),
+    "geography": ("geography", r"geographical(?! (?:locations?|areas?|regions?|spread|reach"
+                  r"|coverage|scope|boundar\w+|restrictions?))", "map skills"),
     "art": (r"art (?:and design|lessons?|class(?:es)?|teachers?|projects?|curriculum|education)",
             r"visual arts?", "drawing", "painting",
             r"(?<!language )(?<!liberal )(?<!martial )(?<!state-of-the-)arts"),
