@@ -604,7 +604,7 @@ COMPANY_TEXT = _cues(
     r"|stud(?:ied|ying) at|work(?:ed)? at)\b",
 )
 ABOUT_US_BEFORE = _cues(
-    r"\b(?:we are|we're|we were|as|founded by|started by|built by|made by|created by"
+    r"\b(?:we are|we're|we were|(?<!such )as|founded by|started by|built by|made by|created by"
     r"|designed by|run by|written by|developed by|former|ex|team of|ourselves)[\s-]+"
     r"(?:\w+\s+){0,2}?$",
 )
