@@ -579,6 +579,7 @@ AUDIENCE_ACTS = _cues(
     r"|practi[sc]e|learn|learns|complete|completes|answer|play|plan|mark|assign|receive"
     r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
     r"|choose|chooses|select|selects|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
+    r"|login|logs? in|signs? in"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
     r"|practise|keep|stay|get|draft|works|moderate|needs? to|handle|handles|oversee|oversees"
     r"|(?:are|is) (?:also |always |now ){0,2}invited to"
@@ -727,10 +728,13 @@ _LISTED = (  # the words of a list of people: "their teachers, students, and par
     r"|leaders?|children|stakeholders)"
 )
 USERS_LIST_BEFORE = _cues(
-    r"\b(?:(?:its|our|the|their|all) users(?: of (?:the|our) \w+)?"
+    r"\b(?:(?:(?:its|our|the|their|all) users(?: of (?:the|our) \w+)?"
     r"|(?:support|serv|help|work with)\w* schools?)\s*[,–—(-]?\s*"
-    rf"(?:including|such as|namely|like)(?:[\s,&/–—-]+{_LISTED}){{0,8}}?[\s,&/–—-]*$",
+    rf"(?:including|such as|namely|like))(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$",
 )
+# "Add users (pupils and teachers)": outside legal text, where "end-users (staff and
+# children) have given us personal data" lists data subjects
+USERS_BRACKET_BEFORE = _cues(rf"\busers?\s*\((?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
 # "... who use Quillo", a scope list's label "Teachers: using the platform": the object must
 # be the product (by name, "it", "the app", "our tools").
 USERS_USING = _cues(
@@ -740,7 +744,7 @@ USERS_USING = _cues(
 )
 PRODUCT_OBJECT = _cues(
     r"it\b|(?:the |our |this )?(?!(?:third-party|other|external|personal|consumer|free|social)\b)"
-    r"(?:[\w-]+ )?(?:platforms?|apps?|services?|tools?|products?|site"
+    r"(?:[\w-]+ ){0,3}?(?:platforms?|apps?|services?|tools?|products?|site"
     r"|websites?|software|resources)\b",
 )
 # "a parent communication platform", "a teacher planning app": the category names its users.
@@ -785,6 +789,9 @@ def _lists_users(claim: Claim) -> bool:
     # the whole prefix: "all their users (including pupils, ..." opens a bracket
     if (USERS_LIST_BEFORE.search(claim.sentence, max(0, claim.start - 200), claim.start)
             or USER_ACCOUNTS_AFTER.match(claim.after)):
+        return True
+    if (USERS_BRACKET_BEFORE.search(claim.sentence, max(0, claim.start - 200), claim.start)
+            and not _about_something_else(claim.sentence)):
         return True
     using = USERS_USING.match(claim.after)
     if using is None:
@@ -1452,6 +1459,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         r"(?<!district )(?<!trust )(?<!MAT )(?<!data )(?<!our )(?<!site['’]s )"
         r"(?<!platform['’]s )administrators?(?! of (?:this|the|our) (?:website|site|service))",
         r"(?<!our )(?<!data )admins\b", r"(?-i:Admin)(?= (?:selects|chooses|sends|can|sees|picks))",
+        r"(?-i:Admin)(?= [Rr]oles?\s*:)",  # a policy's "Admin Role: we use ..."
     ),
 }
 
