@@ -189,7 +189,8 @@ HELPING_OTHERS = _cues(
 # An "other" word after these is an object ("lets pupils", "for teachers"), not the subject.
 OBJECT_POSITION = _cues(
     r"\b(?:for|lets?|allow\w*|help\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|with|to|by|of|from"
-    r"|support\w*|about|among|between|than|and|or)\s+(?:(?:all|every|each|the|our|your|their"
+    r"|support\w*|about|among|between|than|and|or|especially|particularly|notably|including"
+    r"|such as|like|namely)\s+(?:(?:all|every|each|the|our|your|their"
     r"|busy|young|more|many|other)\s+){0,2}$",
 )
 # "Pupils can chat with the tutor": people with a modal use the product; the claim stands.
@@ -730,7 +731,8 @@ _LISTED = (  # the words of a list of people: "their teachers, students, and par
 USERS_LIST_BEFORE = _cues(
     r"\b(?:(?:(?:its|our|the|their|all) users(?: of (?:the|our) \w+)?"
     r"|(?:support|serv|help|work with)\w* schools?)\s*[,–—(-]?\s*"
-    rf"(?:including|such as|namely|like))(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$",
+    r"(?:including|such as|namely|like|especially|particularly))"
+    rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$",
 )
 # "Add users (pupils and teachers)": outside legal text, where "end-users (staff and
 # children) have given us personal data" lists data subjects
@@ -1204,6 +1206,10 @@ DPA_OFFER = _any(
     r"(?:schools?|districts?|customers?|trusts?)(?: and \w+)? (?:under|with) (?:an?|the|our"
     r"|a signed) (?:N?DPA|SDPA|data)",
     r"(?:clause|section|schedule|annex) [\d.]+ of (?:the|our)",
+    # "governed by a DPA between Quillo and the school"
+    r"(?:governed by|covered by|set out in|under) (?:a|an|the|our)\b",
+    r"between (?:us|[\w.-]+(?: [\w.-]+)?) and (?:the|each|every|your|our) (?:schools?|customers?"
+    r"|districts?|trusts?|institutions?)",
 )
 AI_USE = _any(
     "powered", "built", r"uses?", "using", "used", r"leverag\w*", r"integrat\w*", r"partner\w*",
@@ -1238,6 +1244,7 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"|sign up|try)\w))",
         r"(?<!try it )(?<!try )for free", r"free to (?:use|download|join|play|sign up)",
         r"free[- ](?:basic )?(?:account|plan|tier|version|edition)s?",
+        r"(?:our|the|a) free (?:service|app|product|platform)",
         r"free(?: and open[- ]source|/libre)",
         # a free allowance: "you get 5 free lessons", "includes 20 free credits"
         r"\d+ free (?:AI )?(?:lessons?|credits?|worksheets?|quizz(?:es)?|generations?|downloads?"
@@ -2732,9 +2739,12 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     # a sub-processor list names its AI providers without a verb ("OpenAI, L.L.C.")
     given = {AI_USE: True} if "suppliers" in kinds else {}
     leads = _list_leads(units)
-    for sentence, candidates, lead in zip(units, _SCANNER.rules_per_sentence(units), leads,
-                                          strict=True):
+    in_ai_section = _ai_supplier_sections(units)
+    for sentence, candidates, lead, ai_section in zip(
+            units, _SCANNER.rules_per_sentence(units), leads, in_ai_section, strict=True):
         present: dict[re.Pattern[str], bool] = dict(given)  # context cues, shared by rules
+        if ai_section:  # a table of models under "AI providers we use"
+            present |= {AI_USE: True, AI_CONTEXT: True}
         denied_item = _denied_item(sentence, lead)
         while candidates:  # the rules that can match here, in RULES order
             lowest = candidates & -candidates
@@ -2759,6 +2769,29 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     facts = _reconcile_pricing(list(found.values()))
     order = {name: i for i, name in enumerate(FACT_FIELDS)}
     return sorted(facts, key=lambda f: order[f.field])
+
+
+# A heading or lead-in over the AI suppliers a product uses: "AI providers and guarantees",
+# "Which models power Quillo?", "Models we use:". The short lines after it name them
+# without a verb ("Mistral Small", "Cohere").
+AI_SUPPLIER_HEADING = _cues(
+    r"\b(?:AI|model|LLM) (?:providers?|vendors?|partners?|suppliers?|sub-?processors?)\b"
+    r"|\b(?:models|LLMs) (?:we use|used|that power|powering)\b|\bwhich (?:AI )?models\b")
+AI_SECTION_UNITS = 15  # short lines read as the section's table
+AI_SECTION_LINE_WORDS = 6
+
+
+def _ai_supplier_sections(units: list[str]) -> list[bool]:
+    """For each unit, whether it is a short line of a section headed by AI_SUPPLIER_HEADING."""
+    marks, left = [], 0
+    for unit in units:
+        short = len(unit.split()) <= AI_SECTION_LINE_WORDS
+        marks.append(left > 0 and short)
+        left = max(left - 1, 0)
+        if (_heading(unit) or unit.rstrip().endswith((":", "?"))) and AI_SUPPLIER_HEADING.search(
+                unit):
+            left = AI_SECTION_UNITS
+    return marks
 
 
 # A list whose lead-in denies what follows: "Quillo will not:", a heading

@@ -814,6 +814,20 @@ def test_a_sub_processor_list_states_its_suppliers_certifications_not_the_vendor
     assert not {f for f, _v in found if f == "certification"}
 
 
+def test_a_section_on_ai_providers_names_them_without_a_verb():
+    text = ("Quillo\nAI providers and our guarantees\n"
+            "Quillo sends each request to one of several models.\n"
+            "Mistral Small\nLlama 3.3 70B\nCohere\n")
+    assert {v for f, v in page_facts("https://quillo.example/trust", text)
+            if f == "ai_provider"} == {"mistral", "meta", "cohere"}
+    # the same names with no such heading, or far below it, are not providers
+    assert not {f for f, _ in page_facts("https://quillo.example/trust", text.replace(
+        "AI providers and our guarantees", "Our team")) if f == "ai_provider"}
+    padding = "".join(f"Point {n} of our approach to planning.\n" for n in range(20))
+    assert not {f for f, _ in page_facts("https://quillo.example/trust", text.replace(
+        "Quillo sends", padding + "Quillo sends")) if f == "ai_provider"}
+
+
 def test_an_article_states_only_what_names_the_product():
     text = ("What is adaptive learning?\n"
             "Adaptive practice adjusts the difficulty to each learner.\n"
