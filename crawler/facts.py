@@ -1127,6 +1127,10 @@ _GENERIC_HOST_LABELS = _set(  # "support.quillo.example" is Quillo's
 )
 _TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+|\s*\|\s*")
 _NAME_SCAN_CHARS = 20_000
+# "How the Report Builder works": the page explains a product of that name.
+EXPLAINER_TITLE = re.compile(
+    r"^\W*how (?:the |our )?(?P<name>(?-i:[A-Z])[\w-]*(?: (?-i:[A-Z])[\w-]*){0,3}) works?\b",
+    re.IGNORECASE)
 # A run of capitalised words, small words allowed inside: "Mark My Tests", "Learn with Pip".
 _CAPITALISED_RUN = re.compile(
     r"\b[A-Z0-9][\w’'.]*(?:[ -](?:(?:with|and|of|for|the|my|to|a|in|on)[ -])?[A-Z0-9][\w’'.]*)*")
@@ -1169,7 +1173,8 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
         names.append(labels[0])
         names += _spelled_out(labels[0], f"{page.title}\n{page.main_text[:_NAME_SCAN_CHARS]}")
     parts = _TITLE_SPLIT.split(page.title or "")
-    candidates = [*parts, page.opengraph.get("site_name", ""),
+    explained = [m["name"] for part in parts if (m := EXPLAINER_TITLE.match(part))]
+    candidates = [*parts, *explained, page.opengraph.get("site_name", ""),
                   str(page.organization.get("name", "") or "")]
     for part in candidates:
         part = part.strip()
@@ -1731,7 +1736,7 @@ INTEGRATION_AMBIGUOUS: dict[str, tuple[str, ...]] = {
 
 LAWS = {
     "gdpr": r"(?:UK |EU )?GDPR|General Data Protection Regulation|Data Protection Act 2018",
-    "coppa": r"COPPA|Children['’]?s Online Privacy Protection Act",
+    "coppa": r"COPPA|Children['’]?s Online Privacy (?:and )?Protection Act",
     "ferpa": r"FERPA|Family Educational Rights and Privacy Act",
 }
 LAW_NAMES = _compile("|".join(LAWS.values()))
@@ -1970,6 +1975,9 @@ MINIMUM_AGE_PATTERNS = (
     r"(?:confirm|represent|warrant|declare|certify)\w*(?: and warrant)? (?:that )?you are"
     rf" {_AGE}{_OF_AGE} or (?:older|over|above)",
     rf"(?:must|need to|have to|should) be (?:at least|over|over the age of|aged) {_AGE}",
+    # "account creation requires confirmation that the user is a teacher aged 18 or over"
+    r"(?:requires?|required|only|confirm\w*|must)\b[^.;]{0,80}?\b(?:aged|age) "
+    rf"{_AGE}{_OF_AGE} (?:or|and) (?:over|older|above)",
     rf"(?:must|need to|have to|should) be {_AGE}(?: ?\+| years?(?: of age| old)?"
     r"| or (?:older|over|above))",
     rf"minimum age(?: requirement)?(?: \w+){{0,5}}? (?:is|of) {_AGE}",
@@ -2183,6 +2191,12 @@ AI_GENERATIVE_DECLINED: dict[str, tuple[str, ...]] = {
     "no": (r"(?:do|does|will) ?(?:not|n['’]t) use (?:any )?(?:generative AI|gen ?AI"
            r"|large language models?|LLMs?)",),
 }
+# "There is no chatbot", "Quillo does not include a chat assistant": a stated negative.
+AI_CHATBOT_DECLINED: dict[str, tuple[str, ...]] = {
+    "no": (r"there (?:is|['’]s) no (?:AI )?(?:chat ?bot|chat assistant|AI chat)",
+           r"(?:do|does|will) ?(?:not|n['’]t) (?:have|include|offer|use|provide) (?:a|an|any)"
+           r" (?:AI )?(?:chat ?bots?|chat assistants?|AI chat)"),
+}
 _TUTORS = r"(?:tutors?|assistants?|coach(?:es)?|companions?|helpers?|buddy|buddies|chat)"
 _CHAT_PARTNERS = (r"(?:your |the |each |every )?(?:pupils?|students?|learners?|child(?:ren)?|kids"
                   r"|you)")
@@ -2384,6 +2398,7 @@ RULES: list[Rule] = [
     *RETENTION_RULES,
     *_table("ai_generative", AI_GENERATIVE),
     *_table("ai_generative", AI_GENERATIVE_DECLINED, guarded=False),
+    *_table("ai_chatbot", AI_CHATBOT_DECLINED, guarded=False),
     *[replace(rule, checks=(made_by_the_product,)) for rule in _table("ai_generative",
                                                                        AI_GENERATIVE_DRAFTS)],
     *[replace(rule, checks=(under_an_ai_lead,)) for rule in _table("ai_generative",
