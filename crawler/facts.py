@@ -1123,7 +1123,7 @@ def page_kinds(page: PageContent, units: list[str], url: str = "",
 
 _GENERIC_HOST_LABELS = _set(  # "support.quillo.example" is Quillo's
     "www app apps my en uk us go get try info web home portal beta help support docs kb hc"
-    " status trust blog community intercom"
+    " status trust blog community intercom co com org net ac gov edu sch ltd staging"
 )
 _TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+|\s*\|\s*")
 _NAME_SCAN_CHARS = 20_000
@@ -1169,9 +1169,10 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
     host = (urlsplit(url).hostname or "").split(".")
     labels = [label for label in host[:-1]
               if label not in _GENERIC_HOST_LABELS and not label.isdigit()]
-    if labels:
-        names.append(labels[0])
-        names += _spelled_out(labels[0], f"{page.title}\n{page.main_text[:_NAME_SCAN_CHARS]}")
+    text = f"{page.title}\n{page.main_text[:_NAME_SCAN_CHARS]}"
+    for label in labels[:2]:  # "school-support.wonde.com" is Wonde's, as "wonde.com" is
+        names.append(label)
+        names += _spelled_out(label, text)
     parts = _TITLE_SPLIT.split(page.title or "")
     explained = [m["name"] for part in parts if (m := EXPLAINER_TITLE.match(part))]
     candidates = [*parts, *explained, page.opengraph.get("site_name", ""),
@@ -1737,7 +1738,7 @@ INTEGRATION_AMBIGUOUS: dict[str, tuple[str, ...]] = {
 LAWS = {
     "gdpr": r"(?:UK |EU )?GDPR|General Data Protection Regulation|Data Protection Act 2018",
     "coppa": r"COPPA|Children['’]?s Online Privacy (?:and )?Protection Act",
-    "ferpa": r"FERPA|Family Educational Rights and Privacy Act",
+    "ferpa": r"FERPA|Family Educational Rights and Privacy(?: Act)?",
 }
 LAW_NAMES = _compile("|".join(LAWS.values()))
 # A trust page's badge strip: "UK GDPR & DPA 2018", "GDPR and the Data Protection Act 2018".

@@ -657,6 +657,14 @@ def test_a_host_name_spelled_in_words_names_the_product(host, text, expected):
     assert pairs(extract_facts(page)) == expected
 
 
+def test_a_help_subdomain_keeps_the_vendors_own_name():
+    page = PageContent(url="https://school-support.wonde.example/hc/articles/1",
+                       title="Managing connections",
+                       main_text="Manage every app your school uses through the Wonde portal.")
+    assert "wonde" in product_names(page, page.url)
+    assert ("integration", "wonde") not in pairs(extract_facts(page))
+
+
 def test_spelled_out_host_names_join_to_the_host_label():
     page = PageContent(url="https://www.spellowl.example/", title="About Spell Owl",
                        main_text="Spell-Owl and Spell Owl Pro. SpellOwl. Spelling Owls.")
