@@ -787,6 +787,10 @@ def _names_data_fields(sentence: str) -> bool:
     return DATA_FIELDS.search(sentence) is not None
 
 
+# "... applies to all students, teachers and administrators on the Quillo platform"
+USERS_ON_AFTER = _cues(rf"^(?:[\s,&/]+{_LISTED}){{0,6}}?\s+(?:on|using) ")
+
+
 def _lists_users(claim: Claim) -> bool:
     # the whole prefix: "all their users (including pupils, ..." opens a bracket
     if (USERS_LIST_BEFORE.search(claim.sentence, max(0, claim.start - 200), claim.start)
@@ -795,7 +799,7 @@ def _lists_users(claim: Claim) -> bool:
     if (USERS_BRACKET_BEFORE.search(claim.sentence, max(0, claim.start - 200), claim.start)
             and not _about_something_else(claim.sentence)):
         return True
-    using = USERS_USING.match(claim.after)
+    using = USERS_USING.match(claim.after) or USERS_ON_AFTER.match(claim.after)
     if using is None:
         return False
     names = _names_pattern(claim.names)
@@ -1249,7 +1253,8 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?:is|are|it's|it’s|stays?|remains?) free(?!\s+(?:from|to (?!use|download|join|play"
         r"|sign up|try)\w))",
         r"(?<!try it )(?<!try )for free", r"free to (?:use|download|join|play|sign up)",
-        r"free[- ](?:basic )?(?:account|plan|tier|version|edition)s?",
+        r"free[- ](?:basic |teacher |student |parent |family |personal |starter )?(?:account|plan"
+        r"|tier|version|edition)s?",
         r"(?:our|the|a) free (?:service|app|product|platform)",
         r"free(?: and open[- ]source|/libre)",
         # a free allowance: "you get 5 free lessons", "includes 20 free credits"
@@ -1279,7 +1284,7 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         # "school licences are available to purchase", "purchase a licence", "one purchase
         # per learner", "charge your card", "the end of your billing period"
         r"purchas\w* (?:a |an |one |another |more |additional )?(?:[\w-]+ ){0,3}?(?:licen[cs]es?"
-        r"|vouchers?|subscriptions?|seats?)",
+        r"|vouchers?|subscriptions?|seats?|memberships?)",
         r"(?:single|one) purchase per", r"charge your (?:credit |debit )?card",
         r"billing (?:period|cycle)",
         r"(?:monthly|annual|yearly|home|school|paid) subscriptions?(?! (?:are|is) (?:\w+ )?free)",
@@ -1435,7 +1440,7 @@ PRICE_RULES = [
 # --------------------------------------------------------------------------- who and when
 
 _NOT_THEIR_DATA = (r"(?!['’]?s?['’]?\s+(?:data|information|details|contact|records|names?"
-                   r"|email|personal)\b)")
+                   r"|email|personal|compan(?:y|ies)|entit(?:y|ies)|organi[sz]ations?)\b)")
 AUDIENCE: dict[str, tuple[str, ...]] = {
     # "student data" / "pupil records" describe the data, not who the product is for.
     "students": (r"(?:students?|pupils?|learners?|kids|child(?:ren)?)(?!['’]?s?['’]? (?:(?:and"
@@ -1644,6 +1649,7 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                  # a learner's reading level is assessed; a text's "reading level" is no subject
                  r"(?<=['’]s )reading (?:levels?|ages?)", r"(?<=s['’] )reading (?:levels?|ages?)",
                  r"learn(?:ing)? to read", r"writing skills", r"(?:creative|academic) writing",
+                 r"writing (?:curriculum|curricula|instruction|programmes?|programs?|lessons)",
                  r"(?:student|pupil|learner|child|children)(?:s['’]|['’]s)? writing"
                  r"(?! samples?| data| files?| (?:is|are) stored)",
                  # the quality of a pupil's handwriting, as input the tool reads, is no subject
