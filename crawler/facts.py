@@ -352,10 +352,18 @@ COMPLIANCE_NOUN = _cues(
 )
 
 
+OBLIGED_BEFORE = _cues(
+    r"\b(?:obligations?|obliged|dut(?:y|ies)|required|requirements?|must)(?: \w+){0,2}? to"
+    r" (?:comply|adhere|conform|meet|follow)\b")
+
+
 def a_compliance_claim(claim: Claim) -> bool:
     """A compliance word claims the law; so does a badge ("UK GDPR & DPA 2018") in a short
     label on a trust or security page. "We are committed to complying with" is a present
     claim; "we aim to comply" or "working towards" is not (see ``definite``)."""
+    clause_start = max(claim.sentence.rfind(mark, 0, claim.start) for mark in (";", ". ")) + 1
+    if OBLIGED_BEFORE.search(claim.sentence, clause_start, claim.start):
+        return False  # a duty to comply ("supports our joint obligation to comply with")
     if COMPLIANT_ADJECTIVE.search(claim.sentence) or COMPLIANT_VERB.search(claim.sentence):
         return True
     if "trust" in claim.page and _heading(claim.sentence) and LAW_BADGE.search(claim.sentence):
@@ -2100,6 +2108,9 @@ TRAINING_DECLINED: dict[str, tuple[str, ...]] = {
         rf"{_NEG}\b[^.]{{0,20}}?\btrain(?:s|ed|ing)?\b[^.]{{0,50}}?\bon\b[^.]{{0,30}}?"
         rf"\b{_USER_DATA}",
         rf"\bno\b[^.]{{0,40}}?\b{_USER_DATA}\b[^.]{{0,40}}?\bused\b[^.]{{0,30}}?\btrain\w*",
+        # "the contract prohibits the provider from using customer data to train models"
+        rf"(?:prohibit|forbid|bar|ban)\w* (?:\w+ ){{0,3}}?from (?:using|training on)\b[^.]{{0,40}}?"
+        rf"\b{_USER_DATA}\b[^.]{{0,40}}?\btrain\w*",
         # a table cell or list item with no subject: "Not used for model training."
         r"^\W*not used (?:for|to|in) (?:\w+ ){0,2}?train\w*",
         rf"{_NEG} (?:allow|permit|let)\w* (?:\w+ ){{0,3}}?to train (?:\w+ )?on (?:\w+ ){{0,2}}?"
@@ -2691,7 +2702,7 @@ CLAUSE_BREAK = re.compile(
 )
 _NEGATION_WORDS = (
     r"not|no|never|neither|nor|without|unlike|instead of|rather than|versus|vs|unable"
-    r"|cannot|refuse[sd]?|decline[sd]?"
+    r"|cannot|refuse[sd]?|decline[sd]?|prohibit(?:s|ed|ing)?|forbid(?:s|den)?"
     r"|compared? (?:to|with)|comparison|alternatives? to|switch(?:ing|ed)? from|free from"
     r"|similar to|akin to|inspired by"
     r"|\w+er than|more \w+ than|less \w+ than"
