@@ -1330,11 +1330,12 @@ UNIT_ALIASES = {
 }
 UNITS = _set(
     "month year week day term user student pupil teacher educator seat school class classroom "
-    "licence learner child site account"
+    "licence learner child site account subject hour lesson"
 )
 _UNIT_WORDS = (
     r"month|mo|year|yr|annum|week|day|term|semester|trimester|user|student|pupil|teacher"
-    r"|educator|seat|school|class|classroom|licen[cs]e|learner|child|site|account"
+    r"|educator|seat|school|class|classroom|licen[cs]e|learner|child|site|account|subject|hour"
+    r"|lesson"
 )
 _AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?!\d|,\d)"
 _NOT_A_PRICE_AFTER = r"(?!\s*(?:million|billion|bn|mn|m|k|thousand|off|discount)\b)"
@@ -1345,7 +1346,10 @@ _UNITS = (  # "per provider/month": a unit of any name before a period is droppe
     rf"|\s*per\s+[a-z]+(?=\s*/\s*(?:{_PERIODS})\b))*)"
     r"(?:\s+(?P<adverb>monthly|annually|yearly)"
     r"|(?:\s+(?:flat|one|single|annual))?(?:\s+(?:fee|price|payment))?\s+for\s+(?:the|a|an|each)"
-    r"\s+(?:(?:entire|whole|full)\s+)?(?:school\s+|academic\s+)?(?P<for_year>year)\b)?"
+    r"\s+(?:(?:entire|whole|full)\s+)?(?:school\s+|academic\s+)?(?P<for_year>year)\b"
+    # "$10 for the first additional month"
+    r"|\s+for\s+(?:the|a|an|each|every)\s+(?:(?:first|next|second|third|additional|extra)\s+)"
+    r"{0,2}(?P<for_period>month|week|term)\b)?"
 )
 _NOT_A_PRICE_BEFORE = re.compile(
     r"(?:save|saving|saved|raised?|raising|funding|worth|prize|grant|donat\w*|earn\w*|won|win"
@@ -1369,7 +1373,8 @@ PRODUCT_COSTS = _cues(
     r"|versions?|editions?|it|this|that|access|upgrades?|accounts?|pro|premium|plus|unlimited"
     r"|basic|standard|team|school|schools|enterprise|starter|individual|family|home|classroom"
     r"|annual|monthly|yearly|course|courses|programmes?|programs?|add-ons?|credits|user|users"
-    r"|teacher|teachers|pupil|pupils|student|students|app|platform|service|tool|product|sets?)$",
+    r"|teacher|teachers|pupil|pupils|student|students|app|platform|service|tool|product|sets?"
+    r"|sessions?|lessons?|classes|tuition|tutoring|base|total|full)$",
 )
 TALLIED = _cues(r"\b(?:collected|spent|sold|bought|takings|received|totals?|totalled|totaled)"
                 r"(?:\s+\w+){0,4}?\s+(?:was|were|is|of|came to)\s*$")
@@ -1405,6 +1410,12 @@ def _price(match: re.Match[str]) -> list[str]:
         units.append(groups["adverb"])
     if groups.get("for_year"):
         units.append("year")
+    if groups.get("for_period"):
+        units.append(groups["for_period"].lower())
+    if not PERIOD_UNITS & set(map(_unit, units)):  # "between £50 and £150 per month"
+        shared = RANGE_PERIOD.match(match.string, match.end())
+        if shared:
+            units.append(_unit(shared["period"]))
     units = [u for u in map(_unit, units) if u in UNITS]
     lead = LEAD_PERIOD.search(match.string[: match.start()])
     if lead and not PERIOD_UNITS & set(units):  # "Yearly plan: £120 per school"
@@ -1412,6 +1423,11 @@ def _price(match: re.Match[str]) -> list[str]:
     return [f"{currency} {amount}" + "".join(f"/{u}" for u in units)]
 
 
+# The second amount of a range gives both their period: "between £50 and £150 per month".
+RANGE_PERIOD = re.compile(
+    r"\s*(?:and|to|-|–)\s*(?:[$£€]|US\$)?\s?\d[\d,]*(?:\.\d{1,2})?"
+    r"(?:\s*(?:/|per|a|an)\s*[a-z]+){0,2}?\s*(?:/|per|a|an)?\s*"
+    r"(?P<period>month|year|week|term|semester)s?\b", re.IGNORECASE)
 # A label that gives the period before the price: "Yearly plan: £120".
 LEAD_PERIOD = re.compile(
     r"(?:^|[|:;]\s*)\W*(?P<period>annual|yearly|monthly)\s+(?:[\w-]+\s+){0,2}?(?:plan|licen[cs]e"
