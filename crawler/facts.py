@@ -344,7 +344,8 @@ COMPLIANT_ADJECTIVE = _cues(
 )
 COMPLIANT_VERB = _cues(
     r"\b(?:compl(?:y|ies|ying)|adhere[sd]?|meets?|conforms?|accordance|in line with"
-    r"|safe harbou?r|school officials?|covered by|aligned with|in (?:full )?compliance with)\b",
+    r"|(?:we|it)(?: \w+)? follow|safe harbou?r|school officials?|covered by|aligned with"
+    r"|in (?:full )?compliance with)\b",
 )
 COMPLIANCE_NOUN = _cues(
     r"\b(?:compliance|adherence)\b(?!\s+(?:checklists?|guides?|requirements?|reviews?"
@@ -750,6 +751,7 @@ USERS_BRACKET_BEFORE = _cues(rf"\busers?\s*\((?:[\s,&/–—-]*{_LISTED}){{0,8}}
 USERS_USING = _cues(
     r"^(?:[^.;:]{0,60}?\b(?:who|as they|when they|while they) (?:use|access|sign in to|log in to"
     r"|are using|interact with)"
+    r"|[^.;:]{0,60}?\b(?:in connection with|through|during|for|in) their use of"
     r"|(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing|who use))\s+",
 )
 PRODUCT_OBJECT = _cues(
@@ -948,6 +950,16 @@ def outside_own_name(claim: Claim) -> bool:
                                     for m in names.finditer(claim.sentence))
 
 
+def outside_host_name(claim: Claim) -> bool:
+    """"Glimpse K12" spelled from glimpsek12.com is the company's name; its "K12" says no
+    more about who the product is for than the host does."""
+    labels = set(claim.names)
+    spelled = tuple(name for name in claim.names if " " in name and _squashed(name) in labels)
+    names = _names_pattern(spelled) if spelled else None
+    return names is None or not any(m.start() <= claim.start and claim.end <= m.end()
+                                    for m in names.finditer(claim.sentence))
+
+
 # "grade 5 at GCSE", "grades 4-9": UK exam grades, not US school grades.
 UK_GRADES = _cues(
     r"\b(?:GCSEs?|IGCSEs?|A[- ]levels?|AS levels?|exam\w*|key stage|KS\d|(?-i:Year) \d"
@@ -992,7 +1004,7 @@ Check = Callable[[Claim], bool]
 # The checks each field's positive values must pass (stated negatives skip them).
 FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "audience": (said_of_users, named_on_a_supplier_list, not_generic),
-    "phase": (not_legal_or_company, named_on_a_supplier_list, not_generic),
+    "phase": (not_legal_or_company, named_on_a_supplier_list, not_generic, outside_host_name),
     "subject": (not_legal_or_company, a_subject_taught, outside_own_name,
                 named_on_a_supplier_list, not_generic),
     "integration": (not_the_product,),
@@ -1201,6 +1213,7 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
 COMPLIANCE = _any(
     r"complian(?:t|ce)", r"compl(?:y|ies|ying)", r"accordance", r"adhere[sd]?", "adherence",
     r"conform\w*", "meets?", "certified", "in line with", "approved", r"safe harbou?r",
+    r"(?:we|it)(?: \w+)? follow",  # "we follow FERPA guidelines", not "schools should follow"
     r"school officials?",
     r"aligned(?: with)?", r"(?:fully )?covered by", r"in full accordance",
 )
@@ -1701,7 +1714,8 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                 r"(?<!search )(?<!payment )(?<!chat )(?<!our )(?<!company )(?<!its )"
                 r"(?<!conversation )(?<!conversations )(?<!message )(?<!activity )(?<!edit )"
                 r"(?<!revision )(?<!login )(?<!account )(?<!this )(?<!that )(?<!['’]s )"
-                r"(?<!s['’] )history(?! of (?:changes|edits|your|the account|activity))",
+                r"(?<!s['’] )history(?! of (?:changes|edits|your|the account|activity))"
+                r"(?! (?:page|tab|log|list|section|screen|report|view)s?\b)",
                 "historical", r"historians?"),
     "geography": ("geography", r"geographical(?! (?:locations?|areas?|regions?|spread|reach"
                   r"|coverage|scope|boundar\w+|restrictions?))", "map skills"),

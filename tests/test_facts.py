@@ -665,6 +665,14 @@ def test_a_help_subdomain_keeps_the_vendors_own_name():
     assert ("integration", "wonde") not in pairs(extract_facts(page))
 
 
+def test_a_phase_word_inside_the_hosts_spelled_name_states_no_phase():
+    page = PageContent(url="https://www.glimmerk12.example/privacy", title="Privacy",
+                       main_text="Glimmer K12 keeps your data safe. "
+                                 "Glimmer is used in K-12 schools.")
+    assert [f.evidence for f in extract_facts(page) if f.field == "phase"] == [
+        "Glimmer is used in K-12 schools.", "Glimmer is used in K-12 schools."]
+
+
 def test_spelled_out_host_names_join_to_the_host_label():
     page = PageContent(url="https://www.spellowl.example/", title="About Spell Owl",
                        main_text="Spell-Owl and Spell Owl Pro. SpellOwl. Spelling Owls.")
