@@ -750,7 +750,7 @@ USERS_BRACKET_BEFORE = _cues(rf"\busers?\s*\((?:[\s,&/–—-]*{_LISTED}){{0,8}}
 # be the product (by name, "it", "the app", "our tools").
 USERS_USING = _cues(
     r"^(?:[^.;:]{0,60}?\b(?:who|as they|when they|while they) (?:use|access|sign in to|log in to"
-    r"|are using|interact with)"
+    r"|are using|interact with|trust|rely on|love|choose)"
     r"|[^.;:]{0,60}?\b(?:in connection with|through|during|for|in) their use of"
     r"|(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,4}?\s*:\s*(?:using|accessing|who use))\s+",
 )
@@ -798,7 +798,9 @@ def _names_data_fields(sentence: str) -> bool:
 
 
 # "... applies to all students, teachers and administrators on the Quillo platform"
-USERS_ON_AFTER = _cues(rf"^(?:[\s,&/]+{_LISTED}){{0,6}}?\s+(?:on|using) ")
+# "... on the Quillo platform", "in order for students to use our app"
+USERS_ON_AFTER = _cues(
+    rf"^(?:[\s,&/]+{_LISTED}){{0,6}}?\s+(?:on|using|(?:to|can|may) (?:use|access)) ")
 
 
 def _lists_users(claim: Claim) -> bool:
@@ -1534,6 +1536,9 @@ PHASE: dict[str, tuple[str, ...]] = {
     "primary": (
         rf"(?:primary|elementary)(?=[\s-]+(?:{_STAGE_FOLLOWERS}))", r"KS ?[12]",
         r"key stage [12]", "grade school", r"(?:infant|junior) schools?",
+        # the 11+ entrance exam is sat in the last year of primary school; "ages 11+" is an age
+        r"11\+ (?:exams?|tests?|preparation|prep|tuition|practice|papers|entrance)",
+        r"(?:11|eleven)[- ]plus",
     ),
     "secondary": (
         rf"secondary(?=[\s-]+(?:{_STAGE_FOLLOWERS}))", r"middle schools?", r"high schools?",
