@@ -155,7 +155,10 @@ def sentences(text: str) -> list[str]:
         start = 0
         for brk in _SENTENCE_BREAK.finditer(line):
             end = brk.start()
-            if _ABBREVIATION.search(line, max(start, end - _ABBREVIATION_REACH), end):
+            abbreviation = _ABBREVIATION.search(line, max(start, end - _ABBREVIATION_REACH), end)
+            # "No. 5" abbreviates number; "No. We never ..." answers a question
+            if abbreviation and not (abbreviation.group().lower() == "no."
+                                     and not line[brk.end():brk.end() + 1].isdigit()):
                 continue
             out.append(line[start : brk.start()].strip())
             start = brk.end()

@@ -2437,6 +2437,10 @@ RULES: list[Rule] = [
     *_table("dpa_offered", DPA_DECLINED, guarded=False),
     *DATA_LOCATION_RULES,
     *_table("certification", CERTIFICATION),
+    Rule("certification", "casa", _compile(  # a trust page's badge: "Google CASA Tier 2 verified"
+        r"(?-i:CASA)(?: \(Cloud Application Security Assessment\))?(?: tier \d)?"
+        r" (?:verified|validated|certified|assessed|attested|passed|compliant)"
+    )),
     # CASA is also a requirement others set ("Google requires a CASA assessment"): only a
     # result held counts
     Rule("certification", "casa", _compile(

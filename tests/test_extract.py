@@ -342,6 +342,9 @@ def test_sentences():
     assert sentences("Use it on an iPad. eSafety matters. so on.") == [
         "Use it on an iPad.", "eSafety matters. so on.",
     ]
+    assert sentences("Licence No. 1188. Do you sell data? No. We never do.") == [
+        "Licence No. 1188.", "Do you sell data?", "No.", "We never do.",
+    ]
     assert sentences("") == []
 
 
