@@ -1299,8 +1299,14 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"billed (?:monthly|annually|yearly)",
         r"(?:monthly|annual|yearly) (?:subscription|fee|licen[cs]e|billing)",
         r"subscription (?:fees?|costs?|prices?)", r"licen[cs]e fees?",
-        r"paid (?:plans?|subscriptions?|version|tiers?|membership|licen[cs]es?|accounts?"
-        r"|(?:course|school|home|teacher|student) licen[cs]es?)",
+        r"paid (?:plans?|subscriptions?|version|tiers?|membership|members|subscribers|licen[cs]es?"
+        r"|accounts?|(?:course|school|home|teacher|student) licen[cs]es?)",
+        # "100% of our revenue comes from subscriptions", "pay by invoice or purchase order"
+        r"revenue (?:comes? )?(?:from|through) (?:\w+ )?subscriptions",
+        r"pay(?:ing)? (?:via|by|with) (?:an? )?(?:invoice|purchase order|credit card|debit card)",
+        r"enrol(?:l)?ment fees?",
+        r"(?:plans?|licen[cs]es?|subscriptions?) (?:was|were|is|are|has been|have been)"
+        r" (?:purchased|bought|paid for)",
         # a paid tier by name: "on the Pro plan", "Premium subscribers"
         r"(?-i:Pro|Premium|Plus)[- ](?:plans?|tiers?|subscriptions?|subscribers?|accounts?)",
         r"one-?(?:time|off) (?:fee|payment|purchase)", "buy now",
@@ -1718,6 +1724,7 @@ SUBJECT: dict[str, tuple[str, ...]] = {
     "history": (r"(?<!browser )(?<!browsing )(?<!order )(?<!version )(?<!purchase )"
                 r"(?<!search )(?<!payment )(?<!chat )(?<!our )(?<!company )(?<!its )"
                 r"(?<!conversation )(?<!conversations )(?<!message )(?<!activity )(?<!edit )"
+                r"(?<!notification )(?<!notifications )(?<!call )(?<!login )(?<!usage )"
                 r"(?<!revision )(?<!login )(?<!account )(?<!this )(?<!that )(?<!['’]s )"
                 r"(?<!s['’] )history(?! of (?:changes|edits|your|the account|activity))"
                 r"(?! (?:page|tab|log|list|section|screen|report|view)s?\b)",
@@ -1727,7 +1734,10 @@ SUBJECT: dict[str, tuple[str, ...]] = {
     "art": (r"art (?:and design|lessons?|class(?:es)?|teachers?|projects?|curriculum|education)",
             r"visual arts?", "drawing", "painting",
             r"(?<!language )(?<!liberal )(?<!martial )(?<!state-of-the-)arts"),
-    "music": ("music", "musical", "musicians?"),
+    # "music packs" to play in a game, "background music": no subject
+    "music": (r"(?<!background )(?<!favourite )(?<!favorite )music(?! (?:packs?|tracks?|player"
+              r"|plays?|library|streaming|licen[cs]\w*))", "musical",
+              "musicians?"),
     "pe": ("physical education", r"(?-i:PE)", r"school sports?"),
     "religious-education": (r"religious (?:education|studies)", "theology", r"world religions?",
                             r"(?-i:RE)(?= (?:lessons?|teachers?))"),
