@@ -1157,9 +1157,8 @@ _NAME_SCAN_CHARS = 20_000
 EXPLAINER_TITLE = re.compile(
     r"^\W*how (?:the |our )?(?P<name>(?-i:[A-Z])[\w-]*(?: (?-i:[A-Z])[\w-]*){0,3}) works?\b",
     re.IGNORECASE)
-# A run of capitalised words, small words allowed inside: "Mark My Tests", "Learn with Pip".
-_CAPITALISED_RUN = re.compile(
-    r"\b[A-Z0-9][\w’'.]*(?:[ -](?:(?:with|and|of|for|the|my|to|a|in|on)[ -])?[A-Z0-9][\w’'.]*)*")
+# Small words a name may hold in lower case: "Mark my Tests", "Learn with Pip".
+_SMALL_NAME_WORDS = _set("with and of for the my to a in on")
 # What a host adds to a name: "getquillo", "quilloapp", "quillohq", "quillo-ai".
 _HOST_AFFIXES = re.compile(r"^(?:get|try|use|join|go|hey|meet)|(?:app|hq|ai|online|edu|io)$")
 
@@ -1168,22 +1167,29 @@ def _squashed(text: str) -> str:
     return re.sub(r"[\W_]+", "", text).lower()
 
 
+@lru_cache(maxsize=1024)
+def _spelling(squashed: str) -> re.Pattern[str]:
+    """The letters of ``squashed`` with a space or hyphen allowed between any two."""
+    return re.compile(r"(?<![\w’'])" + "[ -]?".join(map(re.escape, squashed)) + r"(?![\w’'])",
+                      re.IGNORECASE)
+
+
 def _spelled_out(label: str, text: str) -> list[str]:
     """The host label as the page spells it: "Spelling Tutor" for spellingtutor.example,
     "Tellmo" for gettellmo.example. A label read as one word misses every sentence that
-    names the product in words, and with them what it says of the product."""
+    names the product in words, and with them what it says of the product. Each word is
+    capitalised, or a small word inside ("Learn with Pip")."""
     wanted = {_squashed(label)} | {_squashed(_HOST_AFFIXES.sub("", label))}
-    wanted = {w for w in wanted if len(w) >= 4}
     found: list[str] = []
-    for run in _CAPITALISED_RUN.finditer(text):
-        if not any(w in _squashed(run.group()) for w in wanted):
-            continue
-        words = re.split(r"[ -]", run.group())
-        for start in range(len(words)):
-            for end in range(start + 1, min(start + 6, len(words)) + 1):
-                name = " ".join(words[start:end]).strip(".’'")
-                if _squashed(name) in wanted and name.lower() != label and name not in found:
-                    found.append(name)
+    for squashed in sorted(w for w in wanted if len(w) >= 4):
+        for match in _spelling(squashed).finditer(text):
+            words = re.split(r"[ -]", match.group())
+            name = " ".join(words)
+            if (words[0][:1].isupper() and words[-1][:1].isupper()
+                    and all(w[:1].isupper() or w[:1].isdigit() or w in _SMALL_NAME_WORDS
+                            for w in words)
+                    and name.lower() != label and name not in found):
+                found.append(name)
     return found
 
 
@@ -2865,6 +2871,8 @@ AI_SECTION_LINE_WORDS = 6
 
 def _ai_supplier_sections(units: list[str]) -> list[bool]:
     """For each unit, whether it is a short line of a section headed by AI_SUPPLIER_HEADING."""
+    if not any(AI_SUPPLIER_HEADING.search(unit) for unit in units):
+        return [False] * len(units)
     marks, left = [], 0
     for unit in units:
         short = len(unit.split()) <= AI_SECTION_LINE_WORDS
