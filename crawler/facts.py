@@ -745,7 +745,8 @@ USERS_LIST_BEFORE = _cues(
 )
 # "Add users (pupils and teachers)": outside legal text, where "end-users (staff and
 # children) have given us personal data" lists data subjects
-USERS_BRACKET_BEFORE = _cues(rf"\busers?\s*\((?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
+USERS_BRACKET_BEFORE = _cues(
+    rf"\b(?:users?|roles?|user types?)\s*\((?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
 # "... who use Quillo", a scope list's label "Teachers: using the platform": the object must
 # be the product (by name, "it", "the app", "our tools").
 USERS_USING = _cues(
