@@ -275,7 +275,8 @@ GENERIC_SUBJECT = _cues(
 OWN_WORDS = _cues(  # "our" alone is weak on a blog ("our children"); "our app" is not
     r"\b(?:we|we['’](?:re|ve|ll)|us)\b|\bour (?:[\w-]+ )?(?:apps?|platform|tools?|products?"
     r"|services?|tutors?|assistants?|engine|programmes?|programs?|software|system|website|site"
-    r"|team|customers|users|features?|policy|DPA|models?|AI|courses?|lessons?)\b"
+    r"|team|customers|users|features?|policy|DPA|models?|AI|courses?|lessons?|curriculum"
+    r"|curricula|programmes?|programs?|resources|content)\b"
 )
 
 
@@ -1081,6 +1082,16 @@ ARTICLE_URL = re.compile(
     r"|tags?|authors?|category|categories|topics"
     r"|resources)(?:/|$)", re.IGNORECASE,
 )
+# A blog's own host ("blog.quillo.example") is an article too. (A WordPress "/?p=2146" is
+# as often a product page as a post.)
+ARTICLE_HOST = re.compile(r"^(?:blog|blogs|news|insights|stories)\.", re.IGNORECASE)
+
+
+def article_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return bool(ARTICLE_URL.search(parts.path) or ARTICLE_HOST.search(parts.hostname or ""))
+
+
 ARTICLE_TITLE = re.compile(
     r"^\W*(?:how|why|what (?:is|are)|when|\d+ (?:ways|tips|reasons))\b|\bexplained\b"
     r"|\b(?:a|the|complete|ultimate) guide\b", re.IGNORECASE,
@@ -1141,7 +1152,7 @@ def page_kinds(page: PageContent, units: list[str], url: str = "",
     # product, where "How to choose a tutor | Quillo" gives the world advice
     named_title = {part.strip() for part in _TITLE_SPLIT.split(page.title or "")
                    if own and own.search(page.title or "") and not ADVICE_TITLE.match(part)}
-    if ARTICLE_URL.search(urlsplit(url).path) or not help_page(page, units, url) and any(
+    if article_url(url) or not help_page(page, units, url) and any(
             ARTICLE_TITLE.search(u) and not (own and own.search(u)) and u not in named_title
             and not READER_QUESTION.search(u) for u in [page.title, *units[:2]] if u):
         kinds.add("article")
@@ -1542,7 +1553,9 @@ PHASE: dict[str, tuple[str, ...]] = {
     "early-years": (
         "EYFS", r"early years(?: foundation stage)?", r"nurser(?:y|ies)",
         r"pre-?schools?", r"pre-?schoolers?", r"pre-?k", r"pre-?kindergarten",
-        r"kindergartens?(?!\s*(?:-|–|to|through)\s*\d)",  # "kindergarten to 5th grade": US K
+        # "kindergarten to 5th grade", "kindergarten through twelfth grade": US K
+        r"kindergartens?(?!\s*(?:-|–|to|through)\s*(?:\d|(?:first|second|third|fourth|fifth|sixth"
+        r"|seventh|eighth|ninth|tenth|eleventh|twelfth)\b))",
         r"reception (?:class(?:es)?|year|pupils|children)",
         r"(?-i:Reception)(?=\s+(?:and|to|or|&)\s+(?-i:Year))", r"toddlers?", "early childhood",
     ),
@@ -1591,7 +1604,15 @@ def _grade_number(text: str | None) -> int | None:
         return -1
     if text in ("k", "kindergarten"):
         return 0
+    if text in _ORDINAL_WORDS:
+        return _ORDINAL_WORDS[text]
     return int(text) if text.isdigit() else None
+
+
+_ORDINAL_WORDS = {word: n for n, word in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(),
+    start=1)}
+_ORDINAL = "|".join(_ORDINAL_WORDS)
 
 
 def _uk_years(match: re.Match[str]) -> list[str]:
@@ -1674,6 +1695,10 @@ GRADE_RULES = [
         rf"(?P<lo>pre-?kindergarten|pre-?k|kindergarten|k|\d{{1,2}}{_ORD}){_TO}"
         rf"(?P<hi>\d{{1,2}}){_ORD}\s+grade(?:s|rs?)?"
     )),
+    Rule("phase", _us_grades, _compile(  # "kindergarten through twelfth grade"
+        rf"(?P<lo>pre-?kindergarten|pre-?k|kindergarten|{_ORDINAL}){_TO}(?P<hi>{_ORDINAL})"
+        r"\s+grade(?:s|rs?)?"
+    )),
     Rule("phase", _us_grades, _compile(rf"grade\s+(?P<lo>\d{{1,2}})(?!{_TO}\d)"),
          checks=(us_school_grade,)),
     Rule("phase", _us_grades, _compile(rf"(?P<lo>\d{{1,2}}){_ORD}[- ]grade(?:rs?)?")),
@@ -1700,6 +1725,7 @@ SUBJECT: dict[str, tuple[str, ...]] = {
     "literacy": (r"(?<!financial )(?<!digital )(?<!media )(?<!data )(?<!AI )literacy", "phonics",
                  "early reading", r"(?:approach to|teach\w*|improv\w*) reading",
                  r"reading (?:skills|comprehension|fluency|intervention|programmes?|programs?"
+                 r"|curricul\w+"
                  r"|practi[cs]e)",
                  # a learner's reading level is assessed; a text's "reading level" is no subject
                  r"(?<=['’]s )reading (?:levels?|ages?)", r"(?<=s['’] )reading (?:levels?|ages?)",
