@@ -996,7 +996,9 @@ def not_the_product(claim: Claim) -> bool:
 NOT_RETENTION = _cues(
     r"\b(?:respond\w*|repl(?:y|ies)|notif\w+|acknowledg\w+|refund\w*|trials?|money[- ]back"
     r"|invoice\w*|pay\w*|breach\w*|incident\w*|cancel\w* within|notice|honou?r\w*"
-    r"|requests? (?:are |is |will be )?(?:processed|actioned|completed|fulfill?ed|handled))\b",
+    r"|requests? (?:are |is |will be )?(?:processed|actioned|completed|fulfill?ed|handled)"
+    r"|(?:receiv\w*|after|following|upon|on) (?:a|an|your|the) (?:\w+ )?(?:deletion|erasure)"
+    r" requests?)\b",
 )
 
 
@@ -1165,6 +1167,12 @@ _GENERIC_HOST_LABELS = _set(  # "support.quillo.example" is Quillo's
 )
 _TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+|\s*\|\s*")
 _NAME_SCAN_CHARS = 20_000
+# A policy's defined term for itself: 'People Tracking Limited ("we", "our", "us")'.
+DEFINED_AS_WE = re.compile(
+    r"(?P<name>(?-i:[A-Z])[\w.&’'-]*(?: (?-i:[A-Z])[\w.&’'-]*){0,3})"
+    r"(?:,? (?:Ltd|Limited|LLC|Inc)\.?)?\s*\(\s*(?:hereafter |hereinafter |together )?"
+    r"[\"“”']?(?:we|us|our)\b", re.IGNORECASE)
+COMPANY_SUFFIX = re.compile(r",?\s+(?:Ltd|Limited|LLC|Inc|Corp|plc)\.?$", re.IGNORECASE)
 # "How the Report Builder works": the page explains a product of that name.
 EXPLAINER_TITLE = re.compile(
     r"^\W*how (?:the |our )?(?P<name>(?-i:[A-Z])[\w-]*(?: (?-i:[A-Z])[\w-]*){0,3}) works?\b",
@@ -1219,6 +1227,8 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
         names += _spelled_out(label, text)
     parts = _TITLE_SPLIT.split(page.title or "")
     explained = [m["name"] for part in parts if (m := EXPLAINER_TITLE.match(part))]
+    explained += [COMPANY_SUFFIX.sub("", m["name"])
+                  for m in DEFINED_AS_WE.finditer(page.main_text[:_NAME_SCAN_CHARS])]
     candidates = [*parts, *explained, page.opengraph.get("site_name", ""),
                   str(page.organization.get("name", "") or "")]
     for part in candidates:
@@ -1293,7 +1303,11 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"|thirty) (?:days|weeks|months))",
         r"(?:is|are|it's|it’s|stays?|remains?) free(?!\s+(?:from|to (?!use|download|join|play"
         r"|sign up|try)\w))",
-        r"(?<!try it )(?<!try )for free", r"free to (?:use|download|join|play|sign up)",
+        # "try it for free (the Trial Offer) for the first seven (7) days" is a trial
+        r"(?<!try it )(?<!try )for free(?!\s*(?:\([^)]{0,40}\)\s*)?for (?:up to |the first )?"
+        r"(?:\d+|one|two|three|four|five|six|seven|ten|fourteen|thirty)(?: \(\d+\))?[- ]"
+        r"(?:days?|weeks?|months?))",
+        r"free to (?:use|download|join|play|sign up)",
         r"free[- ](?:basic |teacher |student |parent |family |personal |starter )?(?:account|plan"
         r"|tier|version|edition)s?",
         r"(?:our|the|a) free (?:service|app|product|platform)",
@@ -1312,8 +1326,8 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
     ),
     "paid": (
         "free trial", "trial period", r"\d+[- ]day (?:free )?trial",
-        r"free(?: of charge)? for (?:up to |the first )?(?:\d+|one|two|three|four|six|fourteen"
-        r"|thirty) (?:days|weeks|months)",
+        r"free(?: of charge)? (?:\([^)]{0,40}\) )?for (?:up to |the first )?(?:\d+|one|two"
+        r"|three|four|five|six|seven|ten|fourteen|thirty)(?: \(\d+\))?[- ](?:days?|weeks?|months?)",
         r"billed (?:monthly|annually|yearly)",
         r"(?:monthly|annual|yearly) (?:subscription|fee|licen[cs]e|billing)",
         r"subscription (?:fees?|costs?|prices?)", r"licen[cs]e fees?",
@@ -1903,7 +1917,7 @@ CERTIFICATION: dict[str, tuple[str, ...]] = {
     "iso-27018": (r"ISO(?:/IEC)?[ -]?27018",),
     "iso-9001": (r"ISO[ -]?9001",),
     "soc-2": (r"SOC[ -]?2", "SOC II"),
-    "cyber-essentials-plus": (r"cyber essentials ?(?:plus|\+)",),
+    "cyber-essentials-plus": (r"cyber essentials ?(?:plus|\+)", r"(?-i:CE\+|CSE\+)(?!\w)"),
     "cyber-essentials": (r"cyber essentials(?! ?(?:plus|\+))",),
     "student-privacy-pledge": ("student privacy pledge",),
     "1edtech-data-privacy": (r"(?:1EdTech|IMS(?: Global)?) Data Privacy Certifi\w+",),
@@ -1990,6 +2004,7 @@ DATA_LOCATION_RULES = [
     )),
     Rule("data_location", _city_region, _compile(  # "data centres in London", "eu-west-2 (London)"
         r"(?:(?:data ?cent(?:re|er)s?|cloud regions?|servers?) (?:(?:located|based) )?in "
+        r"|(?:stored|hosted|held|kept)\b[^.]{0,80}?\((?:more )?specifically in "
         rf"|(?:[a-z]{{2}}-[a-z]+-\d|[a-z]+-[a-z]+\d)\s*\(){_CITY}"
     ), (HOSTING_CONTEXT,), checks=(not_an_event,)),
     Rule("data_location", _adjective_region, _compile(
@@ -2124,6 +2139,11 @@ RETENTION_RULES = [
         r"retention(?: period)?(?: \w+){0,2}? (?:defaults to|is set to|lasts)(?: up to)? "
         rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
+    Rule("retention", _period, _compile(  # "if you do not log in for 2 years, ... deleted"
+        r"(?:do not|don['’]t|does not|doesn['’]t) (?:log ?in|sign in|use (?:your|the|their)"
+        rf" account)\b[^.]{{0,30}}? for {_NUMBER} (?P<unit>days?|weeks?|months?|years?)\b"
+        r"[^.]{0,60}?\b(?:deleted|removed|erased|closed)"
+    ), guarded=False),
     Rule("retention", _period, _compile(  # "we delete inactive accounts ... over 2 years"
         r"delet\w* (?:\w+ ){0,3}?(?:inactive|dormant|unused) accounts?\b[^.]{0,60}?"
         r"\b(?:over|for|more than|after|in(?: the (?:last|past))?|within) "
@@ -2153,6 +2173,8 @@ RETENTION_RULES = [
         r"(?:retain|keep|store|hold|kept|held|remain|stay)\w*\b[^.]{0,80}?\b(?:until (?:you|they"
         r"|users?|the (?:user|school|customer|account holder|teacher))\b[^.]{0,30}?"
         r"\b(?:delete|close|cancel)s? (?:your|their|the|its) (?:account|subscription)"
+        r"|until (?:such time as )?(?:all )?(?:the )?accounts? (?:associated with it |linked to"
+        r" it )?(?:is|are) (?:closed|deleted)"
         r"|until (?:your|the|their)(?: \w+['’]s?)? (?:account|subscription) (?:is (?:closed|deleted"
         r"|cancell?ed)|ends|expires|closes)"
         r"|(?:for )?as long as (?:your|the|their)(?: \w+['’]s?)? account (?:is active|remains"

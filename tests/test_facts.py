@@ -673,6 +673,14 @@ def test_a_phase_word_inside_the_hosts_spelled_name_states_no_phase():
         "Glimmer is used in K-12 schools.", "Glimmer is used in K-12 schools."]
 
 
+def test_a_policys_defined_term_for_we_names_the_vendor():
+    page = PageContent(url="https://pupilpath.example/privacy", title="Privacy",
+                       main_text='This notice says how Tellmo Learning Ltd ("we", "us") handles '
+                                 "data. Tellmo Learning complies with the UK GDPR.")
+    assert "tellmo learning" in product_names(page, page.url)
+    assert ("gdpr", "yes") in pairs(extract_facts(page))
+
+
 def test_spelled_out_host_names_join_to_the_host_label():
     page = PageContent(url="https://www.spellowl.example/", title="About Spell Owl",
                        main_text="Spell-Owl and Spell Owl Pro. SpellOwl. Spelling Owls.")
