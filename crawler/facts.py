@@ -594,6 +594,7 @@ AUDIENCE_ACTS = _cues(
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
     r"|practise|keep|stay|get|draft|works|moderate|needs? to|handle|handles|oversee|oversees"
     r"|(?:are|is) (?:also |always |now ){0,2}invited to"
+    r"|(?:are|is) (?:automatically |instantly |immediately )?(?:alerted|notified|emailed|texted)"
     r"|have (?:a |an |their own )?(?:profile|account|login)s? (?:on|in|with|for)|needs? it"
     r"|(?:are|is) (?:also |always |now ){0,2}free(?!\s+(?:to|from|of)\b))\b",  # users: "parents
     # are always free"
@@ -602,7 +603,8 @@ AUDIENCE_ACTS = _cues(
 LEGAL_TEXT = _cues(
     r"\b(?:rights|(?:the|a|your|their|its) right to|request\w*|personal (?:data|information)"
     r"|data subjects?|eligible|consent\w*"
-    r"|privacy|polic(?:y|ies)|laws?|legal(?:ly)?(?! guardian)|regulat\w+|complain\w*|disclos\w*"
+    r"|privacy|(?<!filtering )(?<!filter )(?<!web )(?<!content )(?<!internet )polic(?:y|ies)"
+    r"|laws?|legal(?:ly)?(?! guardian)|regulat\w+|complain\w*|disclos\w*"
     r"|collect\w*"
     r"|delet\w*|records|opt[- ]out|under the age|COPPA|FERPA|GDPR|processor|controller"
     r"|lawful|terms of (?:use|service)|data protection|permission|liab\w+|indemn\w+|warrant\w*"
@@ -736,7 +738,7 @@ ADDRESSED_READER = _cues(f"{_TEACHING_READER}|{_PARENT_READER}")
 _LISTED = (  # the words of a list of people: "their teachers, students, and parents"
     r"(?:and|or|their|its|other|staff|schools?|districts?|educators?|teachers?|students?"
     r"|pupils?|learners?|parents?|guardians?|carers?|families|administrators?|admins?"
-    r"|leaders?|children|stakeholders)"
+    r"|leaders?|children|stakeholders|young)"
 )
 USERS_LIST_BEFORE = _cues(
     r"\b(?:(?:(?:its|our|the|their|all) users(?: of (?:the|our) \w+)?"
@@ -1296,7 +1298,8 @@ CURRENCY = _any(r"[$£€]", "USD", "GBP", "EUR", r"dollars?", r"pounds?", r"eur
 PRICING_MODEL: dict[str, tuple[str, ...]] = {
     "free": (
         "free forever", "forever free", "always free", r"(?:completely|totally|entirely|100%) free",
-        r"free for (?:all |every )?(?:teachers?|educators?|students?|schools?|classrooms?"
+        r"free (?:for|to) (?:all |every |any )?(?:[\w.]+ )?(?:teachers?|educators?|students?"
+        r"|schools?|classrooms?"
         r"|families|parents|individuals?|personal use|non-?commercial use|everyone|ever)",
         # not "free to leave", "free from adverts"; "free of charge for 2 weeks" is a trial
         r"free of charge(?! for (?:up to |the first )?(?:\d+|one|two|three|four|six|fourteen"
@@ -1319,6 +1322,7 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
     "freemium": (
         "freemium",
         r"upgrade to (?:a |the )?(?:pro|premium|plus|paid|unlimited)",
+        r"upgrade (?:if|when) you (?:want|need)",
         r"free (?:and|or|&) (?:paid|premium|pro) (?:plans?|versions?|tiers?|options?)",
         r"free (?:and|or|&) (?:low-cost|paid-for|premium|paid) (?:classes|courses|lessons|resources"
         r"|content|activities|plans?|versions?|options?)",
@@ -1347,6 +1351,11 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"purchas\w* (?:a |an |one |another |more |additional )?(?:[\w-]+ ){0,3}?(?:licen[cs]es?"
         r"|vouchers?|subscriptions?|seats?|memberships?)",
         r"(?:single|one) purchase per", r"charge your (?:credit |debit )?card",
+        r"pay for (?:a|an|the|your) (?:\w+ )?subscription",
+        r"(?:send|issue|raise)s? (?:\w+ )?(?:an |the )?invoices?",
+        r"(?:who|which|that) purchased (?:the |a |an |their )?(?:class|seats?|licen[cs]es?"
+        r"|subscriptions?|plan|accounts?)",
+        r"(?:free )?trial or (?:a |paid )?subscription",
         r"billing (?:period|cycle)",
         r"(?:monthly|annual|yearly|home|school|paid) subscriptions?(?! (?:are|is) (?:\w+ )?free)",
         r"(?:licen[cs]es?|subscriptions?|plans?|seats?)(?: [\w-]+){0,3}? (?:are |is )?available"
