@@ -2182,8 +2182,8 @@ RETENTION_RULES = [
         r"(?:retain|keep|store|hold|kept|held|remain|stay)\w*\b[^.]{0,80}?\b(?:until (?:you|they"
         r"|users?|the (?:user|school|customer|account holder|teacher))\b[^.]{0,30}?"
         r"\b(?:delete|close|cancel)s? (?:your|their|the|its) (?:account|subscription)"
-        r"|until (?:such time as )?(?:all )?(?:the )?accounts? (?:associated with it |linked to"
-        r" it )?(?:is|are) (?:closed|deleted)"
+        r"|until (?:such time as )?(?:all )?(?:the )?accounts? (?:(?:associated with|linked to)"
+        r" (?:it|them) )?(?:is|are) (?:closed|deleted)"
         r"|until (?:your|the|their)(?: \w+['’]s?)? (?:account|subscription) (?:is (?:closed|deleted"
         r"|cancell?ed)|ends|expires|closes)"
         r"|(?:for )?as long as (?:your|the|their)(?: \w+['’]s?)? account (?:is active|remains"
@@ -2815,7 +2815,7 @@ CLAUSE_BREAK = re.compile(
 )
 _NEGATION_WORDS = (
     r"not|no|never|neither|nor|without|unlike|instead of|rather than|versus|vs|unable"
-    r"|cannot|refuse[sd]?|decline[sd]?|prohibit(?:s|ed|ing)?|forbid(?:s|den)?"
+    r"|cannot|refuse[sd]?|decline[sd]?|prohibit(?:s|ed|ing)?|forbid(?:s|den)?|barred"
     r"|compared? (?:to|with)|comparison|alternatives? to|switch(?:ing|ed)? from|free from"
     r"|similar to|akin to|inspired by"
     r"|\w+er than|more \w+ than|less \w+ than"

@@ -853,10 +853,9 @@ def test_a_section_on_ai_providers_names_them_without_a_verb():
 
 
 def test_a_blog_host_is_an_article_host():
-    text = "Online labs help students in middle and high school."
+    text = "Virtual experiments suit pupils in middle and high school."
     assert page_facts("https://blog.quillo.example/labs", text) == set()
-    assert page_facts("https://quillo.example/labs", text) == {
-        ("audience", "students"), ("phase", "secondary")}
+    assert ("phase", "secondary") in page_facts("https://quillo.example/labs", text)
 
 
 def test_an_article_states_only_what_names_the_product():
