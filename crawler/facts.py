@@ -1905,6 +1905,12 @@ DPA_POLICY_TITLE: dict[str, tuple[str, ...]] = {
 }
 
 
+def not_a_trust_page_label(claim: Claim) -> bool:
+    """A trust centre lists "Data Processing Agreement" among its documents and sections;
+    the label alone offers nothing, unless the page is the agreement itself."""
+    return "trust" not in claim.page or "agreement" in claim.page
+
+
 def the_agreement_page(claim: Claim) -> bool:
     """"Data Processing Policy" heads the vendor's own terms only on a page of clauses."""
     return "agreement" in claim.page
@@ -2505,7 +2511,8 @@ RULES: list[Rule] = [
     *_table("integration", INTEGRATION_AMBIGUOUS, LMS_CONTEXT),
     *_law_rules(),
     *_table("dpa_offered", DPA, DPA_OFFER),
-    *_table("dpa_offered", DPA_TITLE),
+    *[replace(rule, checks=(not_a_trust_page_label,)) for rule in _table("dpa_offered",
+                                                                          DPA_TITLE)],
     *[replace(rule, checks=(the_agreement_page,)) for rule in _table("dpa_offered",
                                                                       DPA_POLICY_TITLE)],
     *_table("dpa_offered", DPA_DECLINED, guarded=False),
@@ -2820,7 +2827,9 @@ _NEGATION_WORDS = (
     r"|similar to|akin to|inspired by"
     r"|\w+er than|more \w+ than|less \w+ than"
 )
-_FUTURE_WORDS = r"working towards?|pursuing|in the process of|plan(?:s|ning)? to"
+_FUTURE_WORDS = (r"working towards?|pursuing|in the process of|plan(?:s|ning)? to"
+                 r"|if (?:tomorrow|one day|in (?:the )?future|we (?:ever|decide|choose|consider"
+                 r"|were))")
 _AIM_WORDS = r"aim(?:s|ing)? to"
 NEGATION_BEFORE = re.compile(rf"\b(?:{_NEGATION_WORDS}|{_FUTURE_WORDS}|{_AIM_WORDS})\b|n['’]t\b",
                              re.IGNORECASE)
