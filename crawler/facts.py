@@ -1389,14 +1389,16 @@ UNIT_ALIASES = {
     "annual": "year",
     "yearly": "year", "license": "licence", "licenses": "licence", "children": "child",
     "semester": "term", "semesters": "term", "trimester": "term",
+    "school year": "year", "academic year": "year",
 }
 UNITS = _set(
     "month year week day term user student pupil teacher educator seat school class classroom "
     "licence learner child site account subject hour lesson"
 )
 _UNIT_WORDS = (
-    r"month|mo|year|yr|annum|week|day|term|semester|trimester|user|student|pupil|teacher"
-    r"|educator|seat|school|class|classroom|licen[cs]e|learner|child|site|account|subject|hour"
+    r"(?:school|academic) year|month|mo|year|yr|annum|week|day|term|semester|trimester|user"
+    r"|student|pupil|teacher|educator|seat|school|class|classroom|licen[cs]e|learner|child|site"
+    r"|account|subject|hour"
     r"|lesson"
 )
 _AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?!\d|,\d)"
@@ -1442,10 +1444,15 @@ TALLIED = _cues(r"\b(?:collected|spent|sold|bought|takings|received|totals?|tota
                 r"(?:\s+\w+){0,4}?\s+(?:was|were|is|of|came to)\s*$")
 
 
+# "To give an example, let's say you signed up for $10/month": a worked example's figures.
+WORKED_EXAMPLE_BEFORE = _cues(r"\b(?:let['’]s say|let us say|as an example|an example of how)\b")
+
+
 def a_price_of_the_product(claim: Claim) -> bool:
     """Not what a ticket in a worked example costs, nor a total collected."""
     before = claim.sentence[: claim.start]
-    if TALLIED.search(before) or EXAMPLE_LEAD.match(claim.sentence):
+    if (TALLIED.search(before) or EXAMPLE_LEAD.match(claim.sentence)
+            or WORKED_EXAMPLE_BEFORE.search(before)):
         return False
     thing = next(reversed(list(PRICED_THING.finditer(before))), None)  # the last one
     if thing is None:
@@ -1464,7 +1471,11 @@ def _price(match: re.Match[str]) -> list[str]:
         currency = CURRENCY_SYMBOLS[groups["symbol"].lower()]
     else:
         currency = (groups.get("code") or "").lower()
-    amount = normalise_amount(groups["amount"])
+        currency = {"euro": "eur", "euros": "eur"}.get(currency, currency)
+    raw_amount = groups["amount"]
+    if DECIMAL_COMMA.fullmatch(raw_amount) and currency == "eur":
+        raw_amount = raw_amount.replace(",", ".")
+    amount = normalise_amount(raw_amount)
     if not amount or amount == "0":
         return []
     units = [u for u in _UNIT_SPLIT.split(groups.get("units") or "") if u]
@@ -1511,6 +1522,7 @@ def _unit(word: str) -> str:
 
 
 _CODES = "|".join(CURRENCY_CODES)
+DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")
 PRICE_RULES = [
     Rule("price", _price, _compile(
         rf"(?P<symbol>US\$|AU?\$|CA?\$|NZ\$|\$|£|€|₹)\s?{_AMOUNT}{_NOT_A_PRICE_AFTER}{_UNITS}"
@@ -1520,6 +1532,11 @@ PRICE_RULES = [
     ), checks=(a_price_of_the_product,)),
     Rule("price", _price, re.compile(
         rf"(?<![\w.,]){_AMOUNT}\s?(?-i:(?P<code>{_CODES}))(?!\w){_UNITS}", re.IGNORECASE
+    ), checks=(a_price_of_the_product,)),
+    # European forms: "15 EURO / month", "0,2 EURO / student / month" (a decimal comma)
+    Rule("price", _price, re.compile(
+        r"(?<![\w.,])(?P<amount>\d+(?:,\d{1,2})?)(?![\d,])\s?(?P<code>EURO[Ss]?|[Ee]uros?)(?!\w)"
+        rf"(?! cents?\b){_UNITS}"
     ), checks=(a_price_of_the_product,)),
 ]
 

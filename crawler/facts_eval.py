@@ -20,7 +20,7 @@ from pathlib import Path
 
 from catalogue.errors import EdcatError
 from catalogue.vocabulary import FACT_FIELDS
-from crawler.extract import PageContent
+from crawler.extract import PageContent, normalise_amount
 from crawler.facts import PERIOD_UNITS, Fact, extract_facts
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "facts" / (
@@ -253,6 +253,8 @@ def comparable(name: str, value: str) -> str:
     if name != "price":
         return value
     amount, _, units = value.partition("/")
+    currency, _, number = amount.partition(" ")
+    amount = f"{currency} {normalise_amount(number) or number}"  # "eur 0.2" is "eur 0.20"
     periods = [unit for unit in units.split("/") if unit in PERIOD_UNITS]
     return amount + (f"/{periods[-1]}" if periods else "")
 
