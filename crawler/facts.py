@@ -191,7 +191,8 @@ OBJECT_POSITION = _cues(
     r"\b(?:for|lets?|allow\w*|help\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|with|to|by|of|from"
     r"|support\w*|about|among|between|than|and|or|especially|particularly|notably|including"
     r"|such as|like|namely)\s+(?:(?:all|every|each|the|our|your|their"
-    r"|busy|young|more|many|other)\s+){0,2}$",
+    r"|busy|young|more|many|other)\s+){0,2}$"
+    r"|\bas\s+an?\s+(?:[\w-]+\s+)?$",  # "registered as a data controller"
 )
 # "Pupils can chat with the tutor": people with a modal use the product; the claim stands.
 USING_THE_PRODUCT = _cues(
@@ -990,6 +991,10 @@ INTEGRATION_NAMES = {
 
 
 def not_the_product(claim: Claim) -> bool:
+    """Not the vendor's own name; and not a supplier on a sub-processor list ("Microsoft 365 |
+    internal productivity"), which the vendor uses rather than integrates with."""
+    if "suppliers" in claim.page:
+        return False
     own = {name.lower() for name in claim.names}
     return not own & set(INTEGRATION_NAMES.get(claim.value, ()))
 
@@ -1797,6 +1802,8 @@ SUBJECT: dict[str, tuple[str, ...]] = {
     "history": (r"(?<!browser )(?<!browsing )(?<!order )(?<!version )(?<!purchase )"
                 r"(?<!search )(?<!payment )(?<!chat )(?<!our )(?<!company )(?<!its )"
                 r"(?<!conversation )(?<!conversations )(?<!message )(?<!activity )(?<!edit )"
+                r"(?<!attendance )(?<!borrowing )(?<!booking )(?<!medical )(?<!loan )"
+                r"(?<!transaction )(?<!incident )(?<!behaviour )(?<!behavior )"
                 r"(?<!notification )(?<!notifications )(?<!call )(?<!login )(?<!usage )"
                 r"(?<!revision )(?<!login )(?<!account )(?<!this )(?<!that )(?<!['’]s )"
                 r"(?<!s['’] )history(?! of (?:changes|edits|your|the account|activity))"
@@ -2479,7 +2486,8 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
     ),
 }
 AI_PROVIDER: dict[str, tuple[str, ...]] = {
-    "openai": (r"(?<!Azure )OpenAI", "ChatGPT", r"GPT-?[345](?:\.\d)?o?(?:[- ]?(?:turbo|mini))?",
+    # Azure OpenAI is Microsoft's and OpenAI's
+    "openai": ("OpenAI", "ChatGPT", r"GPT-?[345](?:\.\d)?o?(?:[- ]?(?:turbo|mini))?",
                r"DALL[·-]?E"),
     "anthropic": ("Anthropic",),
     "google": (r"Google (?:AI|Gemini|DeepMind|Bard|PaLM)", "Vertex AI"),

@@ -134,7 +134,6 @@ def test_comparison_page_yields_no_provider_and_no_gdpr():
         ("Teachers are worried about ChatGPT.", "ai_provider"),  # no use stated
         ("Claude Monet painted water lilies in his garden.", "ai_provider"),
         ("Our llama farm uses solar power.", "ai_provider"),
-        ("Powered by Azure OpenAI Service.", "ai_provider:openai"),
         ("This demo is not GDPR compliant.", "gdpr:yes"),
         ("GDPR compliance is not something this free tool offers.", "gdpr"),
         ("Under the GDPR you have the right to access your data.", "gdpr"),  # no claim
@@ -277,7 +276,8 @@ def test_absent_evidence_means_no_fact():
         ("Questions adapt to each student's level.", "ai_adaptive", {"yes"}),
         ("Personalised learning paths for every child.", "ai_adaptive", {"yes"}),
         ("Powered by GPT-4o.", "ai_provider", {"openai"}),
-        ("Built on Azure OpenAI Service.", "ai_provider", {"microsoft"}),
+        # as the judges' guide has it: Azure OpenAI is Microsoft's service of OpenAI's models
+        ("Built on Azure OpenAI Service.", "ai_provider", {"microsoft", "openai"}),
         ("Powered by Google Gemini.", "ai_provider", {"google"}),
         ("Our assistant uses Claude, Anthropic's AI model.", "ai_provider", {"anthropic"}),
         ("We use Llama 3 models hosted on Amazon Bedrock.", "ai_provider", {"meta", "amazon"}),
