@@ -477,8 +477,15 @@ UNCERTAIN_OFFER = _cues(
 )
 
 
+# A status right after the claim: "FERPA certification | not yet certified", "COPPA review -
+# in progress" (a trust page's table, its cells often run together).
+NOT_YET_AFTER = _cues(
+    r"^(?:(?!\band\b|\bbut\b|\bwhile\b)[^.;]){0,30}?(?:not yet|in progress|coming soon"
+    r"|pending|planned)\b")
+
+
 def definite(claim: Claim) -> bool:
-    return not UNCERTAIN.search(claim.sentence)
+    return not (UNCERTAIN.search(claim.sentence) or NOT_YET_AFTER.search(claim.after))
 
 
 def definite_offer(claim: Claim) -> bool:
