@@ -339,6 +339,8 @@ def no_supplier_subject(claim: Claim) -> bool:
 # describes a kind of thing ("FERPA-aligned AI platforms"); a verb or preposition ("we comply
 # with", "in accordance with") claims it; the bare noun ("COPPA Compliance", "FERPA
 # compliance checklist") is a topic unless the sentence names the vendor and is no heading.
+_LAW_OBJECT = (r"(?:UK |EU )?GDPR|COPPA|FERPA|General Data Protection|Children['’]?s Online"
+               r"|Family Educational|Data Protection Act")
 COMPLIANT_ADJECTIVE = _cues(
     r"\b(?:complian(?:t)|aligned|certified|approved|conformant)\b(?![\"”’'])"
     r"(?!\s+(?:\w+\s+){0,2}?(?:platforms|tools|vendors|chatbots|apps|products|solutions"
@@ -346,7 +348,8 @@ COMPLIANT_ADJECTIVE = _cues(
 )
 COMPLIANT_VERB = _cues(
     r"\b(?:compl(?:y|ies|ying)|adhere[sd]?|meets?|conforms?|accordance|in line with"
-    r"|(?:we|it)(?: \w+)? follow|safe harbou?r|school officials?|covered by|aligned with"
+    rf"|(?:we|it)(?: (?:strictly|fully|closely|always))? follows? (?:the )?(?:{_LAW_OBJECT})"
+    r"|safe harbou?r|school officials?|covered by|aligned with"
     r"|in (?:full )?compliance with)\b",
 )
 COMPLIANCE_NOUN = _cues(
@@ -356,8 +359,8 @@ COMPLIANCE_NOUN = _cues(
 
 
 OBLIGED_BEFORE = _cues(
-    r"\b(?:obligations?|obliged|dut(?:y|ies)|required|requirements?|must)(?: \w+){0,2}? to"
-    r" (?:comply|adhere|conform|meet|follow)\b")
+    r"\b(?:obligations?|obliged|dut(?:y|ies)|required|must)(?: \w+){0,2}? to"
+    r" (?:comply|adhere|conform|meet|follow)\b(?:(?!\b(?:and|but)\b)[^.;]){0,120}$")
 
 
 def a_compliance_claim(claim: Claim) -> bool:
@@ -480,7 +483,7 @@ UNCERTAIN_OFFER = _cues(
 # A status right after the claim: "FERPA certification | not yet certified", "COPPA review -
 # in progress" (a trust page's table, its cells often run together).
 NOT_YET_AFTER = _cues(
-    r"^(?:(?!\band\b|\bbut\b|\bwhile\b)[^.;]){0,30}?(?:not yet|in progress|coming soon"
+    r"^(?:(?!\band\b|\bbut\b|\bwhile\b|\bwith\b)[^.;,]){0,30}?(?:not yet|in progress|coming soon"
     r"|pending|planned)\b")
 
 
@@ -1112,7 +1115,9 @@ ARTICLE_TITLE = re.compile(
     r"^\W*(?:how|why|what (?:is|are)|when|\d+ (?:ways|tips|reasons))\b|\bexplained\b"
     r"|\b(?:a|the|complete|ultimate) guide\b", re.IGNORECASE,
 )
-ADVICE_TITLE = re.compile(r"\W*(?:how to|why|what|when|\d+ )\b", re.IGNORECASE)
+# "How content is reviewed", "How marking is checked": the product's own process, where
+# "How AI tutors work in the classroom" explains the world
+PROCESS_TITLE = re.compile(r"\W*how (?:\w+ ){1,3}(?:is|are|gets?) \w+ed\W*$", re.IGNORECASE)
 # A reader's question on a help or FAQ page ("How many lessons can I generate?", "How do I
 # sync my classes?") heads its answer; it does not make the page an article.
 READER_QUESTION = re.compile(
@@ -1167,7 +1172,7 @@ def page_kinds(page: PageContent, units: list[str], url: str = "",
     # marking works - Quillo") is the title's, which names the product: it explains the
     # product, where "How to choose a tutor | Quillo" gives the world advice
     named_title = {part.strip() for part in _TITLE_SPLIT.split(page.title or "")
-                   if own and own.search(page.title or "") and not ADVICE_TITLE.match(part)}
+                   if own and own.search(page.title or "") and PROCESS_TITLE.match(part)}
     if article_url(url) or not help_page(page, units, url) and any(
             ARTICLE_TITLE.search(u) and not (own and own.search(u)) and u not in named_title
             and not READER_QUESTION.search(u) for u in [page.title, *units[:2]] if u):
@@ -1179,13 +1184,29 @@ _GENERIC_HOST_LABELS = _set(  # "support.quillo.example" is Quillo's
     "www app apps my en uk us go get try info web home portal beta help support docs kb hc"
     " status trust blog community intercom co com org net ac gov edu sch ltd staging"
 )
+# Hosts where many vendors keep pages: the registrable label names the platform, not them.
+SHARED_HOSTS = _set(
+    "google.com wordpress.com zendesk.com webflow.io squarespace.com netlify.app github.io"
+    " freshdesk.com helpscoutdocs.com uservoice.com tawk.help helpjuice.com intercom.help"
+    " notion.site wixsite.com weebly.com blogspot.com substack.com medium.com gitbook.io")
 _TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+|\s*\|\s*")
 _NAME_SCAN_CHARS = 20_000
 # A policy's defined term for itself: 'People Tracking Limited ("we", "our", "us")'.
-DEFINED_AS_WE = re.compile(
-    r"(?P<name>(?-i:[A-Z])[\w.&’'-]*(?: (?-i:[A-Z])[\w.&’'-]*){0,3})"
-    r"(?:,? (?:Ltd|Limited|LLC|Inc)\.?)?\s*\(\s*(?:hereafter |hereinafter |together )?"
-    r"[\"“”']?(?:we|us|our)\b", re.IGNORECASE)
+DEFINED_AS_WE = re.compile(  # the quoted defined term: ("we", ("We", (hereafter "us"
+    r"\(\s*(?:hereafter |hereinafter |together )?[\"“”'‘](?:we|us|our)[\"“”'’]", re.IGNORECASE)
+NAME_BEFORE = re.compile(  # up to four capitalised words of bounded length, then the bracket
+    r"(?P<name>(?<![\w’'-])[A-Z][\w.&’'-]{0,40}(?: [A-Z][\w.&’'-]{0,40}){0,3})"
+    r"(?:,? (?:Ltd|Limited|LLC|Inc)\.?)?\s*$")
+def _defined_names(text: str) -> list[str]:
+    """'Quillo Learning Ltd ("we", "us")': the capitalised words right before a quoted "we"."""
+    names = []
+    for mark in DEFINED_AS_WE.finditer(text):
+        before = NAME_BEFORE.search(text, max(0, mark.start() - 200), mark.start())
+        if before and before["name"].lower() not in _SMALL_NAME_WORDS:
+            names.append(COMPANY_SUFFIX.sub("", before["name"]))
+    return names
+
+
 COMPANY_SUFFIX = re.compile(r",?\s+(?:Ltd|Limited|LLC|Inc|Corp|plc)\.?$", re.IGNORECASE)
 # "How the Report Builder works": the page explains a product of that name.
 EXPLAINER_TITLE = re.compile(
@@ -1236,13 +1257,13 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
     labels = [label for label in host[:-1]
               if label not in _GENERIC_HOST_LABELS and not label.isdigit()]
     text = f"{page.title}\n{page.main_text[:_NAME_SCAN_CHARS]}"
-    for label in labels[:2]:  # "school-support.wonde.com" is Wonde's, as "wonde.com" is
+    shared = ".".join(host[-2:]) in SHARED_HOSTS  # sites.google.com/view/quillo is not Google's
+    for label in labels[:1 if shared else 2]:  # "school-support.wonde.com" is Wonde's
         names.append(label)
         names += _spelled_out(label, text)
     parts = _TITLE_SPLIT.split(page.title or "")
     explained = [m["name"] for part in parts if (m := EXPLAINER_TITLE.match(part))]
-    explained += [COMPANY_SUFFIX.sub("", m["name"])
-                  for m in DEFINED_AS_WE.finditer(page.main_text[:_NAME_SCAN_CHARS])]
+    explained += _defined_names(page.main_text[:_NAME_SCAN_CHARS])
     candidates = [*parts, *explained, page.opengraph.get("site_name", ""),
                   str(page.organization.get("name", "") or "")]
     for part in candidates:
@@ -1257,7 +1278,8 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
 COMPLIANCE = _any(
     r"complian(?:t|ce)", r"compl(?:y|ies|ying)", r"accordance", r"adhere[sd]?", "adherence",
     r"conform\w*", "meets?", "certified", "in line with", "approved", r"safe harbou?r",
-    r"(?:we|it)(?: \w+)? follow",  # "we follow FERPA guidelines", not "schools should follow"
+    # "we follow FERPA guidelines", not "schools should follow", "we follow up"
+    rf"(?:we|it)(?: (?:strictly|fully|closely|always))? follows? (?:the )?(?:{_LAW_OBJECT})",
     r"school officials?",
     r"aligned(?: with)?", r"(?:fully )?covered by", r"in full accordance",
 )
@@ -1282,9 +1304,10 @@ DPA_OFFER = _any(
     r"|a signed) (?:N?DPA|SDPA|data)",
     r"(?:clause|section|schedule|annex) [\d.]+ of (?:the|our)",
     # "governed by a DPA between Quillo and the school"
-    r"(?:governed by|covered by|set out in|under) (?:a|an|the|our)\b",
-    r"between (?:us|[\w.-]+(?: [\w.-]+)?) and (?:the|each|every|your|our) (?:schools?|customers?"
-    r"|districts?|trusts?|institutions?)",
+    r"(?:governed by|covered by|set out in) (?:a|an|the|our) (?:signed |written )?(?:DPA|data"
+    r" (?:processing|protection|privacy) (?:agreement|addendum))",
+    r"between us and (?:the|each|every|your|our) (?:schools?|customers?|districts?|trusts?"
+    r"|institutions?)",
 )
 AI_USE = _any(
     "powered", "built", r"uses?", "using", "used", r"leverag\w*", r"integrat\w*", r"partner\w*",
@@ -1310,7 +1333,8 @@ CURRENCY = _any(r"[$£€]", "USD", "GBP", "EUR", r"dollars?", r"pounds?", r"eur
 PRICING_MODEL: dict[str, tuple[str, ...]] = {
     "free": (
         "free forever", "forever free", "always free", r"(?:completely|totally|entirely|100%) free",
-        r"free (?:for|to) (?:all |every |any )?(?:[\w.]+ )?(?:teachers?|educators?|students?"
+        r"(?<!feel )(?<!re )(?<!are )free (?:for|to) (?:all |every |any )?(?:[\w.]+ )?(?:teachers?"
+        r"|educators?|students?"
         r"|schools?|classrooms?"
         r"|families|parents|individuals?|personal use|non-?commercial use|everyone|ever)",
         # not "free to leave", "free from adverts"; "free of charge for 2 weeks" is a trial
@@ -1510,7 +1534,7 @@ def _price(match: re.Match[str]) -> list[str]:
 
 # The second amount of a range gives both their period: "between £50 and £150 per month".
 RANGE_PERIOD = re.compile(
-    r"\s*(?:and|to|-|–)\s*(?:[$£€]|US\$)?\s?\d[\d,]*(?:\.\d{1,2})?"
+    r"\s*(?:and|to|-|–)\s*(?:[$£€]|US\$)\s?\d[\d,]*(?:\.\d{1,2})?"
     r"(?:\s*(?:/|per|a|an)\s*[a-z]+){0,2}?\s*(?:/|per|a|an)?\s*"
     r"(?P<period>month|year|week|term|semester)s?\b", re.IGNORECASE)
 # A label that gives the period before the price: "Yearly plan: £120".
@@ -1548,7 +1572,7 @@ PRICE_RULES = [
     # European forms: "15 EURO / month", "0,2 EURO / student / month" (a decimal comma)
     Rule("price", _price, re.compile(
         r"(?<![\w.,])(?P<amount>\d+(?:,\d{1,2})?)(?![\d,])\s?(?P<code>EURO[Ss]?|[Ee]uros?)(?!\w)"
-        rf"(?! cents?\b){_UNITS}"
+        rf"(?! cents?\b){_NOT_A_PRICE_AFTER}{_UNITS}"
     ), checks=(a_price_of_the_product,)),
 ]
 
@@ -2130,7 +2154,7 @@ MINIMUM_AGE_PATTERNS = (
     rf" {_AGE}{_OF_AGE} or (?:older|over|above)",
     rf"(?:must|need to|have to|should) be (?:at least|over|over the age of|aged) {_AGE}",
     # "account creation requires confirmation that the user is a teacher aged 18 or over"
-    r"(?:requires?|required|only|confirm\w*|must)\b[^.;]{0,80}?\b(?:aged|age) "
+    r"(?:requires?|required|confirm\w*|must)\b[^.;]{0,80}?\b(?:aged|age) "
     rf"{_AGE}{_OF_AGE} (?:or|and) (?:over|older|above)",
     rf"(?:must|need to|have to|should) be {_AGE}(?: ?\+| years?(?: of age| old)?"
     r"| or (?:older|over|above))",
@@ -2188,7 +2212,8 @@ RETENTION_RULES = [
     Rule("retention", _period, _compile(  # "if you do not log in for 2 years, ... deleted"
         r"(?:do not|don['’]t|does not|doesn['’]t) (?:log ?in|sign in|use (?:your|the|their)"
         rf" account)\b[^.]{{0,30}}? for {_NUMBER} (?P<unit>days?|weeks?|months?|years?)\b"
-        r"[^.]{0,60}?\b(?:deleted|removed|erased|closed)"
+        r"[^.]{0,60}?\b(?:account|data|records?|profile)s?\b[^.]{0,25}?(?<!not )(?<!never )"
+        r"(?<!n['’]t be )(?<!not be )(?<!never be )\b(?:deleted|removed|erased)"
     ), guarded=False),
     Rule("retention", _period, _compile(  # "we delete inactive accounts ... over 2 years"
         r"delet\w* (?:\w+ ){0,3}?(?:inactive|dormant|unused) accounts?\b[^.]{0,60}?"
@@ -2357,7 +2382,7 @@ AI_GENERATIVE_DECLINED: dict[str, tuple[str, ...]] = {
 }
 # "There is no chatbot", "Quillo does not include a chat assistant": a stated negative.
 AI_CHATBOT_DECLINED: dict[str, tuple[str, ...]] = {
-    "no": (r"there (?:is|['’]s) no (?:AI )?(?:chat ?bot|chat assistant|AI chat)",
+    "no": (r"there(?: is|['’]s) no (?:AI )?(?:chat ?bot|chat assistant|AI chat)",
            r"(?:do|does|will) ?(?:not|n['’]t) (?:have|include|offer|use|provide) (?:a|an|any)"
            r" (?:AI )?(?:chat ?bots?|chat assistants?|AI chat)"),
 }
@@ -2854,7 +2879,8 @@ CLAUSE_BREAK = re.compile(
 )
 _NEGATION_WORDS = (
     r"not|no|never|neither|nor|without|unlike|instead of|rather than|versus|vs|unable"
-    r"|cannot|refuse[sd]?|decline[sd]?|prohibit(?:s|ed|ing)?|forbid(?:s|den)?|barred"
+    r"|cannot|refuse[sd]?|decline[sd]?|prohibit(?:s|ed|ing)?|forbid(?:s|den)?|forbade|bar(?:s|red)"
+    r"|ban(?:s|ned)"
     r"|compared? (?:to|with)|comparison|alternatives? to|switch(?:ing|ed)? from|free from"
     r"|similar to|akin to|inspired by"
     r"|\w+er than|more \w+ than|less \w+ than"
@@ -2965,6 +2991,8 @@ AI_SUPPLIER_HEADING = _cues(
     r"\b(?:AI|model|LLM) (?:providers?|vendors?|partners?|suppliers?|sub-?processors?)\b"
     r"|\b(?:models|LLMs) (?:we use|used|that power|powering)\b|\bwhich (?:AI )?models\b")
 AI_SECTION_UNITS = 15  # short lines read as the section's table
+NOT_OURS_HEADING = _cues(
+    r"\b(?:not|never|no(?!-)|other|others|rejected|competitors?|avoid\w*|why)\b|n['’]t\b")
 AI_SECTION_LINE_WORDS = 6
 
 
@@ -2977,8 +3005,11 @@ def _ai_supplier_sections(units: list[str]) -> list[bool]:
         short = len(unit.split()) <= AI_SECTION_LINE_WORDS
         marks.append(left > 0 and short)
         left = max(left - 1, 0)
-        if (_heading(unit) or unit.rstrip().endswith((":", "?"))) and AI_SUPPLIER_HEADING.search(
-                unit):
+        lead_or_question = unit.rstrip().endswith((":", "?"))
+        if lead_or_question:
+            left = 0  # a new section
+        if ((_heading(unit) or lead_or_question) and AI_SUPPLIER_HEADING.search(unit)
+                and not NOT_OURS_HEADING.search(unit)):
             left = AI_SECTION_UNITS
     return marks
 

@@ -14,6 +14,7 @@ reading depends on the kind of page ("/security": a trust page's badges). Scores
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,7 +255,10 @@ def comparable(name: str, value: str) -> str:
         return value
     amount, _, units = value.partition("/")
     currency, _, number = amount.partition(" ")
-    amount = f"{currency} {normalise_amount(number) or number}"  # "eur 0.2" is "eur 0.20"
+    if number:  # "eur 0.2" is "eur 0.20"; a judge's decimal comma "eur 1,50" is "eur 1.50"
+        if re.fullmatch(r"\d+,\d{1,2}", number):
+            number = number.replace(",", ".")
+        amount = f"{currency} {normalise_amount(number) or number}"
     periods = [unit for unit in units.split("/") if unit in PERIOD_UNITS]
     return amount + (f"/{periods[-1]}" if periods else "")
 

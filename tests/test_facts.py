@@ -872,7 +872,8 @@ def test_an_article_states_only_what_names_the_product():
 @pytest.mark.parametrize(
     ("title", "article"),
     [
-        ("How the marking works - Quillo", False),  # the product's own explainer
+        ("How marking is checked - Quillo", False),  # the product's own process
+        ("How AI tutors work in class - Quillo", True),  # the world explained
         ("How the marking works", True),  # names no product
         ("How to choose a marking tool | Quillo", True),  # advice, whoever publishes it
         ("Why good feedback matters | Quillo", True),
