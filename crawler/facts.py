@@ -369,7 +369,7 @@ def a_compliance_claim(claim: Claim) -> bool:
     claim; "we aim to comply" or "working towards" is not (see ``definite``)."""
     clause_start = max(claim.sentence.rfind(mark, 0, claim.start) for mark in (";", ". ")) + 1
     if OBLIGED_BEFORE.search(claim.sentence, clause_start, claim.start):
-        return False  # a duty to comply ("supports our joint obligation to comply with")
+        return False  # a duty to comply ("both parties have a duty to comply with")
     if COMPLIANT_ADJECTIVE.search(claim.sentence) or COMPLIANT_VERB.search(claim.sentence):
         return True
     if "trust" in claim.page and _heading(claim.sentence) and LAW_BADGE.search(claim.sentence):
@@ -480,8 +480,8 @@ UNCERTAIN_OFFER = _cues(
 )
 
 
-# A status right after the claim: "FERPA certification | not yet certified", "COPPA review -
-# in progress" (a trust page's table, its cells often run together).
+# A status right after the claim: "COPPA badge | not yet awarded", "SOC 2 audit - in
+# progress" (a trust page's table, its cells often run together).
 NOT_YET_AFTER = _cues(
     r"^(?:(?!\band\b|\bbut\b|\bwhile\b|\bwith\b)[^.;,]){0,30}?(?:not yet|in progress|coming soon"
     r"|pending|planned)\b")
@@ -757,8 +757,8 @@ USERS_LIST_BEFORE = _cues(
     r"(?:including|such as|namely|like|especially|particularly))"
     rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$",
 )
-# "Add users (pupils and teachers)": outside legal text, where "end-users (staff and
-# children) have given us personal data" lists data subjects
+# "Adding users (pupils and teachers)": outside legal text, where "personal data that end
+# users (pupils and staff) share with us" lists data subjects
 USERS_BRACKET_BEFORE = _cues(
     rf"\b(?:users?|roles?|user types?)\s*\((?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
 # "... who use Quillo", a scope list's label "Teachers: using the platform": the object must
@@ -812,8 +812,8 @@ def _names_data_fields(sentence: str) -> bool:
     return DATA_FIELDS.search(sentence) is not None
 
 
-# "... applies to all students, teachers and administrators on the Quillo platform"
-# "... on the Quillo platform", "in order for students to use our app"
+# "... covers every pupil, teacher and parent on the Quillo platform"
+# "... on the Quillo platform", "so that pupils can use our app"
 USERS_ON_AFTER = _cues(
     rf"^(?:[\s,&/]+{_LISTED}){{0,6}}?\s+(?:on|using|(?:to|can|may) (?:use|access)) ")
 
@@ -968,7 +968,7 @@ def outside_own_name(claim: Claim) -> bool:
 
 
 def outside_host_name(claim: Claim) -> bool:
-    """"Glimpse K12" spelled from glimpsek12.com is the company's name; its "K12" says no
+    """"Glimmer K12" spelled from glimmerk12.example is the company's name; its "K12" says no
     more about who the product is for than the host does."""
     labels = set(claim.names)
     spelled = tuple(name for name in claim.names if " " in name and _squashed(name) in labels)
@@ -1002,7 +1002,7 @@ INTEGRATION_NAMES = {
 
 def not_the_product(claim: Claim) -> bool:
     """Not the vendor's own name; and not a supplier on a sub-processor list ("Microsoft 365 |
-    internal productivity"), which the vendor uses rather than integrates with."""
+    staff email"), which the vendor uses rather than integrates with."""
     if "suppliers" in claim.page:
         return False
     own = {name.lower() for name in claim.names}
@@ -1066,7 +1066,7 @@ def unqualified_negative(claim: Claim) -> bool:
     return not QUALIFIED_AFTER.search(claim.after)
 
 
-# An AI supplier's own promise ("Azure OpenAI does not train on prompts") is the
+# An AI supplier's own promise ("Anthropic does not train its models on API data") is the
 # supplier's, which a sub-processor list quotes; the vendor's is "we do not ...", or the
 # supplier's promise about the vendor's users' data ("OpenAI does not train on your data").
 WHOSE_DATA = _cues(
@@ -1115,7 +1115,7 @@ ARTICLE_TITLE = re.compile(
     r"^\W*(?:how|why|what (?:is|are)|when|\d+ (?:ways|tips|reasons))\b|\bexplained\b"
     r"|\b(?:a|the|complete|ultimate) guide\b", re.IGNORECASE,
 )
-# "How content is reviewed", "How marking is checked": the product's own process, where
+# "How homework is marked", "How marking is checked": the product's own process, where
 # "How AI tutors work in the classroom" explains the world
 PROCESS_TITLE = re.compile(r"\W*how (?:\w+ ){1,3}(?:is|are|gets?) \w+ed\W*$", re.IGNORECASE)
 # A reader's question on a help or FAQ page ("How many lessons can I generate?", "How do I
@@ -1168,9 +1168,9 @@ def page_kinds(page: PageContent, units: list[str], url: str = "",
     if AGREEMENT_TITLE.search(head) and any(AGREEMENT_TEXT.search(u) for u in units[:200]):
         kinds.add("agreement")
     own = _names_pattern(names)
-    # the title's own heading repeated on the page ("How marking works" under the title "How
-    # marking works - Quillo") is the title's, which names the product: it explains the
-    # product, where "How to choose a tutor | Quillo" gives the world advice
+    # the title's own heading repeated on the page ("How marking is checked" under the title
+    # "How marking is checked - Quillo") keeps the title's kind when it describes the
+    # product's own process (PROCESS_TITLE)
     named_title = {part.strip() for part in _TITLE_SPLIT.split(page.title or "")
                    if own and own.search(page.title or "") and PROCESS_TITLE.match(part)}
     if article_url(url) or not help_page(page, units, url) and any(
@@ -1191,7 +1191,7 @@ SHARED_HOSTS = _set(
     " notion.site wixsite.com weebly.com blogspot.com substack.com medium.com gitbook.io")
 _TITLE_SPLIT = re.compile(r"\s+[|–—·:-]\s+|\s*\|\s*")
 _NAME_SCAN_CHARS = 20_000
-# A policy's defined term for itself: 'People Tracking Limited ("we", "our", "us")'.
+# A policy's defined term for itself: 'Quillo Learning Ltd ("we", "us")'.
 DEFINED_AS_WE = re.compile(  # the quoted defined term: ("we", ("We", (hereafter "us"
     r"\(\s*(?:hereafter |hereinafter |together )?[\"“”'‘](?:we|us|our)[\"“”'’]", re.IGNORECASE)
 NAME_BEFORE = re.compile(  # up to four capitalised words of bounded length, then the bracket
@@ -1212,7 +1212,7 @@ COMPANY_SUFFIX = re.compile(r",?\s+(?:Ltd|Limited|LLC|Inc|Corp|plc)\.?$", re.IGN
 EXPLAINER_TITLE = re.compile(
     r"^\W*how (?:the |our )?(?P<name>(?-i:[A-Z])[\w-]*(?: (?-i:[A-Z])[\w-]*){0,3}) works?\b",
     re.IGNORECASE)
-# Small words a name may hold in lower case: "Mark my Tests", "Learn with Pip".
+# Small words a name may hold in lower case: "Spell my Words", "Learn with Pip".
 _SMALL_NAME_WORDS = _set("with and of for the my to a in on")
 # What a host adds to a name: "getquillo", "quilloapp", "quillohq", "quillo-ai".
 _HOST_AFFIXES = re.compile(r"^(?:get|try|use|join|go|hey|meet)|(?:app|hq|ai|online|edu|io)$")
@@ -1337,12 +1337,12 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"|educators?|students?"
         r"|schools?|classrooms?"
         r"|families|parents|individuals?|personal use|non-?commercial use|everyone|ever)",
-        # not "free to leave", "free from adverts"; "free of charge for 2 weeks" is a trial
+        # not "free to leave", "free from adverts"; "free of charge for 3 weeks" is a trial
         r"free of charge(?! for (?:up to |the first )?(?:\d+|one|two|three|four|six|fourteen"
         r"|thirty) (?:days|weeks|months))",
         r"(?:is|are|it's|it’s|stays?|remains?) free(?!\s+(?:from|to (?!use|download|join|play"
         r"|sign up|try)\w))",
-        # "try it for free (the Trial Offer) for the first seven (7) days" is a trial
+        # "for free (a taster) for the first ten days" is a trial
         r"(?<!try it )(?<!try )for free(?!\s*(?:\([^)]{0,40}\)\s*)?for (?:up to |the first )?"
         r"(?:\d+|one|two|three|four|five|six|seven|ten|fourteen|thirty)(?: \(\d+\))?[- ]"
         r"(?:days?|weeks?|months?))",
@@ -1373,7 +1373,7 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"subscription (?:fees?|costs?|prices?)", r"licen[cs]e fees?",
         r"paid (?:plans?|subscriptions?|version|tiers?|membership|members|subscribers|licen[cs]es?"
         r"|accounts?|(?:course|school|home|teacher|student) licen[cs]es?)",
-        # "100% of our revenue comes from subscriptions", "pay by invoice or purchase order"
+        # "we earn our revenue from subscriptions", "schools can pay by invoice"
         r"revenue (?:comes? )?(?:from|through) (?:\w+ )?subscriptions",
         r"pay(?:ing)? (?:via|by|with) (?:an? )?(?:invoice|purchase order|credit card|debit card)",
         r"enrol(?:l)?ment fees?",
@@ -1401,7 +1401,7 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"contact (?:our )?sales", r"(?:talk|speak) (?:to|with) (?:our )?sales",
         r"(?:request|get|ask for) (?:a )?(?:custom |free )?quote",
         r"contact us (?:for|about) (?:a )?(?:\w+ )?(?:pricing|quote|prices?|costs?)",
-        # "please enquire to discuss district licensing", "contact us to discuss pricing"
+        # "get in touch to discuss group licences", "contact us to arrange a package"
         r"(?:enquire|inquire|contact us|get in touch|speak to us|talk to us) (?:to|and we(?:['’]ll"
         r"| will)) (?:discuss|arrange|agree|tailor)(?: [\w()-]+){0,3}? \(?(?:pricing|prices?"
         r"|licen[cs]\w*|subscriptions?|options|packages?|quotes?|costs?)",
@@ -1420,6 +1420,7 @@ CURRENCY_SYMBOLS = {
     "c$": "cad", "ca$": "cad", "nz$": "nzd", "₹": "inr",
 }
 CURRENCY_CODES = ("USD", "GBP", "EUR", "AUD", "CAD", "NZD", "INR")
+CURRENCY_WORDS = {"euro": "eur", "euros": "eur"}  # "15 EURO / month"
 UNIT_ALIASES = {
     "mo": "month", "monthly": "month", "yr": "year", "annum": "year", "annually": "year",
     "annual": "year",
@@ -1447,7 +1448,7 @@ _UNITS = (  # "per provider/month": a unit of any name before a period is droppe
     r"(?:\s+(?P<adverb>monthly|annually|yearly)"
     r"|(?:\s+(?:flat|one|single|annual))?(?:\s+(?:fee|price|payment))?\s+for\s+(?:the|a|an|each)"
     r"\s+(?:(?:entire|whole|full)\s+)?(?:school\s+|academic\s+)?(?P<for_year>year)\b"
-    # "$10 for the first additional month"
+    # "$15 for the first extra month"
     r"|\s+for\s+(?:the|a|an|each|every)\s+(?:(?:first|next|second|third|additional|extra)\s+)"
     r"{0,2}(?P<for_period>month|week|term)\b)?"
 )
@@ -1480,7 +1481,7 @@ TALLIED = _cues(r"\b(?:collected|spent|sold|bought|takings|received|totals?|tota
                 r"(?:\s+\w+){0,4}?\s+(?:was|were|is|of|came to)\s*$")
 
 
-# "To give an example, let's say you signed up for $10/month": a worked example's figures.
+# "As a worked case, let's say you join at $12/month": a worked example's figures.
 WORKED_EXAMPLE_BEFORE = _cues(r"\b(?:let['’]s say|let us say|as an example|an example of how)\b")
 
 
@@ -1507,7 +1508,7 @@ def _price(match: re.Match[str]) -> list[str]:
         currency = CURRENCY_SYMBOLS[groups["symbol"].lower()]
     else:
         currency = (groups.get("code") or "").lower()
-        currency = {"euro": "eur", "euros": "eur"}.get(currency, currency)
+        currency = CURRENCY_WORDS.get(currency, currency)
     raw_amount = groups["amount"]
     if DECIMAL_COMMA.fullmatch(raw_amount) and currency == "eur":
         raw_amount = raw_amount.replace(",", ".")
@@ -1521,7 +1522,7 @@ def _price(match: re.Match[str]) -> list[str]:
         units.append("year")
     if groups.get("for_period"):
         units.append(groups["for_period"].lower())
-    if not PERIOD_UNITS & set(map(_unit, units)):  # "between £50 and £150 per month"
+    if not PERIOD_UNITS & set(map(_unit, units)):  # "between £40 and £90 per month"
         shared = RANGE_PERIOD.match(match.string, match.end())
         if shared:
             units.append(_unit(shared["period"]))
@@ -1532,7 +1533,7 @@ def _price(match: re.Match[str]) -> list[str]:
     return [f"{currency} {amount}" + "".join(f"/{u}" for u in units)]
 
 
-# The second amount of a range gives both their period: "between £50 and £150 per month".
+# The second amount of a range gives both their period: "between £40 and £90 per month".
 RANGE_PERIOD = re.compile(
     r"\s*(?:and|to|-|–)\s*(?:[$£€]|US\$)\s?\d[\d,]*(?:\.\d{1,2})?"
     r"(?:\s*(?:/|per|a|an)\s*[a-z]+){0,2}?\s*(?:/|per|a|an)?\s*"
@@ -1569,7 +1570,7 @@ PRICE_RULES = [
     Rule("price", _price, re.compile(
         rf"(?<![\w.,]){_AMOUNT}\s?(?-i:(?P<code>{_CODES}))(?!\w){_UNITS}", re.IGNORECASE
     ), checks=(a_price_of_the_product,)),
-    # European forms: "15 EURO / month", "0,2 EURO / student / month" (a decimal comma)
+    # European forms: "12 EURO / month", "0,3 EURO / pupil / month" (a decimal comma)
     Rule("price", _price, re.compile(
         r"(?<![\w.,])(?P<amount>\d+(?:,\d{1,2})?)(?![\d,])\s?(?P<code>EURO[Ss]?|[Ee]uros?)(?!\w)"
         rf"(?! cents?\b){_NOT_A_PRICE_AFTER}{_UNITS}"
@@ -1616,7 +1617,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         r"(?<!district )(?<!trust )(?<!MAT )(?<!data )(?<!our )(?<!site['’]s )"
         r"(?<!platform['’]s )administrators?(?! of (?:this|the|our) (?:website|site|service))",
         r"(?<!our )(?<!data )admins\b", r"(?-i:Admin)(?= (?:selects|chooses|sends|can|sees|picks))",
-        r"(?-i:Admin)(?= [Rr]oles?\s*:)",  # a policy's "Admin Role: we use ..."
+        r"(?-i:Admin)(?= [Rr]oles?\s*:)",  # a policy's "Admin Role: name and work email"
     ),
 }
 
@@ -1629,7 +1630,7 @@ PHASE: dict[str, tuple[str, ...]] = {
     "early-years": (
         "EYFS", r"early years(?: foundation stage)?", r"nurser(?:y|ies)",
         r"pre-?schools?", r"pre-?schoolers?", r"pre-?k", r"pre-?kindergarten",
-        # "kindergarten to 5th grade", "kindergarten through twelfth grade": US K
+        # "kindergarten to 5th grade", "kindergarten through eighth grade": US K
         r"kindergartens?(?!\s*(?:-|–|to|through)\s*(?:\d|(?:first|second|third|fourth|fifth|sixth"
         r"|seventh|eighth|ninth|tenth|eleventh|twelfth)\b))",
         r"reception (?:class(?:es)?|year|pupils|children)",
@@ -1771,7 +1772,7 @@ GRADE_RULES = [
         rf"(?P<lo>pre-?kindergarten|pre-?k|kindergarten|k|\d{{1,2}}{_ORD}){_TO}"
         rf"(?P<hi>\d{{1,2}}){_ORD}\s+grade(?:s|rs?)?"
     )),
-    Rule("phase", _us_grades, _compile(  # "kindergarten through twelfth grade"
+    Rule("phase", _us_grades, _compile(  # "kindergarten through eighth grade"
         rf"(?P<lo>pre-?kindergarten|pre-?k|kindergarten|{_ORDINAL}){_TO}(?P<hi>{_ORDINAL})"
         r"\s+grade(?:s|rs?)?"
     )),
@@ -2153,7 +2154,7 @@ MINIMUM_AGE_PATTERNS = (
     r"(?:confirm|represent|warrant|declare|certify)\w*(?: and warrant)? (?:that )?you are"
     rf" {_AGE}{_OF_AGE} or (?:older|over|above)",
     rf"(?:must|need to|have to|should) be (?:at least|over|over the age of|aged) {_AGE}",
-    # "account creation requires confirmation that the user is a teacher aged 18 or over"
+    # "registration requires staff to be aged 18 or over"
     r"(?:requires?|required|confirm\w*|must)\b[^.;]{0,80}?\b(?:aged|age) "
     rf"{_AGE}{_OF_AGE} (?:or|and) (?:over|older|above)",
     rf"(?:must|need to|have to|should) be {_AGE}(?: ?\+| years?(?: of age| old)?"
@@ -2209,7 +2210,7 @@ RETENTION_RULES = [
         r"retention(?: period)?(?: \w+){0,2}? (?:defaults to|is set to|lasts)(?: up to)? "
         rf"{_NUMBER} (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
-    Rule("retention", _period, _compile(  # "if you do not log in for 2 years, ... deleted"
+    Rule("retention", _period, _compile(  # "if you don't sign in for 3 years, ... erased"
         r"(?:do not|don['’]t|does not|doesn['’]t) (?:log ?in|sign in|use (?:your|the|their)"
         rf" account)\b[^.]{{0,30}}? for {_NUMBER} (?P<unit>days?|weeks?|months?|years?)\b"
         r"[^.]{0,60}?\b(?:account|data|records?|profile)s?\b[^.]{0,25}?(?<!not )(?<!never )"
@@ -2279,7 +2280,7 @@ TRAINING_DECLINED: dict[str, tuple[str, ...]] = {
         rf"{_NEG}\b[^.]{{0,20}}?\btrain(?:s|ed|ing)?\b[^.]{{0,50}}?\bon\b[^.]{{0,30}}?"
         rf"\b{_USER_DATA}",
         rf"\bno\b[^.]{{0,40}}?\b{_USER_DATA}\b[^.]{{0,40}}?\bused\b[^.]{{0,30}}?\btrain\w*",
-        # "the contract prohibits the provider from using customer data to train models"
+        # "the provider is barred by contract from using customer content to train models"
         rf"(?:prohibit|forbid|bar|ban)\w* (?:\w+ ){{0,3}}?from (?:using|training on)\b[^.]{{0,40}}?"
         rf"\b{_USER_DATA}\b[^.]{{0,40}}?\btrain\w*",
         # a table cell or list item with no subject: "Not used for model training."
@@ -2575,7 +2576,7 @@ RULES: list[Rule] = [
     *_table("dpa_offered", DPA_DECLINED, guarded=False),
     *DATA_LOCATION_RULES,
     *_table("certification", CERTIFICATION),
-    Rule("certification", "casa", _compile(  # a trust page's badge: "Google CASA Tier 2 verified"
+    Rule("certification", "casa", _compile(  # a trust page's badge: "CASA Tier 2 verified"
         r"(?-i:CASA)(?: \(Cloud Application Security Assessment\))?(?: tier \d)?"
         r" (?:verified|validated|certified|assessed|attested|passed|compliant)"
     )),
@@ -2984,7 +2985,7 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
     return sorted(facts, key=lambda f: order[f.field])
 
 
-# A heading or lead-in over the AI suppliers a product uses: "AI providers and guarantees",
+# A heading or lead-in over the AI suppliers a product uses: "Our AI providers",
 # "Which models power Quillo?", "Models we use:". The short lines after it name them
 # without a verb ("Mistral Small", "Cohere").
 AI_SUPPLIER_HEADING = _cues(

@@ -14,7 +14,6 @@ reading depends on the kind of page ("/security": a trust page's badges). Scores
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 from catalogue.errors import EdcatError
 from catalogue.vocabulary import FACT_FIELDS
 from crawler.extract import PageContent, normalise_amount
-from crawler.facts import PERIOD_UNITS, Fact, extract_facts
+from crawler.facts import DECIMAL_COMMA, PERIOD_UNITS, Fact, extract_facts
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "facts" / (
     "sentences.jsonl"
@@ -256,7 +255,7 @@ def comparable(name: str, value: str) -> str:
     amount, _, units = value.partition("/")
     currency, _, number = amount.partition(" ")
     if number:  # "eur 0.2" is "eur 0.20"; a judge's decimal comma "eur 1,50" is "eur 1.50"
-        if re.fullmatch(r"\d+,\d{1,2}", number):
+        if DECIMAL_COMMA.fullmatch(number):
             number = number.replace(",", ".")
         amount = f"{currency} {normalise_amount(number) or number}"
     periods = [unit for unit in units.split("/") if unit in PERIOD_UNITS]
