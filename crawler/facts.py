@@ -1423,7 +1423,7 @@ CURRENCY_CODES = ("USD", "GBP", "EUR", "AUD", "CAD", "NZD", "INR")
 CURRENCY_WORDS = {"euro": "eur", "euros": "eur"}  # "15 EURO / month"
 UNIT_ALIASES = {
     "mo": "month", "monthly": "month", "yr": "year", "annum": "year", "annually": "year",
-    "annual": "year",
+    "annual": "year", "weekly": "week",
     "yearly": "year", "license": "licence", "licenses": "licence", "children": "child",
     "semester": "term", "semesters": "term", "trimester": "term",
     "school year": "year", "academic year": "year",
@@ -1446,6 +1446,12 @@ _UNITS = (  # "per provider/month": a unit of any name before a period is droppe
     rf"(?P<units>(?:\s*(?:/|,?\s*per|a|an)\s*(?:{_UNIT_WORDS})s?(?!\w)"
     rf"|\s*per\s+[a-z]+(?=\s*/\s*(?:{_PERIODS})\b))*)"
     r"(?:\s+(?P<adverb>monthly|annually|yearly)"
+    # "£7.99 (charged once per month)", "$8 billed annually"
+    r"|\s*\(?\s*(?:charged|billed|paid|payable)\s+(?:(?:once\s+)?(?:per|a|an|each|every)\s+"
+    r"(?P<billed>month|year|week|term)\b|(?P<billed_adverb>monthly|annually|yearly)\b)"
+    # "a $50 annual registration fee"
+    r"|\s+(?P<fee_adverb>annual|yearly|monthly|weekly)\s+(?:[\w-]+\s+)?(?:fee|charge"
+    r"|subscription|payment|licen[cs]e)s?\b"
     r"|(?:\s+(?:flat|one|single|annual))?(?:\s+(?:fee|price|payment))?\s+for\s+(?:the|a|an|each)"
     r"\s+(?:(?:entire|whole|full)\s+)?(?:school\s+|academic\s+)?(?P<for_year>year)\b"
     # "$15 for the first extra month"
@@ -1465,8 +1471,8 @@ _UNIT_SPLIT = re.compile(r"\s*,?\s*(?:/|\bper\b|\ban?\b)\s*", re.IGNORECASE)
 # Worked examples and totals: "Adult tickets cost $12", "the total collected was $760". A
 # price is the product's when what costs it is a plan, a licence, the product (or nothing).
 PRICED_THING = re.compile(
-    r"\b(?P<thing>[\w'’-]+)\s+(?:cost|costs|costing|sell for|sells for|sold for|priced at"
-    r"|are priced at|is priced at)\b(?=[^.;]*$)",
+    r"\b(?P<thing>(?!(?:the|a|an)\s)[\w'’-]+)\s+(?:cost|costs|costing|sell for|sells for"
+    r"|sold for|priced at|are priced at|is priced at)\b(?=[^.;]*$)",  # not "the cost of"
     re.IGNORECASE,
 )
 PRODUCT_COSTS = _cues(
@@ -1485,11 +1491,31 @@ TALLIED = _cues(r"\b(?:collected|spent|sold|bought|takings|received|totals?|tota
 WORKED_EXAMPLE_BEFORE = _cues(r"\b(?:let['’]s say|let us say|as an example|an example of how)\b")
 
 
+# Sums: "2 seats x $60 = $120", "4 × £8 = £32", "$12.50 - $5": a figure in working.
+IN_A_SUM_BEFORE = _cues(r"(?:[=×÷*]|(?:^|\s)x)\s*$")
+IN_A_SUM_AFTER = _cues(r"^\s*(?:[=×÷*]|x\s*(?:[$£€]|\d)|[-–+]\s*[$£€]?\d[\d.,]*\s*=)")
+# What a charge on one date, a credit or a deduction is: "charged $10 on April 1",
+# "a $20 book credit", "less a $50 admin fee", "orders above $500".
+DATED_AFTER = _cues(
+    r"^\s*(?:on|by)\s+(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d"
+    r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
+)
+CREDIT_AFTER = _cues(r"^\s*(?:[\w-]+\s+)?credits?\b")
+NOT_A_CHARGE_BEFORE = _cues(
+    r"\b(?:(?:minus|less|deducting)\s+(?:an?\s+|the\s+)?|(?:credit|refund)\s+of\s+"
+    r"|(?:orders?|purchases?|plans?|invoices?|spend(?:ing)?|baskets?)\s*\(?\s*(?:of\s+)?"
+    r"(?:above|over|exceeding|more than|under|below|less than)\s+)$"
+)
+
+
 def a_price_of_the_product(claim: Claim) -> bool:
-    """Not what a ticket in a worked example costs, nor a total collected."""
+    """Not what a ticket in a worked example costs, a figure in a sum, a charge on a date,
+    a credit, a deduction or a threshold, nor a total collected."""
     before = claim.sentence[: claim.start]
     if (TALLIED.search(before) or EXAMPLE_LEAD.match(claim.sentence)
-            or WORKED_EXAMPLE_BEFORE.search(before)):
+            or WORKED_EXAMPLE_BEFORE.search(before) or IN_A_SUM_BEFORE.search(before)
+            or IN_A_SUM_AFTER.match(claim.after) or DATED_AFTER.match(claim.after)
+            or CREDIT_AFTER.match(claim.after) or NOT_A_CHARGE_BEFORE.search(before)):
         return False
     thing = next(reversed(list(PRICED_THING.finditer(before))), None)  # the last one
     if thing is None:
@@ -1520,8 +1546,10 @@ def _price(match: re.Match[str]) -> list[str]:
         units.append(groups["adverb"])
     if groups.get("for_year"):
         units.append("year")
-    if groups.get("for_period"):
-        units.append(groups["for_period"].lower())
+    for period in ("for_period", "billed", "billed_adverb", "fee_adverb"):
+        # "$6/month billed annually" is a monthly price paid yearly
+        if groups.get(period) and not PERIOD_UNITS & set(map(_unit, units)):
+            units.append(groups[period].lower())
     if not PERIOD_UNITS & set(map(_unit, units)):  # "between £40 and £90 per month"
         shared = RANGE_PERIOD.match(match.string, match.end())
         if shared:
@@ -1543,7 +1571,7 @@ LEAD_PERIOD = re.compile(
     r"(?:^|[|:;]\s*)\W*(?P<period>annual|yearly|monthly)\s+(?:[\w-]+\s+){0,2}?(?:plan|licen[cs]e"
     r"|subscription|membership|fee|charge|price|cost|tier|access|package|pass)s?\s*[:\-–]\s*$"
     r"|\b(?P<period2>annual|yearly|monthly|weekly)\s+(?:[\w-]+\s+){0,2}?(?:charge|fee|cost|price"
-    r"|subscription|licen[cs]e)s?\s+(?:of|is)\s+$"
+    r"|subscription|licen[cs]e)s?\s+(?:of|is|in the amount of)\s+$"
     r"|\bper\s+(?:[\w-]+\s+){0,4}?(?P<period3>week|month|year|term)\s+(?:is|of|costs?)\s+$",
     re.IGNORECASE,
 )
