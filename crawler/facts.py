@@ -1848,7 +1848,8 @@ SUBJECT: dict[str, tuple[str, ...]] = {
     "science": (r"(?<!computer )(?<!data )(?<!computing )sciences?", "biology", "chemistry",
                 "physics", r"(?-i:STEM|STEAM)"),
     # "cloud computing", "computing environments": IT, not the subject
-    "computing": ("coding", "programming", "computer science",
+    "computing": (r"(?<!secure )coding(?! (?:practices|standards|guidelines|errors?))",
+                  "programming", "computer science",
                   r"(?<!cloud )(?<!edge )(?<!high-performance )computing(?! (?:environments?"
                   r"|infrastructure|resources|power|platforms?|services|devices|capacity))",
                   "computational thinking", r"learn(?:ing)? to code", "robotics"),
@@ -1866,18 +1867,23 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                 r"(?<!transaction )(?<!incident )(?<!behaviour )(?<!behavior )"
                 r"(?<!notification )(?<!notifications )(?<!call )(?<!login )(?<!usage )"
                 r"(?<!revision )(?<!login )(?<!account )(?<!this )(?<!that )(?<!['’]s )"
+                r"(?<!generation )(?<!watch )(?<!viewing )(?<!download )(?<!print )"
                 r"(?<!s['’] )history(?! of (?:changes|edits|your|the account|activity))"
                 r"(?! (?:page|tab|log|list|section|screen|report|view)s?\b)",
-                "historical", r"historians?"),
-    "geography": ("geography", r"geographical(?! (?:locations?|areas?|regions?|spread|reach"
-                  r"|coverage|scope|boundar\w+|restrictions?))", "map skills"),
+                # "historical data" is old records: only the discipline's own words count
+                r"historical (?:sources|enquiry|inquiry|thinking|events|figures|skills|knowledge"
+                r"|understanding|periods|fiction|novels)", r"historians?"),
+    # "geographical address" or "area" is where, not the subject
+    "geography": ("geography", r"geographical (?:skills|knowledge|enquiry|inquiry"
+                  r"|understanding|concepts|fieldwork|vocabulary)", "map skills"),
     "art": (r"art (?:and design|lessons?|class(?:es)?|teachers?|projects?|curriculum|education)",
             r"visual arts?", "drawing", "painting",
             r"(?<!language )(?<!liberal )(?<!martial )(?<!state-of-the-)arts"),
     # "music packs" to play in a game, "background music": no subject
     "music": (r"(?<!background )(?<!favourite )(?<!favorite )music(?! (?:packs?|tracks?|player"
-              r"|plays?|library|streaming|licen[cs]\w*))", "musical",
-              "musicians?"),
+              r"|plays?|library|streaming|licen[cs]\w*|festivals?|events?|venues?))",
+              r"musical (?:skills|knowledge|understanding|notation|theory|composition"
+              r"|instruments? (?:lessons?|tuition|teaching))", "musicians?"),
     "pe": ("physical education", r"(?-i:PE)", r"school sports?"),
     "religious-education": (r"religious (?:education|studies)", "theology", r"world religions?",
                             r"(?-i:RE)(?= (?:lessons?|teachers?))"),
