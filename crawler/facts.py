@@ -178,7 +178,8 @@ GENERIC_TOOLS = (
 )
 THIRD_PARTIES = (
     r"sub-?processors?|vendors?|suppliers?|third[- ]part(?:y|ies)(?: \w+)?|service providers?"
-    r"|hosting providers?|cloud providers?|partners?|providers?|AWS|Amazon Web Services"
+    r"|hosting providers?|cloud providers?|(?:cloud |web )?hosts|cloud host|partners?|providers?"
+    r"|AWS|Amazon Web Services"
     r"|Microsoft Azure|Google Cloud"
 )
 CLIENTS = r"customers?|clients?|controllers?|organi[sz]ations?|institutions?|operators?"
@@ -476,7 +477,8 @@ OPT_IN = _cues(
 # the firmer conditionals.
 UNCERTAIN_OFFER = _cues(
     r"\b(?:only if|only when|only where|aim\w* to|intend\w*|plan\w* to|hope\w*|soon"
-    r"|may be available|could be|might)\b",
+    r"|may be available|could be|might|drafting|working on|preparing|not yet|later this year"
+    r"|in (?:the )?future)\b",
 )
 
 
@@ -516,13 +518,34 @@ THIRD_PARTY_OWNED = re.compile(
 )
 
 
+# The vendor's own agreement: "our institutional DPA", "the Quillo Standard Data Processing
+# Addendum", and on the agreement's own page "this DPA". Not "our sub-processors' DPAs".
+_OWN_WORDS = r"(?:(?!(?:sub-?processors?|suppliers?|vendors?|partners?|providers?)\b)[\w-]+\s+)"
+OUR_AGREEMENT_BEFORE = _cues(rf"\bour\s+{_OWN_WORDS}{{0,2}}$")
+THIS_AGREEMENT_BEFORE = _cues(rf"\bthis\s+{_OWN_WORDS}{{0,1}}$")
+
+
+def vendors_own_agreement(claim: Claim) -> bool:
+    before = claim.sentence[: claim.start]
+    if OUR_AGREEMENT_BEFORE.search(before):
+        return True
+    if "agreement" in claim.page and THIS_AGREEMENT_BEFORE.search(before):
+        return True
+    names = _names_pattern(claim.names)
+    named = names and next(reversed(list(names.finditer(before))), None)
+    return bool(named) and bool(re.fullmatch(r"(?:['’]s)?\s+(?:[A-Z][\w-]*\s+){0,2}",
+                                             before[named.end():]))
+
+
 def with_customers(claim: Claim) -> bool:
     """"We sign a DPA with every school", not "DPAs are in place with our sub-processors" or
     "a signed DPA, incorporated into the vendor's agreement" (on a supplier's entry). On a
-    sub-processor list a DPA counts only where the sentence names schools or customers."""
+    sub-processor list a DPA counts only where the sentence names schools or customers, or
+    the agreement is the vendor's own."""
     if THIRD_PARTY_OWNED.search(claim.sentence):
         return False
-    if "suppliers" in claim.page and not CUSTOMERS.search(claim.sentence):
+    if ("suppliers" in claim.page and not CUSTOMERS.search(claim.sentence)
+            and not vendors_own_agreement(claim)):
         return False
     supplier = SUPPLIER_AGREEMENT.search(claim.sentence)
     return not supplier or bool(CUSTOMERS.search(claim.sentence[: supplier.start()]))
@@ -2603,6 +2626,7 @@ RULES: list[Rule] = [
     *_table("integration", INTEGRATION_AMBIGUOUS, LMS_CONTEXT),
     *_law_rules(),
     *_table("dpa_offered", DPA, DPA_OFFER),
+    *[replace(rule, checks=(vendors_own_agreement,)) for rule in _table("dpa_offered", DPA)],
     *[replace(rule, checks=(not_a_trust_page_label,)) for rule in _table("dpa_offered",
                                                                           DPA_TITLE)],
     *[replace(rule, checks=(the_agreement_page,)) for rule in _table("dpa_offered",
