@@ -2125,7 +2125,28 @@ _ONE_CITY = re.compile(rf"\b{_ONE_CITY_PATTERN}\b")
 _CITY = rf"(?P<cities>{_ONE_CITY_PATTERN}(?:\s*(?:,|and|or|&)\s*{_ONE_CITY_PATTERN})*)"
 
 
+# Cloud region codes name where a host keeps data: "us-east-1", "eu-west-2", "europe-west1".
+REGION_CODES = {
+    "eu-west-1": "ireland", "eu-west-2": "uk", "eu-central-1": "germany",
+    "europe-west1": "eu", "europe-west2": "uk", "europe-west3": "germany",
+    "europe-west4": "eu", "europe-north1": "eu", "ca-central-1": "canada",
+    "ap-southeast-2": "australia", "australia-southeast1": "australia", "ap-south-1": "india",
+    "ap-southeast-1": "singapore", "asia-southeast1": "singapore",
+}
+REGION_CODE_PREFIXES = {"us": "us", "eu": "eu", "europe": "eu"}
+
+
+def _region_code(match: re.Match[str]) -> list[str]:
+    code = match.group(0).lower()
+    region = REGION_CODES.get(code) or REGION_CODE_PREFIXES.get(code.split("-")[0])
+    return [region] if region else []
+
+
 DATA_LOCATION_RULES = [
+    Rule("data_location", _region_code, _compile(
+        r"(?-i:(?:us|eu|ca|ap)-(?:east|west|central|north|south|southeast|northeast)-\d"
+        r"|(?:us|europe|australia|asia)-(?:east|west|central|north|south|southeast)\d)"
+    ), (HOSTING_CONTEXT,)),
     Rule("data_location", _regions, _compile(  # a table row: "| AWS | Cloud hosting | US |"
         r"(?:hosting|hosted|storage|infrastructure|databases?)\b[^|]{0,80}\|(?:[^|]{0,80}\|)??"
         rf"\s*{_WHERE}\s*(?:\([^)|]{{0,40}}\)\s*)?(?:\||$)", bounded=False
@@ -2140,7 +2161,8 @@ DATA_LOCATION_RULES = [
         r"(?:data ?cent(?:re|er)s?|servers?|cloud regions?)"
     ), checks=(not_an_event,)),
     Rule("data_location", _regions, _compile(  # "our servers are in Ireland"
-        r"(?:servers?|data ?cent(?:re|er)s?|databases?|infrastructure|hosting) (?:are|is)"
+        r"(?:servers?|data ?cent(?:re|er)s?|databases?|infrastructure|hosting),?"
+        r" (?:(?:which|that) )?(?:are|is)"
         rf" (?:all |only )?(?:located |based |hosted )?(?:in|within|inside) (?:the )?{_WHERE}"
     )),
     Rule("data_location", _regions, _compile(  # "your data never leaves the EU"
