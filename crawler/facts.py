@@ -40,7 +40,7 @@ Value formats (free-text fields; closed fields use the catalogue vocabulary):
 * ``ai_provider``: a ``catalogue.vocabulary.AI_PROVIDERS`` slug.
 * ``minimum_age``: whole years as a string, ``"13"``.
 * ``retention``: ``<n>-<unit>`` (``30-days``, ``1-year``, ``18-months``) or
-  ``until-account-deleted``.
+  ``until-account-deleted`` or ``until-contract-termination``.
 """
 
 from __future__ import annotations
@@ -2280,9 +2280,13 @@ KEPT_THINGS = _any(
     r"transcripts?", r"recordings?", r"backups?", r"logs?", r"messages?", r"chats?", "history",
     r"conversations?", r"work", r"documents?", r"submissions?", r"essays?", r"answers?",
 )
+_CONTRACT_END = (r"(?:upon|on|at|after|following) (?:the )?(?:termination|expiry|expiration|end)"
+                 r" of (?:the|our|your|this|its|their) (?:contract|agreement|subscription"
+                 r"|services?|master services agreement)")
 RETENTION_RULES = [
     Rule("retention", _period, _compile(  # a trust page's label: "Retention: up to 30 days"
-        rf"^\W*(?:data )?retention(?: period)?:?\s+(?:up to |of )?{_NUMBER}"
+        r"^\W*(?:data )?retention(?: period| policy)?(?: for [\w ]{1,30}?)?:?\s+(?:up to |of )?"
+        rf"{_NUMBER}"
         r" (?P<unit>days?|weeks?|months?|years?)"
     ), guarded=False),
     Rule("retention", _period, _compile(  # "Data retention defaults to 12 months"
@@ -2331,6 +2335,13 @@ RETENTION_RULES = [
         r"|(?:for )?as long as (?:your|the|their)(?: \w+['’]s?)? account (?:is active|remains"
         r" (?:active|open)|exists)|while (?:your|the|their)(?: \w+['’]s?)? account (?:is"
         r"|remains) (?:active|open))"
+    ), (KEPT_THINGS,), guarded=False),
+    # a DPA's end: "on termination of the agreement, customer data is deleted or returned"
+    Rule("retention", "until-contract-termination", _compile(
+        rf"(?:(?:deleted|destroyed|returned|erased|purged|deletes|destroys|returns)\b[^.]{{0,60}}?"
+        rf"|(?<!days )(?<!day )(?<!weeks )(?<!months )){_CONTRACT_END}"
+        rf"(?=[^.]{{0,100}}?\b(?:deleted|destroyed|returned|erased|purged|delete|destroy|return)"
+        r"\w*\b|\W*$)"
     ), (KEPT_THINGS,), guarded=False),
 ]
 
