@@ -2410,9 +2410,15 @@ AI_GENERATIVE: dict[str, tuple[str, ...]] = {
         r"text-to-image", r"image generation",
         # AI making content, not only replies: "the AI ... to generate responses and activities"
         r"(?:AI|artificial intelligence|language models?|(?-i:LLMs?))\b[^.;]{0,60}?\bto (?:generate"
-        r"|create|write|draft|produce) (?:(?:responses|replies|answers) (?:and|&) )?(?:\w+ )?"
+        r"|create|write|draft|produce) (?:(?:responses|replies|answers) (?:and|&) )?"
+        r"(?:a |an |the )?(?:\w+ )?"
         r"(?:content|text|activities|questions|quizz(?:es)?|feedback|summar(?:y|ies)"
-        r"|explanations|lessons?)",
+        r"|explanations|lessons?|responses?|goals|suggestions|insights|reports?|comments"
+        r"|rubrics?|resources|drafts?)\b",
+        # what a model sends back: "the API returns the generated content"
+        r"(?:AI|artificial intelligence|language models?|(?-i:LLMs?|API))\b[^.;]{0,60}?"
+        r"\b(?:returns?|sends? back|produces?) (?:the |a |its )?generated (?:content|text"
+        r"|responses?|feedback|answers?)",
         # written feedback from AI: "AI essay feedback", "AI marking and feedback"
         r"(?<!on )(?<!about )(?<!for )\bAI[- ](?:powered |driven |assisted )?"
         r"(?:[\w-]+ (?:and |& )?){0,2}?feedback\b(?! (?:form|survey|from|to us))",
