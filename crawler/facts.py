@@ -630,6 +630,8 @@ AUDIENCE_ACTS = _cues(
     r"|(?:are|is) (?:also |always |now ){0,2}invited to"
     r"|(?:are|is) (?:automatically |instantly |immediately )?(?:alerted|notified|emailed|texted)"
     r"|have (?:a |an |their own )?(?:profile|account|login)s? (?:on|in|with|for)|needs? it"
+    r"|have (?:a |an |their own )(?:separate |dedicated |own )?(?:AI )?(?:dashboard|app|portal"
+    r"|assistant|workspace|view)s?\b"
     r"|(?:are|is) (?:also |always |now ){0,2}free(?!\s+(?:to|from|of)\b))\b",  # users: "parents
     # are always free"
 )
@@ -780,6 +782,12 @@ USERS_LIST_BEFORE = _cues(
     r"(?:including|such as|namely|like|especially|particularly))"
     rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$",
 )
+# "Educators and school staff (teachers, administrators) are the primary users"
+USERS_ARE_AFTER = _cues(
+    r"^(?:[\s,&/()]+(?:and|or|[\w'’-]+)){0,8}?\)?\s+(?:are|is|remain) (?:the |our |its )?"
+    r"(?:primary|main|intended|target|core|key|typical|principal|end)?[- ]?users\b"
+    r"(?! of (?:the |this |that |their |your )?(?:data|information)\b)",
+)
 # "Adding users (pupils and teachers)": outside legal text, where "personal data that end
 # users (pupils and staff) share with us" lists data subjects
 USERS_BRACKET_BEFORE = _cues(
@@ -844,7 +852,7 @@ USERS_ON_AFTER = _cues(
 def _lists_users(claim: Claim) -> bool:
     # the whole prefix: "all their users (including pupils, ..." opens a bracket
     if (USERS_LIST_BEFORE.search(claim.sentence, max(0, claim.start - 200), claim.start)
-            or USER_ACCOUNTS_AFTER.match(claim.after)):
+            or USER_ACCOUNTS_AFTER.match(claim.after) or USERS_ARE_AFTER.match(claim.after)):
         return True
     if (USERS_BRACKET_BEFORE.search(claim.sentence, max(0, claim.start - 200), claim.start)
             and not _about_something_else(claim.sentence)):
@@ -1020,6 +1028,9 @@ INTEGRATION_NAMES = {
     "clever": ("clever",), "classlink": ("classlink",), "canvas": ("canvas", "instructure"),
     "wonde": ("wonde",), "schoology": ("schoology",), "moodle": ("moodle",),
     "blackboard": ("blackboard",), "brightspace": ("brightspace", "d2l"),
+    "arbor": ("arbor", "arbor education", "arbor mis"), "sims": ("sims",),
+    "bromcom": ("bromcom",), "isams": ("isams",), "scholarpack": ("scholarpack",),
+    "powerschool": ("powerschool",), "infinite-campus": ("infinite campus",),
 }
 
 
@@ -1331,6 +1342,9 @@ DPA_OFFER = _any(
     r" (?:processing|protection|privacy) (?:agreement|addendum))",
     r"between us and (?:the|each|every|your|our) (?:schools?|customers?|districts?|trusts?"
     r"|institutions?)",
+    # "student data that we process under a data privacy agreement with the institution"
+    r"(?:we|it)(?: \w+){0,2}? (?:process|handle|hold|store)\w*(?: [\w-]+){0,4}? under (?:an?|the"
+    r"|our|each|every) (?:signed |written )?(?:[\w-]+ ){0,3}?(?:N?DPA|SDPA|agreement|addendum)",
 )
 AI_USE = _any(
     "powered", "built", r"uses?", "using", "used", r"leverag\w*", r"integrat\w*", r"partner\w*",
@@ -1347,7 +1361,7 @@ LMS_CONTEXT = _any(
     r"LMS(?:s|es)?", "learning management", "Schoology", "Moodle", "D2L", "Brightspace",
     "Google Classroom", "ClassLink", "LTI", "SSO", r"single sign[- ]on", r"sign[- ]?in",
     r"log[- ]?in", r"roster\w*", r"sync\w*", r"integrat\w*", "Instructure", "SIS",
-    "Wonde", "Microsoft Teams",
+    "Wonde", "Microsoft Teams", r"(?-i:MIS)", "management information system", r"(?-i:SIMS)",
 )
 CURRENCY = _any(r"[$£€]", "USD", "GBP", "EUR", r"dollars?", r"pounds?", r"euros?")
 
@@ -1643,6 +1657,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
                  r"(?!['’]s record\b)",),
     "teachers": (
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
+        r"faculty(?= (?:members?|accounts?|users?|logins?)\b)",
         _TEACHING_READER,
     ),
     "leaders": (
@@ -1651,7 +1666,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         r"heads? of (?:department|year|school|maths|english|science|computing|\w+ department)",
         "principals", r"(?:school|assistant|vice|deputy) principals?",
         r"principal(?= (?:and|or|of|at)\b)", r"(?:district|trust|MAT) (?:leaders?|administrators?)",
-        r"superintendents?",
+        r"superintendents?", r"instructional leaders?",
         r"designated safeguarding leads?", r"(?-i:DSLs?)",
     ),
     # "guardian information", "parent contact details": data about them, not users
@@ -1667,7 +1682,9 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         # a district's or trust's are its leaders (above)
         r"(?<!district )(?<!trust )(?<!MAT )(?<!data )(?<!our )(?<!site['’]s )"
         r"(?<!platform['’]s )administrators?(?! of (?:this|the|our) (?:website|site|service))",
-        r"(?<!our )(?<!data )admins\b", r"(?-i:Admin)(?= (?:selects|chooses|sends|can|sees|picks))",
+        r"(?<!our )(?<!data )admins\b",
+        r"(?:organi[sz]ation|school|institution|account|centre|center)(?:al)? admins?\b",
+        r"(?-i:Admin)(?= (?:selects|chooses|sends|can|sees|picks))",
         r"(?-i:Admin)(?= [Rr]oles?\s*:)",  # a policy's "Admin Role: name and work email"
     ),
 }
@@ -1946,6 +1963,11 @@ INTEGRATION: dict[str, tuple[str, ...]] = {
     "schoology": ("Schoology",),
     "moodle": ("Moodle",),
     "brightspace": ("Brightspace", r"(?-i:D2L)"),
+    # school information systems a product syncs with (UK MIS, US SIS)
+    "sims": (r"(?-i:SIMS)(?!\w)", r"(?-i:ESS SIMS|Capita SIMS)"),
+    "bromcom": ("Bromcom",), "isams": (r"(?-i:iSAMS)",), "scholarpack": ("ScholarPack",),
+    "powerschool": ("PowerSchool",), "infinite-campus": ("Infinite Campus",),
+    "oneroster": ("OneRoster",),
     "google-workspace": (r"Google Workspace(?: for Education)?", r"G ?Suite",
                          "Google Apps for Education", r"Google (?:Drive|Docs|Slides|Sheets|Forms)"),
     "microsoft-365": (r"Microsoft 365(?! Copilot)", "Office 365", r"(?-i:O365|M365)(?! Copilot)",
@@ -1959,6 +1981,7 @@ INTEGRATION_AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "clever": (r"(?-i:Clever)",),
     "canvas": (r"(?-i:Canvas)",),
     "blackboard": (r"(?-i:Blackboard)(?: Learn)?",),
+    "arbor": (r"(?-i:Arbor)(?: MIS| Education)?",),
 }
 
 # --------------------------------------------------------------------------- privacy
