@@ -1384,6 +1384,7 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?:\d+|one|two|three|four|five|six|seven|ten|fourteen|thirty)(?: \(\d+\))?[- ]"
         r"(?:days?|weeks?|months?))",
         r"free to (?:use|download|join|play|sign up)",
+        r"(?:costs?|charges?) nothing\b", r"(?<!extra )at no cost\b",
         r"free[- ](?:basic |teacher |student |parent |family |personal |starter )?(?:account|plan"
         r"|tier|version|edition)s?",
         r"(?:our|the|a) free (?:service|app|product|platform)",
@@ -1433,6 +1434,13 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?:monthly|annual|yearly|home|school|paid) subscriptions?(?! (?:are|is) (?:\w+ )?free)",
         r"(?:licen[cs]es?|subscriptions?|plans?|seats?)(?: [\w-]+){0,3}? (?:are |is )?available"
         r" (?:for|to) (?:purchase|buy)",
+        # "premium pricing plans", "individual teacher subscriptions", "school licences"
+        r"premium (?:pricing )?(?:plans?|subscriptions?|tiers?|licen[cs]es?)",
+        r"(?:individual|teacher|team|school|district|department|site|whole[- ]school|trust"
+        r"|institutional) (?:subscriptions|licen[cs]es)(?! (?:are|is) (?:\w+ )?free)",
+        r"(?:determines?|calculates?|works? out) (?:your|the) (?:cost|price|fee)s?",
+        r"(?:you|schools?|customers?|districts?) (?:will |are |would |may )?be (?:charged|billed"
+        r"|invoiced)\b",
     ),
     "quote-only": (
         r"contact (?:our )?sales", r"(?:talk|speak) (?:to|with) (?:our )?sales",
@@ -1654,7 +1662,11 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
                  r"|answers|content|submissions|essays|context|progress|performance"
                  r"|profiles?|usernames?|initials|IDs?|records"
                  r"|record(?= (?:is|was|systems?|keeping)\b))\b)"
-                 r"(?!['’]s record\b)",),
+                 r"(?!['’]s record\b)"
+                 # a possessive naming a detail or a relation: "the student's last name",
+                 # "your child's school"
+                 r"(?!['’]s? (?:(?:first|last|full|middle|sur|given|family) ?names?|schools?"
+                 r"|teachers?|year group|grades?|ages?|dates? of birth)\b)",),
     "teachers": (
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
         r"faculty(?= (?:members?|accounts?|users?|logins?)\b)",
@@ -1692,11 +1704,16 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
 _STAGE_FOLLOWERS = (
     r"schools?|pupils|students|teachers|classrooms?|education|aged?|years|phase|level"
     r"|children|kids|learners|maths?|science|english|curriculum|grades"
-    r"|and (?:middle|secondary|high)"
+    r"|and (?:middle|secondary|high)(?! (?:e-?mails?|phones?|telephones?|contacts?"
+    r"|address\w*|colou?rs?|keys?|sources?|data|buttons?|menus?|navigation|care|caregivers?"
+    r"|guardians?|parents?|carers?|accounts?)\b)"
 )
 PHASE: dict[str, tuple[str, ...]] = {
     "early-years": (
-        "EYFS", r"early years(?: foundation stage)?", r"nurser(?:y|ies)",
+        # not a time of life: "phonics in their early years of education"
+        "EYFS", r"(?<!their )(?<!his )(?<!her )(?<!your )(?<!my )(?<!its )early years"
+        r"(?! of (?:education|school\w*|life|learning|their|his|her|reading|primary))"
+        r"(?: foundation stage)?", r"nurser(?:y|ies)",
         r"pre-?schools?", r"pre-?schoolers?", r"pre-?k", r"pre-?kindergarten",
         # "kindergarten to 5th grade", "kindergarten through eighth grade": US K
         r"kindergartens?(?!\s*(?:-|–|to|through)\s*(?:\d|(?:first|second|third|fourth|fifth|sixth"

@@ -59,7 +59,7 @@ def test_pricing_page():
     facts = fixture_facts("synthetic/pricing.html")
     models = [f for f in facts if f.field == "pricing_model"]
     assert [(f.value, f.evidence) for f in models] == [
-        ("freemium", "Free for teachers. … Pro $8/month.")
+        ("freemium", "Free for teachers. … Whole-school licences cost £3 per pupil per year.")
     ]
     prices = {f.value: f.evidence for f in facts if f.field == "price"}
     assert prices == {
