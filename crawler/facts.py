@@ -2649,6 +2649,10 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"(?:\w+['’]s? )?"
         r"(?:working |current |right |correct )?level (?:of (?:homework|work|questions|practice)"
         r"|to (?:give|set|start))",
+        # "questions matched to each student's level", "an article calibrated to their
+        # ability", "auto-levelling content"
+        r"(?:matched|calibrated|pitched|levell?ed|tuned|geared) (?:\w+ )?to " + _A_LEARNER,
+        r"auto-?level(?:l)?ing\b",
         # "questions pitched at the right level for each pupil"
         r"(?:pitched|set|kept|matched|delivered|served) (?:\w+ )?at (?:just )?the right level"
         r"(?: of challenge)? for " + _A_LEARNER,
