@@ -478,7 +478,9 @@ OPT_IN = _cues(
 UNCERTAIN_OFFER = _cues(
     r"\b(?:only if|only when|only where|aim\w* to|intend\w*|plan\w* to|hope\w*|soon"
     r"|may be available|could be|might|drafting|working on|preparing|not yet|later this year"
-    r"|in (?:the )?future)\b",
+    r"|in (?:the )?future)\b"
+    # a counterfactual: "if we would sign a DPA, we would instead be a processor"
+    r"|\b(?:if (?:we|it|they)|were we|were it) (?:would|were to|were|did|should)\b",
 )
 
 
@@ -1039,7 +1041,7 @@ def not_the_product(claim: Claim) -> bool:
     staff email"), which the vendor uses rather than integrates with."""
     if "suppliers" in claim.page:
         return False
-    own = {name.lower() for name in claim.names}
+    own = {name.lower().replace("-", " ") for name in claim.names}  # "arbor-education"
     return not own & set(INTEGRATION_NAMES.get(claim.value, ()))
 
 
@@ -1441,8 +1443,15 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?:determines?|calculates?|works? out) (?:your|the) (?:cost|price|fee)s?",
         r"(?:you|schools?|customers?|districts?) (?:will |are |would |may )?be (?:charged|billed"
         r"|invoiced)\b",
+        # "you only pay for students who log in", "pay for additional licences"
+        r"(?:you|schools?|customers?) (?:only )?pay (?:only )?(?:for|per) (?:each |every )?"
+        r"(?:active )?(?:students?|pupils?|users?|teachers?|seats?|licen[cs]es?)\b",
+        r"pay for (?:additional|extra|more) (?:student |teacher |user )?(?:licen[cs]es|seats"
+        r"|students|users|places)",
     ),
     "quote-only": (
+        r"custom[- ]quoted", r"(?:plans?|licen[cs]es?|pricing|prices?) (?:is |are )?quoted"
+        r" (?:individually|per (?:school|district|trust)|on request|for each)",
         r"contact (?:our )?sales", r"(?:talk|speak) (?:to|with) (?:our )?sales",
         r"(?:request|get|ask for) (?:a )?(?:custom |free )?quote",
         r"contact us (?:for|about) (?:a )?(?:\w+ )?(?:pricing|quote|prices?|costs?)",
@@ -1504,10 +1513,10 @@ _UNITS = (  # "per provider/month": a unit of any name before a period is droppe
     r"{0,2}(?P<for_period>month|week|term)\b)?"
 )
 _NOT_A_PRICE_BEFORE = re.compile(
-    r"(?:save|saving|saved|raised?|raising|funding|worth|prize|grant|donat\w*|earn\w*|won|win"
+    r"(?:save|saving|saved|raised?|raising|funding|worth|prizes?|grant|donat\w*|earn\w*|won|win"
     r"|subsid\w+|(?:gives?|giving|grants?|allocat\w+|awards?)\s+(?:[\w-]+\s+){0,2}?(?:schools?"
     r"|districts?|trusts?|academies|settings))"
-    r"\s*(?:up to\s*|an? (?:additional|extra)\s*)?$",
+    r"\s*(?:[-–—:]\s*)?(?:up to\s*|an? (?:additional|extra)\s*)?$",  # "1st prize - £1,000"
     re.IGNORECASE,
 )
 _UNIT_SPLIT = re.compile(r"\s*,?\s*(?:/|\bper\b|\ban?\b)\s*", re.IGNORECASE)
@@ -2383,6 +2392,19 @@ RETENTION_RULES = [
         rf"(?=[^.]{{0,100}}?\b(?:deleted|destroyed|returned|erased|purged|delete|destroy|return)"
         r"\w*\b|\W*$)"
     ), (KEPT_THINGS,), guarded=False),
+    # "data is stored only as long as the school has a contract with us"
+    Rule("retention", "until-contract-termination", _compile(
+        r"(?:retain|keep|store|hold|kept|held)\w*\b[^.]{0,60}?\b(?:for )?as long as (?:the|your"
+        r"|each|a) (?:school|customer|institution|district|trust|organi[sz]ation)(?: \w+){0,2}?"
+        r" (?:has|holds|keeps|maintains) (?:a|an|its|their|the) (?:active |current |valid )?"
+        r"(?:contract|subscription|agreement|licen[cs]e)(?! with (?!us\b))"
+    ), (KEPT_THINGS,), guarded=False),
+    # "when a teacher deletes their account, Quillo deletes the data linked to it"
+    Rule("retention", "until-account-deleted", _compile(
+        r"\bwhen (?:a|an|the|your) (?:[\w-]+ ){0,2}?(?:user|teacher|student|pupil|parent|learner"
+        r"|tutor|account holder)s? (?:deletes?|closes?) (?:their|his|her|its|the|an) account,? "
+        r"(?:\w+ ){1,2}?(?:deletes?|removes?|erases?|will delete|will remove)\b"
+    ), (KEPT_THINGS,)),
 ]
 
 _NEG = r"(?:never|not|no|cannot|(?:do|does|did|will|wo|would|can|is|are|has|have)n['’]t)"
@@ -3302,6 +3324,8 @@ def _reconcile_pricing(facts: list[Fact]) -> list[Fact]:
     price = next((f for f in facts if f.field == "price"), None)
     if price is not None and "paid" not in models:
         models["paid"] = replace(price, field="pricing_model", value="paid")
+    if price is None and "quote-only" in models:  # "custom-quoted and billed annually"
+        models.pop("paid", None)
     rest = [f for f in facts if f.field != "pricing_model"]
     chosen = _choose_model(models)
     return rest + ([chosen] if chosen else [])
