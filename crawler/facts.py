@@ -713,6 +713,8 @@ def said_of_users(claim: Claim) -> bool:
     whose data is listed and readers being advised never count. A reader addressed as
     one who teaches ("your teaching", "my students") is a teacher, one asked about "your
     child" a parent."""
+    if AS_A_READER_BEFORE.search(claim.before) and AS_A_READER_AFTER.match(claim.after):
+        return True  # "As a teacher, you retain control of ..."
     if ADDRESSED_READER.match(claim.sentence, claim.start):  # the reader's question asks
         return (a_statement(claim) and not _about_something_else(claim.sentence)
                 and not MONITORED.search(claim.before[-100:]))
@@ -767,6 +769,8 @@ def _under_a_legal_lead(claim: Claim) -> bool:
 _TEACHING_READER = (r"(?:your|my) (?:own )?(?:teaching(?! assistants?)|classrooms?|lesson plans"
                     r"|lesson planning|(?:pupils|students)(?!['’]))")
 # A reader addressed as a parent: "your child's reading", "help your son".
+AS_A_READER_BEFORE = _cues(r"(?:^|[.;:]\s*)\W*as an?\s+$")
+AS_A_READER_AFTER = _cues(r"^,?\s+(?:you|you['’]ll|you can)\b")
 _PARENT_READER = r"your (?:child|children|son|daughter)(?![\w-])"
 ADDRESSED_READER = _cues(f"{_TEACHING_READER}|{_PARENT_READER}")
 
@@ -780,7 +784,10 @@ _LISTED = (  # the words of a list of people: "their teachers, students, and par
 )
 USERS_LIST_BEFORE = _cues(
     r"\b(?:(?:(?:its|our|the|their|all) users(?: of (?:the|our) \w+)?"
-    r"|(?:support|serv|help|work with)\w* schools?)\s*[,–—(-]?\s*"
+    r"|(?:support|serv|help|work with)\w* schools?"
+    # a policy's "You" means any person using Quillo, including students, teachers
+    r"|(?:any|every) (?:person|one|individual|user) (?:using|who uses) (?:[\w-]+ ){0,3}?[\w-]+)"
+    r"\s*[,–—(-]?\s*"
     r"(?:including|such as|namely|like|especially|particularly))"
     rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$",
 )
@@ -2647,6 +2654,13 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"|tablets?|browsers?|layouts?))",
         r"(?:determin|decid|choos|select|pick|work)\w*(?: out)? (?:which|what) (?:\w+ ){0,2}?"
         r"(?:level|question|activity|lesson|task|skill|game|content|topic)s? (?:\w+ ){0,3}?next",
+        # "moves students automatically through reading levels"
+        r"mov\w* (?:\w+ ){0,2}?automatically (?:(?:up|down)(?: (?:or|and) (?:up|down))? )?"
+        r"(?:through|between|up|down|on|to)\b"
+        r"(?: [\w-]+){0,4}? levels?\b",
+        # "decides which quizzes to show you based on your recent errors"
+        r"(?:decid|choos|select|pick)\w* (?:which|what) [^.]{0,60}?\bbased on (?:your|their|each"
+        r"|the (?:student|learner|pupil|child)|how|what|several|recent)\b",
         r"mov\w* (?:\w+ ){0,2}?(?:up or down|forward (?:or|and) back\w*|back and forth)"
         r" (?:between|through) (?:\w+ )?levels",
         # "tailored to each learner", "to your child's level"; not "tailored to your needs"
