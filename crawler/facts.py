@@ -479,7 +479,7 @@ UNCERTAIN_OFFER = _cues(
     r"\b(?:only if|only when|only where|aim\w* to|intend\w*|plan\w* to|hope\w*|soon"
     r"|may be available|could be|might|drafting|working on|preparing|not yet|later this year"
     r"|in (?:the )?future)\b"
-    # a counterfactual: "if we would sign a DPA, we would instead be a processor"
+    # a counterfactual: "were Quillo to sign one, it would then act as ..."
     r"|\b(?:if (?:we|it|they)|were we|were it) (?:would|were to|were|did|should)\b",
 )
 
@@ -714,7 +714,7 @@ def said_of_users(claim: Claim) -> bool:
     one who teaches ("your teaching", "my students") is a teacher, one asked about "your
     child" a parent."""
     if AS_A_READER_BEFORE.search(claim.before) and AS_A_READER_AFTER.match(claim.after):
-        return True  # "As a teacher, you retain control of ..."
+        return True  # "As a teacher, you can pause a pupil's move"
     if ADDRESSED_READER.match(claim.sentence, claim.start):  # the reader's question asks
         return (a_statement(claim) and not _about_something_else(claim.sentence)
                 and not MONITORED.search(claim.before[-100:]))
@@ -785,13 +785,13 @@ _LISTED = (  # the words of a list of people: "their teachers, students, and par
 USERS_LIST_BEFORE = _cues(
     r"\b(?:(?:(?:its|our|the|their|all) users(?: of (?:the|our) \w+)?"
     r"|(?:support|serv|help|work with)\w* schools?"
-    # a policy's "You" means any person using Quillo, including students, teachers
+    # a policy's definition of the reader: "anyone who uses Quillo, such as pupils and tutors"
     r"|(?:any|every) (?:person|one|individual|user) (?:using|who uses) (?:[\w-]+ ){0,3}?[\w-]+)"
     r"\s*[,–—(-]?\s*"
     r"(?:including|such as|namely|like|especially|particularly))"
     rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$",
 )
-# "Educators and school staff (teachers, administrators) are the primary users"
+# "Tutors and heads of year are Quillo's main users"
 USERS_ARE_AFTER = _cues(
     r"^(?:[\s,&/()]+(?:and|or|[\w'’-]+)){0,8}?\)?\s+(?:are|is|remain) (?:the |our |its )?"
     r"(?:primary|main|intended|target|core|key|typical|principal|end)?[- ]?users\b"
@@ -1351,7 +1351,7 @@ DPA_OFFER = _any(
     r" (?:processing|protection|privacy) (?:agreement|addendum))",
     r"between us and (?:the|each|every|your|our) (?:schools?|customers?|districts?|trusts?"
     r"|institutions?)",
-    # "student data that we process under a data privacy agreement with the institution"
+    # "pupil records we hold under a signed DPA with each trust"
     r"(?:we|it)(?: \w+){0,2}? (?:process|handle|hold|store)\w*(?: [\w-]+){0,4}? under (?:an?|the"
     r"|our|each|every) (?:signed |written )?(?:[\w-]+ ){0,3}?(?:N?DPA|SDPA|agreement|addendum)",
 )
@@ -1443,14 +1443,14 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?:monthly|annual|yearly|home|school|paid) subscriptions?(?! (?:are|is) (?:\w+ )?free)",
         r"(?:licen[cs]es?|subscriptions?|plans?|seats?)(?: [\w-]+){0,3}? (?:are |is )?available"
         r" (?:for|to) (?:purchase|buy)",
-        # "premium pricing plans", "individual teacher subscriptions", "school licences"
+        # a premium plan, a school or trust licence
         r"premium (?:pricing )?(?:plans?|subscriptions?|tiers?|licen[cs]es?)",
         r"(?:individual|teacher|team|school|district|department|site|whole[- ]school|trust"
         r"|institutional) (?:subscriptions|licen[cs]es)(?! (?:are|is) (?:\w+ )?free)",
         r"(?:determines?|calculates?|works? out) (?:your|the) (?:cost|price|fee)s?",
         r"(?:you|schools?|customers?|districts?) (?:will |are |would |may )?be (?:charged|billed"
         r"|invoiced)\b",
-        # "you only pay for students who log in", "pay for additional licences"
+        # paying per active pupil, paying for extra seats
         r"(?:you|schools?|customers?) (?:only )?pay (?:only )?(?:for|per) (?:each |every )?"
         r"(?:active )?(?:students?|pupils?|users?|teachers?|seats?|licen[cs]es?)\b",
         r"pay for (?:additional|extra|more) (?:student |teacher |user )?(?:licen[cs]es|seats"
@@ -1523,7 +1523,8 @@ _NOT_A_PRICE_BEFORE = re.compile(
     r"(?:save|saving|saved|raised?|raising|funding|worth|prizes?|grant|donat\w*|earn\w*|won|win"
     r"|subsid\w+|(?:gives?|giving|grants?|allocat\w+|awards?)\s+(?:[\w-]+\s+){0,2}?(?:schools?"
     r"|districts?|trusts?|academies|settings))"
-    r"\s*(?:[-–—:]\s*)?(?:up to\s*|an? (?:additional|extra)\s*)?$",  # "1st prize - £1,000"
+    # a prize in a list: "Winner - £300"
+    r"\s*(?:[-–—:]\s*)?(?:up to\s*|an? (?:additional|extra)\s*)?$",
     re.IGNORECASE,
 )
 _UNIT_SPLIT = re.compile(r"\s*,?\s*(?:/|\bper\b|\ban?\b)\s*", re.IGNORECASE)
@@ -1679,8 +1680,8 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
                  r"|profiles?|usernames?|initials|IDs?|records"
                  r"|record(?= (?:is|was|systems?|keeping)\b))\b)"
                  r"(?!['’]s record\b)"
-                 # a possessive naming a detail or a relation: "the student's last name",
-                 # "your child's school"
+                 # a possessive naming a detail or a relation: "the pupil's surname",
+                 # "a learner's school"
                  r"(?!['’]s? (?:(?:first|last|full|middle|sur|given|family) ?names?|schools?"
                  r"|teachers?|year group|grades?|ages?|dates? of birth)\b)",),
     "teachers": (
@@ -1726,7 +1727,7 @@ _STAGE_FOLLOWERS = (
 )
 PHASE: dict[str, tuple[str, ...]] = {
     "early-years": (
-        # not a time of life: "phonics in their early years of education"
+        # not a time of life: "what they learnt in their early years of school"
         "EYFS", r"(?<!their )(?<!his )(?<!her )(?<!your )(?<!my )(?<!its )early years"
         r"(?! of (?:education|school\w*|life|learning|their|his|her|reading|primary))"
         r"(?: foundation stage)?", r"nurser(?:y|ies)",
@@ -2398,15 +2399,13 @@ RETENTION_RULES = [
         rf"|(?<!days )(?<!day )(?<!weeks )(?<!months )){_CONTRACT_END}"
         rf"(?=[^.]{{0,100}}?\b(?:deleted|destroyed|returned|erased|purged|delete|destroy|return)"
         r"\w*\b|\W*$)"
-    ), (KEPT_THINGS,), guarded=False),
-    # "data is stored only as long as the school has a contract with us"
-    Rule("retention", "until-contract-termination", _compile(
-        r"(?:retain|keep|store|hold|kept|held)\w*\b[^.]{0,60}?\b(?:for )?as long as (?:the|your"
+        # or kept while the customer's contract runs
+        r"|(?:retain|keep|store|hold|kept|held)\w*\b[^.]{0,60}?\b(?:for )?as long as (?:the|your"
         r"|each|a) (?:school|customer|institution|district|trust|organi[sz]ation)(?: \w+){0,2}?"
         r" (?:has|holds|keeps|maintains) (?:a|an|its|their|the) (?:active |current |valid )?"
         r"(?:contract|subscription|agreement|licen[cs]e)(?! with (?!us\b))"
     ), (KEPT_THINGS,), guarded=False),
-    # "when a teacher deletes their account, Quillo deletes the data linked to it"
+    # deleted together with a teacher's or pupil's account
     Rule("retention", "until-account-deleted", _compile(
         r"\bwhen (?:a|an|the|your) (?:[\w-]+ ){0,2}?(?:user|teacher|student|pupil|parent|learner"
         r"|tutor|account holder)s? (?:deletes?|closes?) (?:their|his|her|its|the|an) account,? "
@@ -2654,11 +2653,11 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"|tablets?|browsers?|layouts?))",
         r"(?:determin|decid|choos|select|pick|work)\w*(?: out)? (?:which|what) (?:\w+ ){0,2}?"
         r"(?:level|question|activity|lesson|task|skill|game|content|topic)s? (?:\w+ ){0,3}?next",
-        # "moves students automatically through reading levels"
+        # a learner moved up or down its levels without a teacher
         r"mov\w* (?:\w+ ){0,2}?automatically (?:(?:up|down)(?: (?:or|and) (?:up|down))? )?"
         r"(?:through|between|up|down|on|to)\b"
         r"(?: [\w-]+){0,4}? levels?\b",
-        # "decides which quizzes to show you based on your recent errors"
+        # the next quiz picked from how the learner has been doing
         r"(?:decid|choos|select|pick)\w* (?:which|what) [^.]{0,60}?\bbased on (?:your|their|each"
         r"|the (?:student|learner|pupil|child)|how|what|several|recent)\b",
         r"mov\w* (?:\w+ ){0,2}?(?:up or down|forward (?:or|and) back\w*|back and forth)"
@@ -2685,8 +2684,7 @@ AI_ADAPTIVE: dict[str, tuple[str, ...]] = {
         r"(?:\w+['’]s? )?"
         r"(?:working |current |right |correct )?level (?:of (?:homework|work|questions|practice)"
         r"|to (?:give|set|start))",
-        # "questions matched to each student's level", "an article calibrated to their
-        # ability", "auto-levelling content"
+        # tasks pitched to each reader's level, texts levelled automatically
         r"(?:matched|calibrated|pitched|levell?ed|tuned|geared) (?:\w+ )?to " + _A_LEARNER,
         r"auto-?level(?:l)?ing\b",
         # "questions pitched at the right level for each pupil"
@@ -3338,7 +3336,7 @@ def _reconcile_pricing(facts: list[Fact]) -> list[Fact]:
     price = next((f for f in facts if f.field == "price"), None)
     if price is not None and "paid" not in models:
         models["paid"] = replace(price, field="pricing_model", value="paid")
-    if price is None and "quote-only" in models:  # "custom-quoted and billed annually"
+    if price is None and "quote-only" in models:  # a quoted plan with yearly billing
         models.pop("paid", None)
     rest = [f for f in facts if f.field != "pricing_model"]
     chosen = _choose_model(models)
