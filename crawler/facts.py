@@ -1258,7 +1258,8 @@ EXPLAINER_TITLE = re.compile(
 # Small words a name may hold in lower case: "Spell my Words", "Learn with Pip".
 _SMALL_NAME_WORDS = _set("with and of for the my to a in on")
 # What a host adds to a name: "getquillo", "quilloapp", "quillohq", "quillo-ai".
-_HOST_AFFIXES = re.compile(r"^(?:get|try|use|join|go|hey|meet)|(?:app|hq|ai|online|edu|io)$")
+_HOST_AFFIXES = re.compile(r"^(?:get|try|use|join|go|hey|meet)|(?:app|hq|ai|online|edu|io"
+                           r"|support|help|education)$")  # "clickviewsupport" is ClickView's
 
 
 def _squashed(text: str) -> str:
@@ -1304,6 +1305,9 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
     for label in labels[:1 if shared else 2]:  # "school-support.wonde.com" is Wonde's
         names.append(label)
         names += _spelled_out(label, text)
+        hack = label + host[-1]  # a domain hack: ed.link is Edlink's, if the page says so
+        if len(label) <= 3 and re.search(rf"(?<!\w){hack}(?!\w)", text, re.IGNORECASE):
+            names.append(hack)
     parts = _TITLE_SPLIT.split(page.title or "")
     explained = [m["name"] for part in parts if (m := EXPLAINER_TITLE.match(part))]
     explained += _defined_names(page.main_text[:_NAME_SCAN_CHARS])

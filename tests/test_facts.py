@@ -665,6 +665,22 @@ def test_a_help_subdomain_keeps_the_vendors_own_name():
     assert ("integration", "wonde") not in pairs(extract_facts(page))
 
 
+@pytest.mark.parametrize(
+    ("url", "text", "named", "unnamed"),
+    [
+        # a domain hack names the product only where the page spells it so
+        ("https://qu.illo/docs/privacy", "Quillo is fully FERPA compliant.", "quillo", ""),
+        ("https://qu.illo/docs/privacy", "Our docs are fully FERPA compliant.", "", "quillo"),
+        # a "-support" or "-help" host keeps the vendor's own spelling
+        ("https://www.tellmosupport.example/hc/1", "TellMo classes sync nightly.", "tellmo", ""),
+    ],
+)
+def test_host_names_a_page_spells_name_the_product(url, text, named, unnamed):
+    names = product_names(PageContent(url=url, title="", main_text=text), url)
+    assert not named or named in names
+    assert not unnamed or unnamed not in names
+
+
 def test_a_phase_word_inside_the_hosts_spelled_name_states_no_phase():
     page = PageContent(url="https://www.glimmerk12.example/privacy", title="Privacy",
                        main_text="Glimmer K12 keeps your data safe. "
