@@ -1566,7 +1566,9 @@ DATED_AFTER = _cues(
     r"^\s*(?:on|by)\s+(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d"
     r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
 )
-CREDIT_AFTER = _cues(r"^\s*(?:[\w-]+\s+)?credits?\b")
+CREDIT_AFTER = _cues(r"^\s*(?:[\w-]+\s+)?credits?\b"
+                    # an allowance of money handled: "up to £350/month payment volume"
+                    r"|^\s*(?:of\s+)?(?:payment|transaction|processing|sales|revenue)\s+volume\b")
 NOT_A_CHARGE_BEFORE = _cues(
     r"\b(?:(?:minus|less|deducting)\s+(?:an?\s+|the\s+)?|(?:credit|refund)\s+of\s+"
     r"|(?:orders?|purchases?|plans?|invoices?|spend(?:ing)?|baskets?)\s*\(?\s*(?:of\s+)?"
@@ -1944,6 +1946,7 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                 r"(?<!attendance )(?<!borrowing )(?<!booking )(?<!medical )(?<!loan )"
                 r"(?<!transaction )(?<!incident )(?<!behaviour )(?<!behavior )"
                 r"(?<!notification )(?<!notifications )(?<!call )(?<!login )(?<!usage )"
+                r"(?<!session )(?<!sessions )(?<!quiz )(?<!practice )(?<!billing )"
                 r"(?<!revision )(?<!login )(?<!account )(?<!this )(?<!that )(?<!['’]s )"
                 r"(?<!generation )(?<!watch )(?<!viewing )(?<!download )(?<!print )"
                 r"(?<!s['’] )history(?! of (?:changes|edits|your|the account|activity))"
@@ -1996,6 +1999,7 @@ INTEGRATION: dict[str, tuple[str, ...]] = {
     "sso": (r"single sign[- ]on", r"(?-i:SSO)", r"(?-i:SAML)", "OpenID Connect", r"(?-i:OIDC)",
             r"(?:sign|log)(?:ging)? ?(?:in|on) with (?:your )?"
             r"(?:school |work |existing )?(?:Google|Microsoft|Apple|Clever|ClassLink)",
+            r"(?-i:Google|Microsoft|Apple|Clever|ClassLink) (?:Sign[- ]?[Ii]n|SSO)\b",
             r"verify(?:ing)? with (?:your )?(?:Google|Microsoft|Apple|Clever|ClassLink)"
             r"(?!\s+(?:that|whether|if)\b)"),
     "schoology": ("Schoology",),
@@ -2430,6 +2434,9 @@ TRAINING: dict[str, tuple[str, ...]] = {
         r"\b(?:to|for) (?:train|fine-?tun\w*|improv\w+ (?:our |the )?(?:ai|models?))",
         r"train(?:s|ed|ing)?\b[^.]{0,30}?\bmodels?\b[^.]{0,20}?\bon\b[^.]{0,30}?\b(?:your|user"
         rf"|student|customer|pupil|teacher)s?['’]?\b[^.]{{0,20}}?\b{_USER_DATA}",
+        # anonymised first, trained on all the same: "learning data is anonymised for AI training"
+        rf"{_USER_DATA}\b[^.]{{0,30}}?\b(?:is|are) (?:anonymi[sz]ed|de-?identified|pseudonymi[sz]ed"
+        r"|aggregated)(?: and used)? (?:for|before) (?:AI |model |machine[- ]learning )?training\b",
     ),
 }
 TRAINING_DECLINED: dict[str, tuple[str, ...]] = {
