@@ -181,6 +181,7 @@ THIRD_PARTIES = (
     r"|hosting providers?|cloud providers?|(?:cloud |web )?hosts|cloud host|partners?|providers?"
     r"|AWS|Amazon Web Services"
     r"|Microsoft Azure|Google Cloud"
+    r"|Anthropic|OpenAI|Mistral AI|Cohere"  # model providers: "<lab> has a DPA that complies"
 )
 CLIENTS = r"customers?|clients?|controllers?|organi[sz]ations?|institutions?|operators?"
 HELPING_OTHERS = _cues(
@@ -350,12 +351,15 @@ COMPLIANT_ADJECTIVE = _cues(
 COMPLIANT_VERB = _cues(
     r"\b(?:compl(?:y|ies|ying)|adhere[sd]?|meets?|conforms?|accordance|in line with"
     rf"|(?:we|it)(?: (?:strictly|fully|closely|always))? follows? (?:the )?(?:{_LAW_OBJECT})"
-    r"|safe harbou?r|school officials?|covered by|aligned with"
+    # designated "a school official", not a heading's topic 'FERPA "School Official" posture'
+    r"|safe harbou?r|(?:(?<=\ba )|(?<=\ban )|(?<=\bas )|(?<=\bis )|(?<=\bbe )|(?<=\ba [\"“'])"
+    r"|(?<=\bas [\"“']))school officials?|covered by|aligned with"
     r"|in (?:full )?compliance with)\b",
 )
 COMPLIANCE_NOUN = _cues(
     r"\b(?:compliance|adherence)\b(?!\s+(?:checklists?|guides?|requirements?|reviews?"
-    r"|specialists?|stacks?|scorecards?|questions?|frameworks?|matrix|posture))",
+    r"|specialists?|stacks?|scorecards?|questions?|frameworks?|matrix|posture"
+    r"|programmes?|programs?|projects?|journey|roadmap))",  # work under way is no claim
 )
 
 
