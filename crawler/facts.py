@@ -182,6 +182,8 @@ THIRD_PARTIES = (
     r"|AWS|Amazon Web Services"
     r"|Microsoft Azure|Google Cloud"
     r"|Anthropic|OpenAI|Mistral AI|Cohere"  # model providers: "<lab> has a DPA that complies"
+    # a firm appointed under GDPR Article 27 meets its own duties, not the vendor's
+    r"|(?:EU|UK|EEA) (?:GDPR |data protection )?representatives?"
 )
 CLIENTS = r"customers?|clients?|controllers?|organi[sz]ations?|institutions?|operators?"
 HELPING_OTHERS = _cues(
@@ -352,7 +354,8 @@ COMPLIANT_VERB = _cues(
     r"\b(?:compl(?:y|ies|ying)|adhere[sd]?|meets?|conforms?|accordance|in line with"
     rf"|(?:we|it)(?: (?:strictly|fully|closely|always))? follows? (?:the )?(?:{_LAW_OBJECT})"
     # designated "a school official", not a heading's topic 'FERPA "School Official" posture'
-    r"|safe harbou?r|(?:(?<=\ba )|(?<=\ban )|(?<=\bas )|(?<=\bis )|(?<=\bbe )|(?<=\ba [\"“'])"
+    # (a COPPA safe harbor programme is a certification; "certified under" it claims COPPA)
+    r"|(?:(?<=\ba )|(?<=\ban )|(?<=\bas )|(?<=\bis )|(?<=\bbe )|(?<=\ba [\"“'])"
     r"|(?<=\bas [\"“']))school officials?|covered by|aligned with"
     r"|in (?:full )?compliance with)\b",
 )
@@ -615,6 +618,7 @@ FOR_AUDIENCE = _cues(  # not a problem people have: "staying compliant is hard f
     r"|allow\w*|enabl\w*|empower\w*|giv(?:e|es|ing)|provid(?:e|es|ing)|sav(?:e|es|ing)"
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|use by|loved by|trusted by|chosen by|popular with|favourite of|favorite of"
+    r"|(?:viewed|accessed|opened|seen) (?:only )?by"
     r"|aimed at|whether you['’]re|whether you are|if you['’]re|if you are"
     r"|(?:designed|built|made|created) with"  # "designed with MAT leaders in mind"
     r"|assign\w* to|available to|shown to|offered to|open to|flag\w* (?:up )?to"
@@ -630,7 +634,7 @@ AUDIENCE_ACTS = _cues(
     r"|practi[sc]e|learn|learns|complete|completes|answer|play|plan|mark|assign|receive"
     r"|access|share|collaborate|explore|engage|enjoy|stay|work|earn|read|write|record|take"
     r"|choose|chooses|select|selects|review|manage|join|log|sign|spend|say|are able|deploy|ask|asks"
-    r"|login|logs? in|signs? in"
+    r"|login|logs? in|signs? in|subscribe|subscribes|signs? up|register|registers"
     r"|monitor|check|upload|revise|improve|master|prepare|design|send|reply|build|grow"
     r"|practise|keep|stay|get|draft|works|moderate|needs? to|handle|handles|oversee|oversees"
     r"|(?:are|is) (?:also |always |now ){0,2}invited to"
@@ -722,6 +726,8 @@ def said_of_users(claim: Claim) -> bool:
     if ADDRESSED_READER.match(claim.sentence, claim.start):  # the reader's question asks
         return (a_statement(claim) and not _about_something_else(claim.sentence)
                 and not MONITORED.search(claim.before[-100:]))
+    if ROLE_LIST_BEFORE.search(claim.sentence, max(0, claim.start - 200), claim.start):
+        return True  # "role (teacher or pupil)", even among the data fields kept
     if _about_something_else(claim.sentence) and not _lists_users(claim):
         return False  # cached per sentence: the common exit, tried first
     if _names_data_fields(claim.sentence) or _inside_name(claim) or _vendor_staff(claim):
@@ -745,10 +751,14 @@ def said_of_users(claim: Claim) -> bool:
     if _lists_users(claim):
         return True
     text = claim.sentence.strip()  # a heading starts with a capital; "students." is a broken line
-    heading = len(text.split()) <= 4 and text[:1].isupper() and HEADING.match(text)
+    heading = text[:1].isupper() and (len(text.split()) <= 4 and HEADING.match(text)
+                                      or ROLES_LINE.match(text))
     return bool(FOR_AUDIENCE.search(claim.before) or AUDIENCE_ACTS.search(claim.after)
                 or FACING.match(claim.after) or heading or _uses_product(claim)
-                or _product_category(claim))
+                or _product_category(claim) or ACCOUNT_LEAD.search(claim.before)
+                or SEATS_BEFORE.search(claim.before)
+                or (OPENS_SENTENCE.match(claim.before)
+                    and (WHO_WANT_AFTER.match(claim.after) or LABEL_AFTER.match(claim.after))))
 
 
 # "Adults responsible for students": those cared for are not thereby users; "suitable for
@@ -782,7 +792,7 @@ ADDRESSED_READER = _cues(f"{_TEACHING_READER}|{_PARENT_READER}")
 # Who the product serves, listed: "its users, including ...", "we support schools - including
 # their teachers, ...", "... who use Quillo", a scope list's label "Teachers: Using the ...".
 _LISTED = (  # the words of a list of people: "their teachers, students, and parents"
-    r"(?:and|or|their|its|other|staff|schools?|districts?|educators?|teachers?|students?"
+    r"(?:and|or|their|its|other|staff|schools?|districts?|educators?|teachers?|tutors?|students?"
     r"|pupils?|learners?|parents?|guardians?|carers?|families|administrators?|admins?"
     r"|leaders?|children|stakeholders|young)"
 )
@@ -804,7 +814,45 @@ USERS_ARE_AFTER = _cues(
 # "Adding users (pupils and teachers)": outside legal text, where "personal data that end
 # users (pupils and staff) share with us" lists data subjects
 USERS_BRACKET_BEFORE = _cues(
-    rf"\b(?:users?|roles?|user types?)\s*\((?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
+    rf"\b(?:users?|user types?)\s*\((?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
+# An account's role, even in a policy's list of the data kept: "role (teacher or pupil)"
+# names who signs in; "users (pupils and staff)" there may be data subjects.
+ROLE_LIST_BEFORE = _cues(
+    rf"\broles?\s*\((?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
+# The users of a school's account listed after a colon: "every user in your school:
+# pupils, teachers and office staff"
+USERS_COLON_BEFORE = _cues(
+    rf"\b(?:all (?:of )?(?:the|our|its|your)|our|its|the) users\b[^;:.()]{{0,30}}?\s*[;:–—]"
+    rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
+# "To create an account, teachers and pupils enter ...": the people who hold accounts.
+ACCOUNT_LEAD = _cues(
+    r"^\W*(?:to|before|when|once) (?:you )?(?:create|creating|set up|setting up|open|opening"
+    r"|register(?:ing)? for) (?:an?|their|your) (?:[\w-]+ )?account\s*,"
+    rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
+# A line that starts with the people it is for: "Pupils who want to revise on the bus"
+OPENS_SENTENCE = re.compile(r"^\W*$")
+WHO_WANT_AFTER = _cues(
+    rf"^(?:[\s,&/]+{_LISTED}){{0,4}}?\s+who (?:want|need|wish|are looking|prefer|struggle)\b")
+# A line of user roles and nothing else: "Teacher, Parent, School leader, and Student"
+ROLES_LINE = _cues(
+    rf"^(?:[\s,&/]*(?:school |senior |head |class |form )?{_LISTED}s?(?:\s*\([\w\s]{{1,20}}\))?)"
+    r"{2,8}[.!]?$")
+# A use case labelled with its users: "Pupils: a quick quiz before the test"
+# (a glossary's "Carers: adults who look after ..." defines a word instead)
+LABEL_AFTER = _cues(
+    r"^(?:[\s,&/]+(?:and|or|[\w'’-]+)){0,3}?\s*:\s+(?!(?:any|all|the|those|adults?|people"
+    r"|persons?|individuals?|someone|anyone|members?|staff)\b)(?![^.;]*\b(?:responsible for"
+    r"|means|refers? to|defined as)\b)\S")
+# Seats of a licence: "adding teachers mid-year", "unlimited pupils", "up to 30 students"
+SEATS_BEFORE = _cues(
+    r"\b(?:add(?:s|ing)?|remov(?:e|es|ing)|invit(?:e|es|ing)|unlimited|up to \d[\d,]*"
+    r"|extra|additional)(?: (?:more|extra|additional|new))?\s+$")
+# Messages the product carries between people: "messages sent in the app between
+# teachers and parents"
+MESSAGES_BETWEEN_BEFORE = _cues(
+    r"\b(?:messages?|messaging|chats?|conversations?)\b[^.;:]{0,40}?\b(?:through|on|via|in"
+    r"|within|using) (?:the|our|this) (?:[\w-]+ ){0,2}?(?:platform|app|service|portal|system)s?"
+    rf"\b[^.;:]{{0,20}}?\bbetween(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
 # "... who use Quillo", a scope list's label "Teachers: using the platform": the object must
 # be the product (by name, "it", "the app", "our tools").
 USERS_USING = _cues(
@@ -859,15 +907,19 @@ def _names_data_fields(sentence: str) -> bool:
 # "... covers every pupil, teacher and parent on the Quillo platform"
 # "... on the Quillo platform", "so that pupils can use our app"
 USERS_ON_AFTER = _cues(
-    rf"^(?:[\s,&/]+{_LISTED}){{0,6}}?\s+(?:on|using|(?:to|can|may) (?:use|access)) ")
+    rf"^(?:[\s,&/]+{_LISTED}){{0,6}}?\s+(?:on|using|(?:to|can|may) (?:use|access)"
+    r"|(?:use|access|sign in to|log in to)(?= (?:our|this) )) ")
 
 
 def _lists_users(claim: Claim) -> bool:
     # the whole prefix: "all their users (including pupils, ..." opens a bracket
-    if (USERS_LIST_BEFORE.search(claim.sentence, max(0, claim.start - 200), claim.start)
+    window = max(0, claim.start - 200)
+    if (USERS_LIST_BEFORE.search(claim.sentence, window, claim.start)
+            or USERS_COLON_BEFORE.search(claim.sentence, window, claim.start)
+            or MESSAGES_BETWEEN_BEFORE.search(claim.sentence, window, claim.start)
             or USER_ACCOUNTS_AFTER.match(claim.after) or USERS_ARE_AFTER.match(claim.after)):
         return True
-    if (USERS_BRACKET_BEFORE.search(claim.sentence, max(0, claim.start - 200), claim.start)
+    if (USERS_BRACKET_BEFORE.search(claim.sentence, window, claim.start)
             and not _about_something_else(claim.sentence)):
         return True
     using = USERS_USING.match(claim.after) or USERS_ON_AFTER.match(claim.after)
@@ -1696,6 +1748,9 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
                  r"|teachers?|year group|grades?|ages?|dates? of birth)\b)",),
     "teachers": (
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
+        # private tutors teach with it; an "AI tutor" is the product itself
+        r"(?<!AI )(?<!virtual )(?<!digital )(?<!robot )(?<!chatbot )tutors"
+        r"|(?<=[,(] )tutor(?=,| or| and)|(?<=\()tutor(?=,| or| and)|^tutor(?=, )",
         r"faculty(?= (?:members?|accounts?|users?|logins?)\b)",
         _TEACHING_READER,
     ),
@@ -1742,14 +1797,14 @@ PHASE: dict[str, tuple[str, ...]] = {
         r"(?! of (?:education|school\w*|life|learning|their|his|her|reading|primary))"
         r"(?: foundation stage)?", r"nurser(?:y|ies)",
         r"pre-?schools?", r"pre-?schoolers?", r"pre-?k", r"pre-?kindergarten",
-        # "kindergarten to 5th grade", "kindergarten through eighth grade": US K
-        r"kindergartens?(?!\s*(?:-|–|to|through)\s*(?:\d|(?:first|second|third|fourth|fifth|sixth"
-        r"|seventh|eighth|ninth|tenth|eleventh|twelfth)\b))",
+        r"kindergarten(?= readiness)", r"(?<=ready for )kindergarten",
         r"reception (?:class(?:es)?|year|pupils|children)",
         r"(?-i:Reception)(?=\s+(?:and|to|or|&)\s+(?-i:Year))", r"toddlers?", "early childhood",
     ),
     "primary": (
-        rf"(?:primary|elementary)(?=[\s-]+(?:{_STAGE_FOLLOWERS}))", r"KS ?[12]",
+        # the US K of K-5 is the first year of elementary school (pre-K is early years)
+        rf"(?:primary|elementary)(?=[\s-]+(?:{_STAGE_FOLLOWERS}))",
+        r"(?<!pre-)(?<!pre)(?<!ready for )kindergartens?(?! readiness)", r"KS ?[12]",
         r"key stage [12]", "grade school", r"(?:infant|junior) schools?",
         # the 11+ entrance exam is sat in the last year of primary school; "ages 11+" is an age
         r"11\+ (?:exams?|tests?|preparation|prep|tuition|practice|papers|entrance)",
@@ -1843,9 +1898,9 @@ _TO = r"\s*(?:-|–|—|to|through)\s*"
 _ORD = r"(?:st|nd|rd|th)"
 # A span between two named phases covers those in between: "from early years to post-16".
 _SPAN_ENDS = (
-    ("early-years", r"early years|EYFS|nursery|reception"),
-    ("primary", r"primary|KS ?[12]|key stage [12]"),
-    ("secondary", r"secondary|KS ?[34]|key stage [34]|GCSEs?"),
+    ("early-years", r"early years|EYFS|nursery|reception|pre-?k"),
+    ("primary", r"primary|elementary|kindergarten|KS ?[12]|key stage [12]"),
+    ("secondary", r"secondary|middle|high|KS ?[34]|key stage [34]|GCSEs?"),
     ("post-16", r"sixth[- ]form|post[- ]16|A[- ]levels?|KS ?5|key stage 5"),
 )
 _SCHOOL_PHASES = tuple(phase for phase, _ in _SPAN_ENDS)
@@ -1859,11 +1914,31 @@ def _phase_span(match: re.Match[str]) -> list[str]:
 
 
 PHASE_SPAN_RULE = Rule("phase", _phase_span, _compile(
-    rf"from (?P<lo>{_PHASE_NAME}) (?:(?:right |all the way )?(?:up )?(?:to|through) (?:to )?)"
-    rf"(?P<hi>{_PHASE_NAME})"
+    rf"from (?P<lo>{_PHASE_NAME})(?: schools?| years?| phase| stage)? "
+    rf"(?:(?:right |all the way )?(?:up )?(?:to|through) (?:to )?)(?P<hi>{_PHASE_NAME})"
+    r"(?: schools?\b| years?\b| phase\b| stage\b| levels?\b|(?!\w))"
 ))
+
+
+def _early_years_to_year(match: re.Match[str]) -> list[str]:
+    """"From EYFS (Reception) to Year 6": early years, then the UK years 1 to ``hi``."""
+    hi = int(match.group("hi"))
+    if not 1 <= hi <= 13:
+        return []
+    years = {"primary" if y <= 6 else "secondary" if y <= 11 else "post-16"
+             for y in range(1, hi + 1)}
+    return [phase for phase in PHASE if phase == "early-years" or phase in years]
+
+
 GRADE_RULES = [
     PHASE_SPAN_RULE,
+    Rule("phase", _early_years_to_year, _compile(  # "EYFS (Reception) to Year 6"
+        r"(?:EYFS|early years|nursery|reception)(?:\s*\([\w\s]{1,20}\))?"
+        r"\s*(?:-|–|—|to|through)\s*(?-i:Year)\s+(?P<hi>\d{1,2})(?!\d)"
+    )),
+    Rule("phase", _us_grades, _compile(  # "Kindergarten to Grade 8", "K through grade 12"
+        rf"(?P<lo>pre-?kindergarten|pre-?k|kindergarten|k){_TO}grades?\s+(?P<hi>\d{{1,2}})(?!\d)"
+    )),
     Rule("phase", _ages, _compile(
         rf"(?:aged?|ages)\s+(?:between\s+)?(?P<lo>{_AGE_NUMBER})\s*(?:-|–|to|and)\s*"
         rf"(?P<hi>{_AGE_NUMBER})"
