@@ -305,6 +305,7 @@ def not_generic(claim: Claim) -> bool:
     return "article" not in claim.page and not GENERIC_SUBJECT.match(claim.sentence)
 
 
+
 def about_vendor(claim: Claim) -> bool:
     """"Our tutor uses Claude", not "most pupils now use ChatGPT" or "assistants like
     ChatGPT were built for adults"."""
@@ -619,6 +620,8 @@ FOR_AUDIENCE = _cues(  # not a problem people have: "staying compliant is hard f
     r"|support\w*|keep\w*|inform\w*|connect\w*|engag\w*|motivat\w*|invite\w*|involve\w*"
     r"|used by|use by|loved by|trusted by|chosen by|popular with|favourite of|favorite of"
     r"|(?:viewed|accessed|opened|seen) (?:only )?by"
+    r"|directed (?:to|towards?|at)|(?:users?|accounts?) (?:designated|assigned|set up|added"
+    r"|registered) as(?: an?)?"
     r"|aimed at|whether you['’]re|whether you are|if you['’]re|if you are"
     r"|(?:designed|built|made|created) with"  # "designed with MAT leaders in mind"
     r"|assign\w* to|available to|shown to|offered to|open to|flag\w* (?:up )?to"
@@ -664,7 +667,8 @@ COMPANY_TEXT = _cues(
     r"|stud(?:ied|ying) at|work(?:ed)? at)\b",
 )
 ABOUT_US_BEFORE = _cues(
-    r"\b(?:we are|we're|we were|(?<!such )as|founded by|started by|built by|made by|created by"
+    r"\b(?:we are|we're|we were|(?<!such )(?<!designated )(?<!assigned )(?<!registered )"
+    r"(?<!set up )(?<!added )as|founded by|started by|built by|made by|created by"
     r"|designed by|run by|written by|developed by|former|ex|team of|ourselves)[\s-]+"
     r"(?:\w+\s+){0,2}?$",
 )
@@ -797,7 +801,8 @@ _LISTED = (  # the words of a list of people: "their teachers, students, and par
     r"|leaders?|children|stakeholders|young)"
 )
 USERS_LIST_BEFORE = _cues(
-    r"\b(?:(?:(?:its|our|the|their|all) users(?: of (?:the|our) \w+)?"
+    r"\b(?:(?:(?:its|our|the|their|all) (?:users|account holders|members|subscribers)"
+    r"(?: of (?:the|our) \w+)?"
     r"|(?:support|serv|help|work with)\w* schools?"
     # a policy's definition of the reader: "anyone who uses Quillo, such as pupils and tutors"
     r"|(?:any|every) (?:person|one|individual|user) (?:using|who uses) (?:[\w-]+ ){0,3}?[\w-]+)"
@@ -1221,8 +1226,8 @@ PROCESS_TITLE = re.compile(r"\W*how (?:\w+ ){1,3}(?:is|are|gets?) \w+ed\W*$", re
 # sync my classes?") heads its answer; it does not make the page an article.
 READER_QUESTION = re.compile(
     r"\b(?:I|my|me|we|our|us|you|your)\b[^?]*\?\s*$|^\W*how (?:much|long|often) (?:does|do|is|are"
-    r"|will|can)\b[^?]*\?\s*$|^\W*(?:FAQs?|frequently asked questions"
-    r"|help (?:centre|center)|support)\b", re.IGNORECASE,
+    r"|will|can)\b[^?]*\?\s*$|^\W*how (?:does|do) (?:it|this|they) work\?"
+    r"|^\W*(?:FAQs?|frequently asked questions|help (?:centre|center)|support)\b", re.IGNORECASE,
 )
 
 # A help centre's answers are about its own product, however they are titled ("How usage
@@ -1940,7 +1945,7 @@ GRADE_RULES = [
         rf"(?P<lo>pre-?kindergarten|pre-?k|kindergarten|k){_TO}grades?\s+(?P<hi>\d{{1,2}})(?!\d)"
     )),
     Rule("phase", _ages, _compile(
-        rf"(?:aged?|ages)\s+(?:between\s+)?(?P<lo>{_AGE_NUMBER})\s*(?:-|–|to|and)\s*"
+        rf"(?:aged?|ages)\s+(?:between\s+)?(?P<lo>{_AGE_NUMBER})\s*(?:-|–|to|through|and)\s*"
         rf"(?P<hi>{_AGE_NUMBER})"
     )),
     Rule("phase", _ages, _compile(
