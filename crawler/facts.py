@@ -1475,6 +1475,8 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"free (?:and|or|&) (?:low-cost|paid-for|premium|paid) (?:classes|courses|lessons|resources"
         r"|content|activities|plans?|versions?|options?)",
         r"free (?:basic )?(?:plan|version|tier)s? (?:with|and|plus) (?:paid|premium|pro)",
+        r"upgrade from (?:the |a )?free (?:version |plan |tier |account )?to (?:the |a )?(?:full"
+        r"|paid|premium|pro)",
     ),
     "paid": (
         "free trial", "trial period", r"\d+[- ]day (?:free )?trial",
@@ -1520,6 +1522,16 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?:active )?(?:students?|pupils?|users?|teachers?|seats?|licen[cs]es?)\b",
         r"pay for (?:additional|extra|more) (?:student |teacher |user )?(?:licen[cs]es|seats"
         r"|students|users|places)",
+        # "we charge you one credit per pupil", "Schools pay Quillo to host ...", "students
+        # pay for access", "included in the price of your package", "a membership fee"
+        r"we (?:only )?charge (?:you|schools?|customers?|users?|for)\b",
+        r"(?:schools?|nurseries|customers?|parents|families|students|pupils|learners|users)"
+        r" (?:shall |will |must |(?:has|have) agreed to (?:\w+ )?(?:and )?)?pay"
+        r" (?:for (?:access|the right|the service|use|each|every|their)|us\b"
+        r"|a (?:fee|subscription))",
+        r"(?:in|within) the price of (?:your|the|our|each) (?:\w+ )?(?:package|plan|subscription"
+        r"|licen[cs]e)", r"membership fees?",
+        r"(?:our )?pric(?:ing|es) (?:is |are )?based on (?:the )?(?:number|size|count) of",
     ),
     "quote-only": (
         r"custom[- ]quoted", r"(?:plans?|licen[cs]es?|pricing|prices?) (?:is |are )?quoted"
