@@ -372,6 +372,14 @@ OBLIGED_BEFORE = _cues(
     r" (?:comply|adhere|conform|meet|follow)\b(?:(?!\b(?:and|but)\b)[^.;]){0,120}$")
 
 
+# "We signed a data processing agreement with our AI provider that complies with GDPR": the
+# agreement is what complies (often another party's terms); the vendor claims nothing.
+COMPLIANT_AGREEMENT_BEFORE = _cues(
+    r"\b(?:agreements?|DPAs?|addend(?:um|a)|contracts?)\b[^.;]{0,50}?\b(?:that|which)"
+    r" (?:\w+ )?(?:compl(?:y|ies)|(?:is|are) (?:fully )?compliant|meets?|conforms?)"
+    r"(?: (?:with|to))?(?: (?:the|all|applicable))?\s+(?:[\w-]+\s+){0,2}$")
+
+
 def a_compliance_claim(claim: Claim) -> bool:
     """A compliance word claims the law; so does a badge ("UK GDPR & DPA 2018") in a short
     label on a trust or security page. "We are committed to complying with" is a present
@@ -379,6 +387,8 @@ def a_compliance_claim(claim: Claim) -> bool:
     clause_start = max(claim.sentence.rfind(mark, 0, claim.start) for mark in (";", ". ")) + 1
     if OBLIGED_BEFORE.search(claim.sentence, clause_start, claim.start):
         return False  # a duty to comply ("both parties have a duty to comply with")
+    if COMPLIANT_AGREEMENT_BEFORE.search(claim.sentence, clause_start, claim.start):
+        return False  # the agreement complies: "a DPA with our host that complies with"
     if COMPLIANT_ADJECTIVE.search(claim.sentence) or COMPLIANT_VERB.search(claim.sentence):
         return True
     if "trust" in claim.page and _heading(claim.sentence) and LAW_BADGE.search(claim.sentence):
@@ -515,6 +525,8 @@ def not_opt_in(claim: Claim) -> bool:
 # Agreements count only with schools or customers, not those the vendor signs with suppliers.
 SUPPLIER_AGREEMENT = _cues(
     rf"\b(?:with|from|by|require\w*|ask\w*)\s+(?:(?:our|all|each|every|the|its|their)\s+)*"
+    # "with our model provider", not "with our school partners"
+    r"(?:(?!(?:schools?|district|trust|customers?|college|university|academy)\b)[\w-]+\s+)?"
     rf"(?:{THIRD_PARTIES})\b",
 )
 CUSTOMERS = _cues(
@@ -1136,11 +1148,11 @@ FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
                 named_on_a_supplier_list, not_generic),
     "integration": (not_the_product,),
     "gdpr": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
-             not_a_reference, not_generic),
+             not_a_reference, not_generic, named_on_a_supplier_list),
     "coppa": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
-              not_a_reference, not_generic),
+              not_a_reference, not_generic, named_on_a_supplier_list),
     "ferpa": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
-              not_a_reference, not_generic),
+              not_a_reference, not_generic, named_on_a_supplier_list),
     "dpa_offered": (no_supplier_subject, with_customers, definite_offer, a_statement,
                     not_a_reference, not_generic),
     "certification": (vendor_itself, own_certification, definite),
