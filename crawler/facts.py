@@ -1215,7 +1215,8 @@ PAGE_KINDS = {
 ARTICLE_URL = re.compile(
     r"/(?:blog|blogs|[\w-]+-blog|news|glossary|learn|insights|guides?|posts?|stories|magazine"
     r"|tags?|authors?|category|categories|topics"
-    r"|resources)(?:/|$)", re.IGNORECASE,
+    r"|resources)(?:/|$)"
+    r"|/(?:19|20)\d\d/[01]\d/", re.IGNORECASE,  # a dated permalink: "/2015/07/title"
 )
 # A blog's own host ("blog.quillo.example") is an article too. (A WordPress "/?p=2146" is
 # as often a product page as a post.)
@@ -2057,7 +2058,9 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                 r"(?<!session )(?<!sessions )(?<!quiz )(?<!practice )(?<!billing )"
                 r"(?<!revision )(?<!login )(?<!account )(?<!this )(?<!that )(?<!['’]s )"
                 r"(?<!generation )(?<!watch )(?<!viewing )(?<!download )(?<!print )"
-                r"(?<!s['’] )history(?! of (?:changes|edits|your|the account|activity))"
+                r"(?<!s['’] )history(?! of (?:changes|edits|your|the account|activity"
+                r"|(?:the |all |our )?(?:credits?|charges?|payments?|transactions?|orders?"
+                r"|invoices?|logins?|messages|versions|usage)\b))"
                 r"(?! (?:page|tab|log|list|section|screen|report|view)s?\b)",
                 # "historical data" is old records: only the discipline's own words count
                 r"historical (?:sources|enquiry|inquiry|thinking|events|figures|skills|knowledge"
@@ -2066,7 +2069,9 @@ SUBJECT: dict[str, tuple[str, ...]] = {
     "geography": ("geography", r"geographical (?:skills|knowledge|enquiry|inquiry"
                   r"|understanding|concepts|fieldwork|vocabulary)", "map skills"),
     "art": (r"art (?:and design|lessons?|class(?:es)?|teachers?|projects?|curriculum|education)",
-            r"visual arts?", "drawing", "painting",
+            # a drawing tool or answer type ("a 'drawing' response", "STEM drawing canvases")
+            r"visual arts?", r"(?<!STEM )drawing(?![\"”’']?\s+(?:canvas\w*|tools?|responses?|pads?"
+            r"|boards?|modes?|features?|apps?|areas?|questions?)\b)", "painting",
             r"(?<!language )(?<!liberal )(?<!martial )(?<!state-of-the-)arts"),
     # "music packs" to play in a game, "background music": no subject
     "music": (r"(?<!background )(?<!favourite )(?<!favorite )music(?! (?:packs?|tracks?|player"
