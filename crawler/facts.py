@@ -896,10 +896,12 @@ STAFF_ACCESS = _cues(
     r"\b(?:access|view|see)\b[^.;:]{0,40}\b(?:data|information|records)\b|\bstrictly necessary"
     r"|\baudit logs?\b|\bsmooth running\b",
 )
-# "pupil accounts", "we set up pupil and teacher logins", a policy's "Parent Role:" label:
-# people who have accounts or roles use it.
+# "pupil accounts", "we set up pupil and teacher logins", a policy's "Parent Role:" label,
+# "the Teacher Dashboard", "a parent portal": people who have accounts, roles or their own
+# part of the product use it.
 USER_ACCOUNTS_AFTER = _cues(
-    r"^(?:\s*(?:,|and|or|&)\s*[\w-]+){0,3}\s+(?:(?:accounts?|users|logins?|log-ins?)\b|roles?\s*:)"
+    r"^(?:\s*(?:,|and|or|&)\s*[\w-]+){0,3}\s+(?:(?:accounts?|users|logins?|log-ins?"
+    r"|dashboards?|portals?|hubs?)\b|roles?\s*:)"
     r"(?!\s+(?:of|on|with|at) (?:other|third|another))",
 )
 # A number of people, not who uses it: "classes of 40 pupils or fewer".
