@@ -1458,7 +1458,9 @@ CURRENCY = _any(r"[$£€]", "USD", "GBP", "EUR", r"dollars?", r"pounds?", r"eur
 
 PRICING_MODEL: dict[str, tuple[str, ...]] = {
     "free": (
-        "free forever", "forever free", "always free", r"(?:completely|totally|entirely|100%) free",
+        # "always free to change it back" is a liberty, not a price
+        "free forever", "forever free", r"(?:always|completely|totally|entirely|100%) free"
+        r"(?!\s+to (?!use|download|join|play|sign up|try)\w)",
         r"(?<!feel )(?<!re )(?<!are )free (?:for|to) (?:all |every |any )?(?:[\w.]+ )?(?:teachers?"
         r"|educators?|students?"
         r"|schools?|classrooms?"
@@ -2554,10 +2556,12 @@ TRAINING: dict[str, tuple[str, ...]] = {
         r"|aggregated)(?: and used)? (?:for|before) (?:AI |model |machine[- ]learning )?training\b",
     ),
 }
+_SAME_CLAUSE = r"(?:(?!,\s*(?:and|but|so)\s+(?:we|it|they|you)\b|\bbut\b|;)[^.])"
 TRAINING_DECLINED: dict[str, tuple[str, ...]] = {
     "no": (
-        rf"{_NEG}\b[^.]{{0,60}}?\b(?:use[ds]?|using|share[ds]?|sell)\b[^.]{{0,60}}?"
-        rf"\b{_USER_DATA}\b[^.]{{0,40}}?\btrain(?:s|ed|ing)?",
+        # not across a new clause: "we don't sell data, and we use pupils' work to train"
+        rf"{_NEG}\b{_SAME_CLAUSE}{{0,60}}?\b(?:use[ds]?|using|share[ds]?|sell)\b{_SAME_CLAUSE}{{0,60}}?"
+        rf"\b{_USER_DATA}\b{_SAME_CLAUSE}{{0,40}}?\btrain(?:s|ed|ing)?",
         r"(?:no|zero)[- ](?:model[- ])?training",
         rf"{_USER_DATA}\b[^.]{{0,80}}?\b(?:is|are|will|shall) (?:never|not)\b[^.]{{0,30}}?"
         r"\b(?:used|shared|sold|sent)\b[^.]{0,40}?\btrain\w*",
@@ -3205,11 +3209,36 @@ NEGATION_AFTER = re.compile(
 )
 
 
+# "We do not sell data, show adverts, or use pupils' work to train models": the last verb of a
+# series is denied with the first.
+SERIES_OR = re.compile(r"\s*(?:or|nor)\s+(?!we\b|you\b|they\b|it\b)", re.IGNORECASE)
+SERIES_DENIAL = re.compile(
+    r"\b(?:(?:do|does|did|will|shall|would|can|could|may)\s+not|never|n['’]t)\s+\w+[^.;:()]*$",
+    re.IGNORECASE)
+
+
+def _denied_by_series(sentence: str, start: int) -> bool:
+    """The match at ``start`` is the last verb of a series under one denial."""
+    breaks = list(CLAUSE_BREAK.finditer(sentence, 0, start))
+    return bool(breaks) and _last_of_a_denied_series(sentence, breaks[-1].end())
+
+
+def _last_of_a_denied_series(sentence: str, clause_start: int) -> bool:
+    if not SERIES_OR.match(sentence, clause_start):
+        return False
+    head = sentence[:clause_start]
+    last_break = max(head.rfind(mark) for mark in (".", ";", ":"))
+    return bool(SERIES_DENIAL.search(head, last_break + 1))
+
+
 NEW_CLAUSE_AFTER = re.compile(
     r"\s+(?:can|could|will|would|may|might|must|should|still|also|are|is|have|has|get|gets"
     r"|do|does)\b", re.IGNORECASE,
 )
-LIST_ITEM = re.compile(r"^\s*(?:(?:and|or|nor)\s+)?(?:[\w.'’-]+\s+){0,2}$", re.IGNORECASE)
+LIST_ITEM = re.compile(  # not a new subject: "..., and we use"
+    r"^\s*(?!(?:(?:and|or|nor)\s+)?(?:we|you|they|it|he|she|i)\s)(?:(?:and|or|nor)\s+)?"
+    r"(?:[\w.'’-]+\s+){0,2}$",
+    re.IGNORECASE)
 
 
 UNLESS = re.compile(r"\bunless\b", re.IGNORECASE)
@@ -3226,6 +3255,7 @@ def _negated(sentence: str, start: int, end: int, unless_offers: bool = False,
     if unless_offers:
         breaks += list(UNLESS.finditer(before))
         breaks.sort(key=lambda m: m.end())
+    own_clause = breaks[-1].end() if breaks else 0
     # a list item ("we do not use OpenAI, Anthropic or ...") belongs to the list's clause,
     # but not a new clause's subject ("..., teachers can still download it")
     if not NEW_CLAUSE_AFTER.match(sentence, end):
@@ -3235,6 +3265,8 @@ def _negated(sentence: str, start: int, end: int, unless_offers: bool = False,
     clause_start = breaks[-1].end() if breaks else 0
     negation = NEGATION_BEFORE if aims_negate else NEGATION_ONLY_BEFORE
     if negation.search(sentence[clause_start:end]):
+        return True
+    if _last_of_a_denied_series(sentence, own_clause):
         return True
     after = sentence[end:]
     stop = CLAUSE_BREAK.search(after)
@@ -3408,11 +3440,16 @@ def _matches(
             return
     allowed = FACT_FIELDS[rule.field]
     for match in rule.pattern.finditer(sentence):
+        values = [rule.value] if isinstance(rule.value, str) else rule.value(match)
         if rule.guarded and _negated(sentence, match.start(), match.end(),
                                      rule.field in OFFERED_UNLESS,
                                      rule.field not in AIMS_DESCRIBE):
-            continue
-        values = [rule.value] if isinstance(rule.value, str) else rule.value(match)
+            # "We do not sell data, show adverts, or use pupil work to train models"
+            values = [DENIED_ITEM_GIVES[rule.field, value] for value in values
+                      if (rule.field, value) in DENIED_ITEM_GIVES
+                      and _denied_by_series(sentence, match.start())]
+            if not values:
+                continue
         for value in values:
             claim = Claim(sentence, match.start(), match.end(), value, names, kinds, lead)
             if (allowed is None or value in allowed) and in_scope(rule.field, claim, rule.checks):
