@@ -1659,6 +1659,12 @@ DATED_AFTER = _cues(
 CREDIT_AFTER = _cues(r"^\s*(?:[\w-]+\s+)?credits?\b"
                     # an allowance of money handled: "up to £350/month payment volume"
                     r"|^\s*(?:of\s+)?(?:payment|transaction|processing|sales|revenue)\s+volume\b")
+# What the customer's own customers pay, in a billing product's help: "If two children attend,
+# they will be charged $106 each", "Revenue per lesson is $200".
+THEIR_CHARGE_BEFORE = _cues(
+    r"\b(?:(?:they|he|she|children|child|families|family|parents?|guardians?|each child"
+    r"|the child|each family|attendees|members|customers|clients) (?:will|would|may|might|could)"
+    r" (?:then )?be (?:charged|billed|invoiced)|revenue(?: per \w+)? (?:is|was|of|will be))\s*$")
 NOT_A_CHARGE_BEFORE = _cues(
     r"\b(?:(?:minus|less|deducting)\s+(?:an?\s+|the\s+)?|(?:credit|refund)\s+of\s+"
     r"|(?:orders?|purchases?|plans?|invoices?|spend(?:ing)?|baskets?)\s*\(?\s*(?:of\s+)?"
@@ -1673,7 +1679,8 @@ def a_price_of_the_product(claim: Claim) -> bool:
     if (TALLIED.search(before) or EXAMPLE_LEAD.match(claim.sentence)
             or WORKED_EXAMPLE_BEFORE.search(before) or IN_A_SUM_BEFORE.search(before)
             or IN_A_SUM_AFTER.match(claim.after) or DATED_AFTER.match(claim.after)
-            or CREDIT_AFTER.match(claim.after) or NOT_A_CHARGE_BEFORE.search(before)):
+            or CREDIT_AFTER.match(claim.after) or NOT_A_CHARGE_BEFORE.search(before)
+            or THEIR_CHARGE_BEFORE.search(before)):
         return False
     thing = next(reversed(list(PRICED_THING.finditer(before))), None)  # the last one
     if thing is None:
