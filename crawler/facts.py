@@ -352,7 +352,7 @@ COMPLIANT_ADJECTIVE = _cues(
     r"|services|providers|companies|software|systems)\b)",
 )
 COMPLIANT_VERB = _cues(
-    r"\b(?:compl(?:y|ies|ying)|adhere[sd]?|meets?|conforms?|accordance|in line with"
+    r"\b(?:compl(?:y|ies|ying|ied)|adhere[sd]?|meets?|conforms?|accordance|in line with"
     rf"|(?:we|it)(?: (?:strictly|fully|closely|always))? follows? (?:the )?(?:{_LAW_OBJECT})"
     # designated "a school official", not a heading's topic 'FERPA "School Official" posture'
     # (a COPPA safe harbor programme is a certification; "certified under" it claims COPPA)
@@ -380,6 +380,14 @@ COMPLIANT_AGREEMENT_BEFORE = _cues(
     r"(?: (?:with|to))?(?: (?:the|all|applicable))?\s+(?:[\w-]+\s+){0,2}$")
 
 
+# A list's lead that claims every law it lists: "We comply with:", "Quillo adheres to the
+# following laws:"
+COMPLIANT_LEAD = _cues(
+    r"\b(?:we|it|our (?:service|platform|app)s?)(?: (?:fully|strictly|also))? (?:comply|complies"
+    r"|adhere|adheres|conform|conforms|are compliant|is compliant)(?: with| to)?"
+    r"(?: (?:the following|these|all|applicable)(?: [\w-]+){0,3})?\s*:\s*$")
+
+
 def a_compliance_claim(claim: Claim) -> bool:
     """A compliance word claims the law; so does a badge ("UK GDPR & DPA 2018") in a short
     label on a trust or security page. "We are committed to complying with" is a present
@@ -391,6 +399,8 @@ def a_compliance_claim(claim: Claim) -> bool:
         return False  # the agreement complies: "a DPA with our host that complies with"
     if COMPLIANT_ADJECTIVE.search(claim.sentence) or COMPLIANT_VERB.search(claim.sentence):
         return True
+    if COMPLIANT_LEAD.search(claim.lead) and _heading(claim.sentence):
+        return True  # "We adhere to:" over "- Family Educational Rights and Privacy Act"
     if "trust" in claim.page and _heading(claim.sentence) and LAW_BADGE.search(claim.sentence):
         return True
     heading = not re.search(r"[.!]\s*$", claim.sentence) and len(claim.sentence.split()) <= 6
@@ -480,8 +490,10 @@ def not_a_topic(claim: Claim) -> bool:
 
 
 # Conditionals and intentions: "we may", "only if", "we aim to comply" state nothing.
-UNCERTAIN = _cues(
-    r"\b(?:may|might|could|only if|only when|only where|if required|where required|aim\w* to"
+UNCERTAIN = _cues(  # the month is certain: "as of 25th May 2018", "since May 2024"
+    r"\b(?:(?<!\d )(?<!\dst )(?<!\dnd )(?<!\drd )(?<!\dth )(?<!of )(?<!since )(?<!in )"
+    r"may(?!\s+(?:\d|of \d))|might|could|only if|only when|only where|if required"
+    r"|where required|aim\w* to"
     r"|strive\w*|intend\w*|plan\w* to|hope\w*|seek\w* to|endeavou?r\w*|try|tries|trying to"
     r"|will be (?:fully )?(?:compliant|certified)|soon|by the end of|expect\w* to"
     r"|becom\w* (?:fully )?(?:[\w-]+ ){0,2}?(?:compliant|certified))\b",
@@ -1399,7 +1411,7 @@ def product_names(page: PageContent, url: str) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- context cues
 
 COMPLIANCE = _any(
-    r"complian(?:t|ce)", r"compl(?:y|ies|ying)", r"accordance", r"adhere[sd]?", "adherence",
+    r"complian(?:t|ce)", r"compl(?:y|ies|ying|ied)", r"accordance", r"adhere[sd]?", "adherence",
     r"conform\w*", "meets?", "certified", "in line with", "approved", r"safe harbou?r",
     # "we follow FERPA guidelines", not "schools should follow", "we follow up"
     rf"(?:we|it)(?: (?:strictly|fully|closely|always))? follows? (?:the )?(?:{_LAW_OBJECT})",
@@ -3299,6 +3311,8 @@ def extract_facts(page: PageContent, url: str | None = None) -> list[Fact]:
         present: dict[re.Pattern[str], bool] = dict(given)  # context cues, shared by rules
         if ai_section:  # a table of models under "AI providers we use"
             present |= {AI_USE: True, AI_CONTEXT: True}
+        if lead and COMPLIANT_LEAD.search(lead):  # an item of "We comply with:"
+            present[COMPLIANCE] = True
         denied_item = _denied_item(sentence, lead)
         while candidates:  # the rules that can match here, in RULES order
             lowest = candidates & -candidates
