@@ -1488,7 +1488,9 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?:days?|weeks?|months?))",
         r"free to (?:use|download|join|play|sign up)",
         r"(?:costs?|charges?) nothing\b", r"(?<!extra )at no cost\b",
-        r"free[- ](?:basic |teacher |student |parent |family |personal |starter )?(?:account|plan"
+        # not a compound: "the jargon-free version", "an ad-free edition"
+        r"(?<!-)free[- ](?:basic |teacher |student |parent |family |personal |starter )?"
+        r"(?:account|plan"
         r"|tier|version|edition)s?",
         r"(?:our|the|a) free (?:service|app|product|platform)",
         r"free(?: and open[- ]source|/libre)",
@@ -1627,6 +1629,7 @@ _UNITS = (  # "per provider/month": a unit of any name before a period is droppe
 )
 _NOT_A_PRICE_BEFORE = re.compile(
     r"(?:save|saving|saved|raised?|raising|funding|worth|prizes?|grant|donat\w*|earn\w*|won|win"
+    r"|award(?:s|ed|ing)?"  # "we'll be awarding $50 in book vouchers"
     r"|subsid\w+|(?:gives?|giving|grants?|allocat\w+|awards?)\s+(?:[\w-]+\s+){0,2}?(?:schools?"
     r"|districts?|trusts?|academies|settings))"
     # a prize in a list: "Winner - £300"
