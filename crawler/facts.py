@@ -2037,7 +2037,9 @@ SUBJECT: dict[str, tuple[str, ...]] = {
     "maths": (r"(?<!do the )(?<!does the )(?<!doing the )(?<!did the )maths?",  # not "do the maths"
               "mathematics", "mathematical", "algebra", "geometry", "arithmetic",
               "calculus", "numeracy", "times tables", "trigonometry"),
-    "english": (r"english (?:language|literature|lessons?|class(?:es)?|curriculum|skills)",
+    # "English Language Learners" are pupils learning English (EAL), not the subject
+    "english": (r"english (?:language(?! learners?)|literature|lessons?|class(?:es)?|curriculum"
+                r"|skills)",
                 r"(?:English|children['’]s|classic|world) literature",
                 r"literature (?:lessons?|texts?|study|studies|units?)",
                 r"(?:history|poetry|language|drama),? and literature",
@@ -2079,6 +2081,7 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                 r"(?<!search )(?<!payment )(?<!chat )(?<!our )(?<!company )(?<!its )"
                 r"(?<!conversation )(?<!conversations )(?<!message )(?<!activity )(?<!edit )"
                 r"(?<!attendance )(?<!borrowing )(?<!booking )(?<!medical )(?<!loan )"
+                r"(?<!attempt )(?<!score )(?<!submission )(?<!answer )"
                 r"(?<!transaction )(?<!incident )(?<!behaviour )(?<!behavior )"
                 r"(?<!notification )(?<!notifications )(?<!call )(?<!login )(?<!usage )"
                 r"(?<!session )(?<!sessions )(?<!quiz )(?<!practice )(?<!billing )"
@@ -2096,11 +2099,13 @@ SUBJECT: dict[str, tuple[str, ...]] = {
                   r"|understanding|concepts|fieldwork|vocabulary)", "map skills"),
     "art": (r"art (?:and design|lessons?|class(?:es)?|teachers?|projects?|curriculum|education)",
             # a drawing tool or answer type ("a 'drawing' response", "STEM drawing canvases")
-            r"visual arts?", r"(?<!STEM )drawing(?![\"”’']?\s+(?:canvas\w*|tools?|responses?|pads?"
-            r"|boards?|modes?|features?|apps?|areas?|questions?)\b)", "painting",
+            # and not maths' bar models or diagrams ("model drawing", "drawing shapes")
+            r"visual arts?", r"drawing(?= (?:and painting|lessons?|skills|classes|techniques))",
+            r"(?<=painting and )drawing", "painting",
             r"(?<!language )(?<!liberal )(?<!martial )(?<!state-of-the-)arts"),
     # "music packs" to play in a game, "background music": no subject
-    "music": (r"(?<!background )(?<!favourite )(?<!favorite )music(?! (?:packs?|tracks?|player"
+    "music": (r"(?<!background )(?<!favourite )(?<!favorite )music(?! (?:can|could|will|is|plays"
+              r"|stops|starts|packs?|tracks?|player"
               r"|plays?|library|streaming|licen[cs]\w*|festivals?|events?|venues?))",
               r"musical (?:skills|knowledge|understanding|notation|theory|composition"
               r"|instruments? (?:lessons?|tuition|teaching))", "musicians?"),
