@@ -1563,6 +1563,12 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?:in|within) the price of (?:your|the|our|each) (?:\w+ )?(?:package|plan|subscription"
         r"|licen[cs]e)", r"membership fees?",
         r"(?:our )?pric(?:ing|es) (?:is |are )?based on (?:the )?(?:number|size|count) of",
+        # a kind of subscription: "an institutional subscription", "Basic Level subscription",
+        # "included in one subscription" (a subscription's billing in a policy is not enough:
+        # judges read those as data kept, not as a price)
+        r"(?:institutional|institution|district|family|classroom|site|basic|standard|universal)"
+        r"(?: level)? subscriptions?\b(?! (?:are|is) (?:\w+ )?free)",
+        r"(?:included in|part of) (?:one|your|a|the) subscription",
     ),
     "quote-only": (
         r"custom[- ]quoted", r"(?:plans?|licen[cs]es?|pricing|prices?) (?:is |are )?quoted"
