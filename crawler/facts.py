@@ -372,7 +372,7 @@ OBLIGED_BEFORE = _cues(
     r" (?:comply|adhere|conform|meet|follow)\b(?:(?!\b(?:and|but)\b)[^.;]){0,120}$")
 
 
-# "We signed a data processing agreement with our AI provider that complies with GDPR": the
+# "Our DPA with the model supplier, which complies with GDPR, ...": the
 # agreement is what complies (often another party's terms); the vendor claims nothing.
 COMPLIANT_AGREEMENT_BEFORE = _cues(
     r"\b(?:agreements?|DPAs?|addend(?:um|a)|contracts?)\b[^.;]{0,50}?\b(?:that|which)"
@@ -396,11 +396,11 @@ def a_compliance_claim(claim: Claim) -> bool:
     if OBLIGED_BEFORE.search(claim.sentence, clause_start, claim.start):
         return False  # a duty to comply ("both parties have a duty to comply with")
     if COMPLIANT_AGREEMENT_BEFORE.search(claim.sentence, clause_start, claim.start):
-        return False  # the agreement complies: "a DPA with our host that complies with"
+        return False  # the agreement complies: "a DPA with our host which meets"
     if COMPLIANT_ADJECTIVE.search(claim.sentence) or COMPLIANT_VERB.search(claim.sentence):
         return True
     if COMPLIANT_LEAD.search(claim.lead) and _heading(claim.sentence):
-        return True  # "We adhere to:" over "- Family Educational Rights and Privacy Act"
+        return True  # "We conform to:" over a line "- FERPA"
     if "trust" in claim.page and _heading(claim.sentence) and LAW_BADGE.search(claim.sentence):
         return True
     heading = not re.search(r"[.!]\s*$", claim.sentence) and len(claim.sentence.split()) <= 6
@@ -490,7 +490,7 @@ def not_a_topic(claim: Claim) -> bool:
 
 
 # Conditionals and intentions: "we may", "only if", "we aim to comply" state nothing.
-UNCERTAIN = _cues(  # the month is certain: "as of 25th May 2018", "since May 2024"
+UNCERTAIN = _cues(  # the month is certain: "from 3rd May 2021", "since May 2024"
     r"\b(?:(?<!\d )(?<!\dst )(?<!\dnd )(?<!\drd )(?<!\dth )(?<!of )(?<!since )(?<!in )"
     r"may(?!\s+(?:\d|of \d))|might|could|only if|only when|only where|if required"
     r"|where required|aim\w* to"
@@ -853,7 +853,7 @@ ROLE_LIST_BEFORE = _cues(
 USERS_COLON_BEFORE = _cues(
     rf"\b(?:all (?:of )?(?:the|our|its|your)|our|its|the) users\b[^;:.()]{{0,30}}?\s*[;:–—]"
     rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
-# "To create an account, teachers and pupils enter ...": the people who hold accounts.
+# "Before opening an account, tutors and pupils give ...": the people who hold accounts.
 ACCOUNT_LEAD = _cues(
     r"^\W*(?:to|before|when|once) (?:you )?(?:create|creating|set up|setting up|open|opening"
     r"|register(?:ing)? for) (?:an?|their|your) (?:[\w-]+ )?account\s*,"
@@ -862,7 +862,7 @@ ACCOUNT_LEAD = _cues(
 OPENS_SENTENCE = re.compile(r"^\W*$")
 WHO_WANT_AFTER = _cues(
     rf"^(?:[\s,&/]+{_LISTED}){{0,4}}?\s+who (?:want|need|wish|are looking|prefer|struggle)\b")
-# A line of user roles and nothing else: "Teacher, Parent, School leader, and Student"
+# A line of user roles and nothing else: "Tutor, Parent, Head of year and Pupil"
 ROLES_LINE = _cues(
     rf"^(?:[\s,&/]*(?:school |senior |head |class |form )?{_LISTED}s?(?:\s*\([\w\s]{{1,20}}\))?)"
     r"{2,8}[.!]?$")
@@ -1347,7 +1347,7 @@ EXPLAINER_TITLE = re.compile(
 _SMALL_NAME_WORDS = _set("with and of for the my to a in on")
 # What a host adds to a name: "getquillo", "quilloapp", "quillohq", "quillo-ai".
 _HOST_AFFIXES = re.compile(r"^(?:get|try|use|join|go|hey|meet)|(?:app|hq|ai|online|edu|io"
-                           r"|support|help|education)$")  # "clickviewsupport" is ClickView's
+                           r"|support|help|education)$")  # "quillosupport" is Quillo's
 
 
 def _squashed(text: str) -> str:
@@ -1470,7 +1470,7 @@ CURRENCY = _any(r"[$£€]", "USD", "GBP", "EUR", r"dollars?", r"pounds?", r"eur
 
 PRICING_MODEL: dict[str, tuple[str, ...]] = {
     "free": (
-        # "always free to change it back" is a liberty, not a price
+        # "always free to undo it later" is a liberty, not a price
         "free forever", "forever free", r"(?:always|completely|totally|entirely|100%) free"
         r"(?!\s+to (?!use|download|join|play|sign up|try)\w)",
         r"(?<!feel )(?<!re )(?<!are )free (?:for|to) (?:all |every |any )?(?:[\w.]+ )?(?:teachers?"
@@ -1488,7 +1488,7 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"(?:days?|weeks?|months?))",
         r"free to (?:use|download|join|play|sign up)",
         r"(?:costs?|charges?) nothing\b", r"(?<!extra )at no cost\b",
-        # not a compound: "the jargon-free version", "an ad-free edition"
+        # not a compound: "a jargon-free version", "an ad-free edition"
         r"(?<!-)free[- ](?:basic |teacher |student |parent |family |personal |starter )?"
         r"(?:account|plan"
         r"|tier|version|edition)s?",
@@ -1554,7 +1554,7 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         r"pay for (?:additional|extra|more) (?:student |teacher |user )?(?:licen[cs]es|seats"
         r"|students|users|places)",
         # "we charge you one credit per pupil", "Schools pay Quillo to host ...", "students
-        # pay for access", "included in the price of your package", "a membership fee"
+        # pay for access", "part of the price of your plan", "a membership fee"
         r"we (?:only )?charge (?:you|schools?|customers?|users?|for)\b",
         r"(?:schools?|nurseries|customers?|parents|families|students|pupils|learners|users)"
         r" (?:shall |will |must |(?:has|have) agreed to (?:\w+ )?(?:and )?)?pay"
@@ -1635,7 +1635,7 @@ _UNITS = (  # "per provider/month": a unit of any name before a period is droppe
 )
 _NOT_A_PRICE_BEFORE = re.compile(
     r"(?:save|saving|saved|raised?|raising|funding|worth|prizes?|grant|donat\w*|earn\w*|won|win"
-    r"|award(?:s|ed|ing)?"  # "we'll be awarding $50 in book vouchers"
+    r"|award(?:s|ed|ing)?"  # "the top class is awarded £40 of book tokens"
     r"|subsid\w+|(?:gives?|giving|grants?|allocat\w+|awards?)\s+(?:[\w-]+\s+){0,2}?(?:schools?"
     r"|districts?|trusts?|academies|settings))"
     # a prize in a list: "Winner - £300"
@@ -1678,10 +1678,10 @@ DATED_AFTER = _cues(
     r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
 )
 CREDIT_AFTER = _cues(r"^\s*(?:[\w-]+\s+)?credits?\b"
-                    # an allowance of money handled: "up to £350/month payment volume"
+                    # an allowance of money handled: "up to £500 a month of payment volume"
                     r"|^\s*(?:of\s+)?(?:payment|transaction|processing|sales|revenue)\s+volume\b")
-# What the customer's own customers pay, in a billing product's help: "If two children attend,
-# they will be charged $106 each", "Revenue per lesson is $200".
+# What the customer's own customers pay, in a billing product's help: "When twins come in on
+# the same day, each will be charged $30", "Revenue per lesson is $60".
 THEIR_CHARGE_BEFORE = _cues(
     r"\b(?:(?:they|he|she|children|child|families|family|parents?|guardians?|each child"
     r"|the child|each family|attendees|members|customers|clients) (?:will|would|may|might|could)"
@@ -1854,7 +1854,7 @@ _STAGE_FOLLOWERS = (
 )
 PHASE: dict[str, tuple[str, ...]] = {
     "early-years": (
-        # not a time of life: "what they learnt in their early years of school"
+        # not a time of life: "what pupils met in their early years of school"
         "EYFS", r"(?<!their )(?<!his )(?<!her )(?<!your )(?<!my )(?<!its )early years"
         r"(?! of (?:education|school\w*|life|learning|their|his|her|reading|primary))"
         r"(?: foundation stage)?", r"nurser(?:y|ies)",
@@ -1983,7 +1983,7 @@ PHASE_SPAN_RULE = Rule("phase", _phase_span, _compile(
 
 
 def _early_years_to_year(match: re.Match[str]) -> list[str]:
-    """"From EYFS (Reception) to Year 6": early years, then the UK years 1 to ``hi``."""
+    """"From nursery (age 3) to Year 6": early years, then the UK years 1 to ``hi``."""
     hi = int(match.group("hi"))
     if not 1 <= hi <= 13:
         return []
@@ -1994,7 +1994,7 @@ def _early_years_to_year(match: re.Match[str]) -> list[str]:
 
 GRADE_RULES = [
     PHASE_SPAN_RULE,
-    Rule("phase", _early_years_to_year, _compile(  # "EYFS (Reception) to Year 6"
+    Rule("phase", _early_years_to_year, _compile(  # "nursery (age 3) to Year 6"
         r"(?:EYFS|early years|nursery|reception)(?:\s*\([\w\s]{1,20}\))?"
         r"\s*(?:-|–|—|to|through)\s*(?-i:Year)\s+(?P<hi>\d{1,2})(?!\d)"
     )),
