@@ -824,6 +824,9 @@ _LISTED = (  # the words of a list of people: "their teachers, students, and par
     r"|pupils?|learners?|parents?|guardians?|carers?|families|administrators?|admins?"
     r"|leaders?|children|stakeholders|young)"
 )
+# The people of a list, up to where the match stands: "..., including their teachers, pupils
+# and "
+_LIST_TAIL = rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$"
 USERS_LIST_BEFORE = _cues(
     r"\b(?:(?:(?:its|our|the|their|all) (?:users|account holders|members|subscribers)"
     r"(?: of (?:the|our) \w+)?"
@@ -832,7 +835,7 @@ USERS_LIST_BEFORE = _cues(
     r"|(?:any|every) (?:person|one|individual|user) (?:using|who uses) (?:[\w-]+ ){0,3}?[\w-]+)"
     r"\s*[,–—(-]?\s*"
     r"(?:including|such as|namely|like|especially|particularly))"
-    rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$",
+    rf"{_LIST_TAIL}",
 )
 # "Tutors and heads of year are Quillo's main users"
 USERS_ARE_AFTER = _cues(
@@ -843,21 +846,21 @@ USERS_ARE_AFTER = _cues(
 # "Adding users (pupils and teachers)": outside legal text, where "personal data that end
 # users (pupils and staff) share with us" lists data subjects
 USERS_BRACKET_BEFORE = _cues(
-    rf"\b(?:users?|user types?)\s*\((?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
+    rf"\b(?:users?|user types?)\s*\({_LIST_TAIL}")
 # An account's role, even in a policy's list of the data kept: "role (teacher or pupil)"
 # names who signs in; "users (pupils and staff)" there may be data subjects.
 ROLE_LIST_BEFORE = _cues(
-    rf"\broles?\s*\((?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
+    rf"\broles?\s*\({_LIST_TAIL}")
 # The users of a school's account listed after a colon: "every user in your school:
 # pupils, teachers and office staff"
 USERS_COLON_BEFORE = _cues(
     rf"\b(?:all (?:of )?(?:the|our|its|your)|our|its|the) users\b[^;:.()]{{0,30}}?\s*[;:–—]"
-    rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
+    rf"{_LIST_TAIL}")
 # "Before opening an account, tutors and pupils give ...": the people who hold accounts.
 ACCOUNT_LEAD = _cues(
     r"^\W*(?:to|before|when|once) (?:you )?(?:create|creating|set up|setting up|open|opening"
     r"|register(?:ing)? for) (?:an?|their|your) (?:[\w-]+ )?account\s*,"
-    rf"(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
+    rf"{_LIST_TAIL}")
 # A line that starts with the people it is for: "Pupils who want to revise on the bus"
 OPENS_SENTENCE = re.compile(r"^\W*$")
 WHO_WANT_AFTER = _cues(
@@ -881,7 +884,7 @@ SEATS_BEFORE = _cues(
 MESSAGES_BETWEEN_BEFORE = _cues(
     r"\b(?:messages?|messaging|chats?|conversations?)\b[^.;:]{0,40}?\b(?:through|on|via|in"
     r"|within|using) (?:the|our|this) (?:[\w-]+ ){0,2}?(?:platform|app|service|portal|system)s?"
-    rf"\b[^.;:]{{0,20}}?\bbetween(?:[\s,&/–—-]*{_LISTED}){{0,8}}?[\s,&/–—-]*$")
+    rf"\b[^.;:]{{0,20}}?\bbetween{_LIST_TAIL}")
 # "... who use Quillo", a scope list's label "Teachers: using the platform": the object must
 # be the product (by name, "it", "the app", "our tools").
 USERS_USING = _cues(
@@ -1468,11 +1471,12 @@ CURRENCY = _any(r"[$£€]", "USD", "GBP", "EUR", r"dollars?", r"pounds?", r"eur
 
 # --------------------------------------------------------------------------- pricing
 
+_FREE_TO = r"use|download|join|play|sign up|try"  # "free to use", not "free to leave"
 PRICING_MODEL: dict[str, tuple[str, ...]] = {
     "free": (
         # "always free to undo it later" is a liberty, not a price
         "free forever", "forever free", r"(?:always|completely|totally|entirely|100%) free"
-        r"(?!\s+to (?!use|download|join|play|sign up|try)\w)",
+        rf"(?!\s+to (?!{_FREE_TO})\w)",
         r"(?<!feel )(?<!re )(?<!are )free (?:for|to) (?:all |every |any )?(?:[\w.]+ )?(?:teachers?"
         r"|educators?|students?"
         r"|schools?|classrooms?"
@@ -1480,8 +1484,7 @@ PRICING_MODEL: dict[str, tuple[str, ...]] = {
         # not "free to leave", "free from adverts"; "free of charge for 3 weeks" is a trial
         r"free of charge(?! for (?:up to |the first )?(?:\d+|one|two|three|four|six|fourteen"
         r"|thirty) (?:days|weeks|months))",
-        r"(?:is|are|it's|it’s|stays?|remains?) free(?!\s+(?:from|to (?!use|download|join|play"
-        r"|sign up|try)\w))",
+        rf"(?:is|are|it's|it’s|stays?|remains?) free(?!\s+(?:from|to (?!{_FREE_TO})\w))",
         # "for free (a taster) for the first ten days" is a trial
         r"(?<!try it )(?<!try )for free(?!\s*(?:\([^)]{0,40}\)\s*)?for (?:up to |the first )?"
         r"(?:\d+|one|two|three|four|five|six|seven|ten|fourteen|thirty)(?: \(\d+\))?[- ]"
@@ -1812,7 +1815,7 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
         r"(?<!head )teachers?", r"educators?", r"instructors?", "teaching staff", r"lecturers?",
         # private tutors teach with it; an "AI tutor" is the product itself
         r"(?<!AI )(?<!virtual )(?<!digital )(?<!robot )(?<!chatbot )tutors"
-        r"|(?<=[,(] )tutor(?=,| or| and)|(?<=\()tutor(?=,| or| and)|^tutor(?=, )",
+        r"|(?:(?<=[,(] )|(?<=\())tutor(?=,| or| and)|^tutor(?=, )",
         r"faculty(?= (?:members?|accounts?|users?|logins?)\b)",
         _TEACHING_READER,
     ),
@@ -1926,6 +1929,11 @@ def _uk_years(match: re.Match[str]) -> list[str]:
     lo_text = match.group("lo")
     lo = 0 if lo_text.upper() == "R" else int(lo_text)
     hi = int(match.group("hi")) if match.group("hi") else lo
+    return _uk_year_span(lo, hi)
+
+
+def _uk_year_span(lo: int, hi: int) -> list[str]:
+    """The phases of UK years ``lo`` to ``hi`` (0 is Reception), in PHASE order."""
     if not lo <= hi <= 13:
         return []
     phases = {"early-years" if y == 0 else "primary" if y <= 6 else
@@ -1985,11 +1993,7 @@ PHASE_SPAN_RULE = Rule("phase", _phase_span, _compile(
 def _early_years_to_year(match: re.Match[str]) -> list[str]:
     """"From nursery (age 3) to Year 6": early years, then the UK years 1 to ``hi``."""
     hi = int(match.group("hi"))
-    if not 1 <= hi <= 13:
-        return []
-    years = {"primary" if y <= 6 else "secondary" if y <= 11 else "post-16"
-             for y in range(1, hi + 1)}
-    return [phase for phase in PHASE if phase == "early-years" or phase in years]
+    return _uk_year_span(0, hi) if hi >= 1 else []
 
 
 GRADE_RULES = [
@@ -3475,16 +3479,17 @@ def _matches(
             return
     allowed = FACT_FIELDS[rule.field]
     for match in rule.pattern.finditer(sentence):
-        values = [rule.value] if isinstance(rule.value, str) else rule.value(match)
         if rule.guarded and _negated(sentence, match.start(), match.end(),
                                      rule.field in OFFERED_UNLESS,
                                      rule.field not in AIMS_DESCRIBE):
             # "We do not sell data, show adverts, or use pupil work to train models"
-            values = [DENIED_ITEM_GIVES[rule.field, value] for value in values
-                      if (rule.field, value) in DENIED_ITEM_GIVES
-                      and _denied_by_series(sentence, match.start())]
-            if not values:
+            denial = (DENIED_ITEM_GIVES.get((rule.field, rule.value))
+                      if isinstance(rule.value, str) else None)
+            if denial is None or not _denied_by_series(sentence, match.start()):
                 continue
+            values = [denial]
+        else:
+            values = [rule.value] if isinstance(rule.value, str) else rule.value(match)
         for value in values:
             claim = Claim(sentence, match.start(), match.end(), value, names, kinds, lead)
             if (allowed is None or value in allowed) and in_scope(rule.field, claim, rule.checks):
