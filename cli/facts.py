@@ -1,6 +1,6 @@
-"""`edcat facts eval` and `eval-pages`: precision and recall of the fact rules on a sentence
-corpus or on real judged pages (thin wrappers of crawler.facts_eval; the extraction libraries
-are imported inside the commands)."""
+"""`edcat facts eval`, `eval-pages` and `trust`: precision and recall of the fact rules on a
+sentence corpus, on real judged pages, or as first measured on pages they had not seen (thin
+wrappers of crawler.facts_eval; the extraction libraries are imported inside the commands)."""
 
 from __future__ import annotations
 
@@ -64,3 +64,20 @@ def eval_pages_command(
     report = evaluate_pages(load_pages(pages), load_judgements(judgements or DEFAULT_JUDGEMENTS),
                             judged_set or ())
     typer.echo(format_page_report(report, show_wrong=show_wrong))
+
+
+@facts_app.command("trust")
+def trust_command(
+    judgements: Annotated[
+        Path | None,
+        typer.Option(help="Judgements with scores (default: the bundled real-excerpts.json)."),
+    ] = None,
+) -> None:
+    """How often each fact field was right on real pages the rules had not seen.
+
+    Pools each held-out set's first score, kept per field with the judgements, so it needs
+    no page text. Example: [bold]edcat facts trust[/bold]
+    """
+    from crawler.facts_eval import DEFAULT_JUDGEMENTS, format_unseen_report, unseen_scores
+
+    typer.echo(format_unseen_report(unseen_scores(judgements or DEFAULT_JUDGEMENTS)))

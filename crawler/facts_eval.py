@@ -344,3 +344,81 @@ def format_page_report(report: PageReport, *, show_wrong: bool = False) -> str:
                 if pairs:
                     lines.append(f"{label} " + ", ".join(f"{f}={v}" for f, v in sorted(pairs)))
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- unseen scores
+#
+# A set scores higher once rules have been fixed with it in view, so the figure that says how
+# far to trust a field is each set's first one. real-excerpts.json keeps it per field for the
+# sets scored that way (``scores[set].first.fields``); pooled, it needs no page text.
+
+@dataclass
+class UnseenReport:
+    fields: dict[str, FieldScore]
+    sets: list[str]
+    pages: int
+    false_yes: int
+
+    @property
+    def total(self) -> FieldScore:
+        return _sum_scores(self.fields.values())
+
+
+def unseen_scores(path: Path = DEFAULT_JUDGEMENTS) -> UnseenReport:
+    """Every held-out set's per-field counts from the first time the rules read it, pooled."""
+    try:
+        scores = json.loads(path.read_text(encoding="utf-8"))["scores"]
+    except OSError as exc:
+        raise EdcatError(f"cannot read judgements {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise EdcatError(f"{path}: expected a JSON object with a \"scores\" object") from None
+    report = UnseenReport({name: FieldScore(name) for name in FACT_FIELDS}, [], 0, 0)
+    for name, score in scores.items():
+        first = score.get("first") if isinstance(score, dict) else None
+        if not isinstance(first, dict) or "fields" not in first:
+            continue  # scored before per-field counts were kept
+        try:
+            for field_name, counts in first["fields"].items():
+                _add_counts(report.fields[field_name], counts)
+            report.pages += int(score["pages"])
+            report.false_yes += int(first["false_yes"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise EdcatError(f"{path}: scores {name!r}: malformed first-score counts"
+                             f" ({exc.__class__.__name__}: {exc})") from None
+        report.sets.append(name)
+    return report
+
+
+def _add_counts(score: FieldScore, counts: dict[str, int]) -> None:
+    stated, found, right = (int(counts[key]) for key in ("stated", "found", "right"))
+    if not 0 <= right <= min(stated, found):
+        raise ValueError(f"{score.field}: right {right} of stated {stated}, found {found}")
+    score.true_positives += right
+    score.false_positives += found - right
+    score.false_negatives += stated - right
+
+
+def format_unseen_report(report: UnseenReport) -> str:
+    """The pooled table with what it was measured on (fits 80 columns)."""
+    if not report.sets:
+        return "no set has first-score counts per field"
+    sets = _set_names(report.sets)
+    return "\n".join([
+        f"First scores of {len(report.sets)} held-out sets ({sets}), {report.pages} judged",
+        "pages, each read by the rules of its day before a rule was changed with it in",
+        "view: how often each field was right on pages the rules had not seen.",
+        *_table(report.fields),
+        f"false yes on {', '.join(NEVER_FALSE_YES)}: {report.false_yes}",
+    ])
+
+
+def _set_names(names: list[str]) -> str:
+    """"M-P, R" for sets M, N, O, P and R: runs of one-letter names as ranges."""
+    runs: list[list[str]] = []
+    for name in names:
+        last = runs[-1][-1] if runs else ""
+        if len(name) == len(last) == 1 and ord(name) == ord(last) + 1:
+            runs[-1].append(name)
+        else:
+            runs.append([name])
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs)

@@ -3,6 +3,7 @@ comparison guard, value formats, and sanity on the real saved pages."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from functools import cache
@@ -16,6 +17,7 @@ from crawler.extract import Offer, PageContent, extract_page, sentences
 from crawler.facts import _SCANNER, RULES, Fact, extract_facts, product_names, quote, triggers
 from crawler.facts_eval import (
     DEFAULT_CORPUS,
+    DEFAULT_JUDGEMENTS,
     NEVER_FALSE_YES,
     comparable,
     evaluate,
@@ -23,9 +25,11 @@ from crawler.facts_eval import (
     facts_of_case,
     format_page_report,
     format_report,
+    format_unseen_report,
     load_corpus,
     load_judgements,
     load_pages,
+    unseen_scores,
 )
 
 HTML = Path(__file__).parent / "fixtures" / "html"
@@ -792,6 +796,87 @@ def test_facts_eval_pages_command(edcat, tmp_path):
     failed = edcat("facts", "eval-pages", str(tmp_path / "missing.jsonl"), check=False)
     assert failed.returncode == 1
     assert failed.stderr.strip().startswith(f"error: cannot read pages {tmp_path}")
+
+
+def _scores_file(tmp_path, scores):
+    path = tmp_path / "judged.json"
+    path.write_text(json.dumps({"pages": [], "scores": scores}))
+    return path
+
+
+def test_unseen_scores_pool_each_sets_first_counts_only(tmp_path):
+    first = {"precision": 0.5, "recall": 0.5, "false_yes": 1,
+             "fields": {"audience": {"stated": 4, "found": 4, "right": 2}}}
+    path = _scores_file(tmp_path, {
+        "X": {"pages": 3, "first": first,
+              "now": {"fields": {"audience": {"stated": 4, "found": 4, "right": 4}}}},
+        "Y": {"pages": 2, "first": {**first, "false_yes": 0, "fields": {
+            "audience": {"stated": 2, "found": 1, "right": 1},
+            "gdpr": {"stated": 1, "found": 0, "right": 0}}}},
+        "Z": {"pages": 9, "first": {"precision": 0.9, "recall": 0.9, "false_yes": 0}},
+    })
+    report = unseen_scores(path)
+    assert report.sets == ["X", "Y"] and report.pages == 5 and report.false_yes == 1
+    audience = report.fields["audience"]
+    assert (audience.precision, audience.recall) == (3 / 5, 3 / 6)
+    assert report.fields["gdpr"].recall == 0 and report.fields["gdpr"].precision is None
+    text = format_unseen_report(report)
+    assert "2 held-out sets (X-Y), 5 judged" in text
+    assert all(len(line) <= 80 for line in text.splitlines())
+
+
+@pytest.mark.parametrize("counts", [{"stated": 1, "found": 1}, {"stated": 1, "found": 1,
+                                                                   "right": 2}])
+def test_malformed_first_counts_name_the_set(tmp_path, counts):
+    path = _scores_file(tmp_path, {"Q": {"pages": 1, "first": {
+        "false_yes": 0, "fields": {"phase": counts}}}})
+    with pytest.raises(EdcatError, match=re.escape("scores 'Q': malformed first-score counts")):
+        unseen_scores(path)
+
+
+def test_set_names_read_as_ranges():
+    from crawler.facts_eval import _set_names
+
+    assert _set_names(["M", "N", "O", "Q", "S", "T", "all", "U"]) == "M-O, Q, S-T, all, U"
+
+
+def test_bundled_unseen_scores_match_each_sets_first_figure():
+    """The per-field counts add up to the precision and recall quoted for each set."""
+    doc = json.loads(DEFAULT_JUDGEMENTS.read_text())
+    report = unseen_scores()
+    assert len(report.sets) >= 9 and report.pages >= 340
+    for name in report.sets:
+        first = doc["scores"][name]["first"]
+        counts = first["fields"].values()
+        stated, found, right = (sum(c[k] for c in counts) for k in ("stated", "found", "right"))
+        assert (round(right / found, 2), round(right / stated, 2)) == (
+            first["precision"], first["recall"]), name
+
+
+def test_readme_trust_table_is_the_shipped_first_scores():
+    """The README's table is what `edcat facts trust` computes, so neither drifts alone."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("<!-- trust-table: edcat facts trust -->\n", 1)[1].split("\n\n")[0]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        cells = [cell.strip(" `*") for cell in line.strip("|").split("|")]
+        name, stated, found, right = cells[:4]
+        rows[name] = (int(stated), int(found), int(right))
+    report = unseen_scores()
+    expected = {score.field: (score.true_positives + score.false_negatives,
+                              score.true_positives + score.false_positives,
+                              score.true_positives)
+                for score in [*report.fields.values(), report.total]
+                if score.true_positives + score.false_positives + score.false_negatives}
+    assert rows == expected
+
+
+def test_facts_trust_command(edcat, tmp_path):
+    result = edcat("facts", "trust")
+    assert "held-out sets" in result.stdout and "\naudience " in result.stdout
+    failed = edcat("facts", "trust", "--judgements", str(tmp_path / "none.json"), check=False)
+    assert failed.returncode == 1
+    assert failed.stderr.strip().startswith(f"error: cannot read judgements {tmp_path}")
 
 
 # --------------------------------------------------------------------------- one page, three paths
