@@ -529,6 +529,43 @@ def definite_offer(claim: Claim) -> bool:
     return not UNCERTAIN_OFFER.search(claim.sentence)
 
 
+# The reader's situation: "If you are a district reviewing Quillo under an NDPA, SDPA or
+# similar, please see ...". An agreement named there is the reader's; the main clause must
+# offer it ("If your district uses the NDPA, we will sign it").
+READERS_CONDITION = _cues(
+    r"^\W*(?:if|when|where)\s+(?:you\s+are|you['’]re|your\s+(?:[\w-]+\s+){0,2}?(?:is|uses"
+    r"|has|works))\b")
+MAIN_CLAUSE = _cues(  # the product's name also opens one: see _main_clause
+    r",\s*(?:then\s+)?(?:please|we|you|see|contact|email|read|visit|check|refer|our|there|the"
+    r"|this|that|it|they)\b")
+OFFER_IN_MAIN_CLAUSE = _cues(
+    r",\s*(?:then\s+)?(?:we|[A-Z][\w-]*)(?:['’]ll| will| can| are happy to| would be happy to)?"
+    r"\s+(?:sign|countersign|accept|execute|agree|provide|offer|enter)\w*\b",
+)
+
+
+def _main_clause(claim: Claim, start: int) -> re.Match[str] | None:
+    names = _names_pattern(claim.names)
+    found = [m for m in (MAIN_CLAUSE.search(claim.sentence, start),
+                         names and re.compile(rf",\s*(?:{names.pattern})", names.flags).search(
+                             claim.sentence, start)) if m]
+    return min(found, key=lambda m: m.start(), default=None)
+
+
+def not_the_readers_condition(claim: Claim) -> bool:
+    """Not an agreement the reader works under ("if you are a district reviewing us under a
+    state DPA"), unless the main clause offers it or it is the vendor's own ("if you're a
+    school on our standard DPA")."""
+    condition = READERS_CONDITION.match(claim.sentence)
+    if not condition:
+        return True
+    main = _main_clause(claim, condition.end())
+    if main and claim.start >= main.start():
+        return True  # "If you are a school, we sign a DPA with you"
+    return bool(main and OFFER_IN_MAIN_CLAUSE.match(claim.sentence, main.start())
+                or vendors_own_agreement(claim))
+
+
 def not_opt_in(claim: Claim) -> bool:
     """"We use conversations to improve models only if you opt in": no default training."""
     return not OPT_IN.search(claim.sentence)
@@ -1171,7 +1208,7 @@ FIELD_SCOPE: dict[str, tuple[Check, ...]] = {
     "ferpa": (vendor_itself, has_a_subject, a_compliance_claim, definite, a_statement,
               not_a_reference, not_generic, named_on_a_supplier_list),
     "dpa_offered": (no_supplier_subject, with_customers, definite_offer, a_statement,
-                    not_a_reference, not_generic),
+                    not_a_reference, not_generic, not_the_readers_condition),
     "certification": (vendor_itself, own_certification, definite),
     "trains_on_user_data": (about_vendor, not_opt_in, a_statement),
     "retention": (kept_data_period,),
@@ -1227,6 +1264,12 @@ def in_scope(field_name: str, claim: Claim, checks: tuple[Check, ...] = ()) -> b
 PAGE_KINDS = {
     "suppliers": re.compile(r"\bsub-?processors?\b|\bsubprocessors?\b", re.IGNORECASE),
 }
+# A controller's list of its own processors is a supplier list too: "Processors (GDPR Art.
+# 30)", "List of our service providers".
+PROCESSORS_HEADING = re.compile(
+    r"^\W*(?:(?:our|data)\s+)?processors\b(?!\s+(?:must|shall|will|are|is)\b)"
+    r"|^\W*(?:a\s+)?(?:full\s+)?list of (?:our\s+)?(?:(?:third[- ]party\s+)?service providers"
+    r"|processors)\b", re.IGNORECASE)
 # Blog posts, guides and glossaries talk about the world: a sentence there is about the
 # product only when it names it ("we", "our", its name).
 ARTICLE_URL = re.compile(
@@ -1297,6 +1340,8 @@ def page_kinds(page: PageContent, units: list[str], url: str = "",
     page, the vendor's data processing terms."""
     head = " ".join([page.title, *units[:3]])
     kinds = {kind for kind, pattern in PAGE_KINDS.items() if pattern.search(head)}
+    if any(PROCESSORS_HEADING.match(part) for part in [page.title, *units[:3]]):
+        kinds.add("suppliers")
     if TRUST_URL.search(urlsplit(url).path) or TRUST_TITLE.search(page.title or ""):
         kinds.add("trust")
     if AGREEMENT_TITLE.search(head) and any(AGREEMENT_TEXT.search(u) for u in units[:200]):

@@ -939,6 +939,27 @@ def test_a_sub_processor_list_states_its_suppliers_certifications_not_the_vendor
     assert not {f for f, _v in found if f == "certification"}
 
 
+@pytest.mark.parametrize("heading", ["Processors (GDPR Art. 30)",
+                                     "Full list of our service providers"])
+def test_a_controllers_list_of_its_processors_is_a_supplier_list(heading):
+    """Each entry's "DPA:" line is the supplier's agreement, not one offered to schools."""
+    text = (f"{heading}\nEvery provider that handles your data.\n"
+            "Example Cloud Inc.\n- Location:\n- Frankfurt\n- DPA:\n- example.com/legal/dpa\n"
+            "Example Mail Ltd\n- Purpose:\n- email\n- DPA:\n- signed 2024")
+    assert not {f for f, _ in page_facts("https://quillo.example/legal/processors", text)
+                if f == "dpa_offered"}
+    own = text.replace(heading, "Our data processing agreement")
+    assert ("dpa_offered", "yes") in page_facts("https://quillo.example/legal/dpa", own)
+
+
+def test_processors_as_a_subject_do_not_make_a_supplier_list():
+    from crawler.facts import _text_units, page_kinds
+
+    page = PageContent(url="https://quillo.example/dpa", title="Quillo DPA",
+                       main_text="Processors must act only on written instructions.\nMore.")
+    assert "suppliers" not in page_kinds(page, _text_units(page), page.url)
+
+
 def test_a_section_on_ai_providers_names_them_without_a_verb():
     text = ("Quillo\nAI providers and our guarantees\n"
             "Quillo sends each request to one of several models.\n"
