@@ -1662,12 +1662,19 @@ _UNIT_WORDS = (
     r"|lesson"
 )
 _AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?!\d|,\d)"
-_NOT_A_PRICE_AFTER = r"(?!\s*(?:million|billion|bn|mn|m|k|thousand|off|discount)\b)"
+_NOT_A_PRICE_AFTER = (r"(?!\s*(?:million|billion|bn|mn|m|k|thousand|off|discount"
+                      # "a £2 yearly reduction for each child", "a £10 voucher": money back
+                      r"|(?:(?:yearly|annual|monthly|one-off)\s+)?(?:reduction|rebate|cashback"
+                      r"|refund|voucher|gift card)s?)\b)")
 _PERIODS = r"month|mo|year|yr|annum|week|term|semester|trimester"
+_ABBREVIATED = r"(?:p/a|p\.a\.|pa|pcm|p\.c\.m\.|p/m|p\.m\.|pppa)(?![\w/])"
 _UNITS = (  # "per provider/month": a unit of any name before a period is dropped
+    # "£725 p/a", "£99 pcm", "£2 pppa" (per pupil per annum): a period's abbreviation
+    rf"(?:\s*(?P<abbrev>{_ABBREVIATED}))?"
     r"(?:\s*(?:\+|plus|ex\.?|excl?\.?|excluding|inc\.?|incl?\.?|including)\s*VAT)?"  # "+ VAT"
     rf"(?P<units>(?:\s*(?:/|,?\s*per|a|an)\s*(?:{_UNIT_WORDS})s?(?!\w)"
     rf"|\s*per\s+[a-z]+(?=\s*/\s*(?:{_PERIODS})\b))*)"
+    rf"(?:\s*(?P<abbrev_after>{_ABBREVIATED}))?"  # "£3 per pupil pa"
     r"(?:\s+(?P<adverb>monthly|annually|yearly)"
     # "£7.99 (charged once per month)", "$8 billed annually"
     r"|\s*\(?\s*(?:charged|billed|paid|payable)\s+(?:(?:once\s+)?(?:per|a|an|each|every)\s+"
@@ -1735,7 +1742,8 @@ THEIR_CHARGE_BEFORE = _cues(
     r"|the child|each family|attendees|members|customers|clients) (?:will|would|may|might|could)"
     r" (?:then )?be (?:charged|billed|invoiced)|revenue(?: per \w+)? (?:is|was|of|will be))\s*$")
 NOT_A_CHARGE_BEFORE = _cues(
-    r"\b(?:(?:minus|less|deducting)\s+(?:an?\s+|the\s+)?|(?:credit|refund)\s+of\s+"
+    r"\b(?:(?:minus|less|deducting)\s+(?:an?\s+|the\s+)?"
+    r"|(?:credit|refund|discount|reduction|rebate|cashback)\s+of\s+(?:up to\s+)?"
     r"|(?:orders?|purchases?|plans?|invoices?|spend(?:ing)?|baskets?)\s*\(?\s*(?:of\s+)?"
     r"(?:above|over|exceeding|more than|under|below|less than)\s+)$"
 )
@@ -1776,6 +1784,9 @@ def _price(match: re.Match[str]) -> list[str]:
     if not amount or amount == "0":
         return []
     units = [u for u in _UNIT_SPLIT.split(groups.get("units") or "") if u]
+    abbreviated = (groups.get("abbrev") or groups.get("abbrev_after") or "").lower()
+    units += [u for u in ABBREVIATED_UNITS.get(abbreviated, ())  # one period at most
+              if u not in PERIOD_UNITS or not PERIOD_UNITS & set(map(_unit, units))]
     if groups.get("adverb"):
         units.append(groups["adverb"])
     if groups.get("for_year"):
@@ -1810,6 +1821,10 @@ LEAD_PERIOD = re.compile(
     re.IGNORECASE,
 )
 PERIOD_UNITS = frozenset({"month", "year", "week", "day", "term"})
+ABBREVIATED_UNITS = {
+    "p/a": ("year",), "p.a.": ("year",), "pa": ("year",), "pcm": ("month",),
+    "p.c.m.": ("month",), "p/m": ("month",), "p.m.": ("month",), "pppa": ("pupil", "year"),
+}
 
 
 def _unit(word: str) -> str:
