@@ -14,6 +14,7 @@ reading depends on the kind of page ("/security": a trust page's badges). Scores
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -402,13 +403,15 @@ def format_unseen_report(report: UnseenReport) -> str:
     """The pooled table with what it was measured on (fits 80 columns)."""
     if not report.sets:
         return "no set has first-score counts per field"
-    sets = _set_names(report.sets)
+    intro = (f"First scores of {len(report.sets)} held-out sets ({_set_names(report.sets)}), "
+             f"{report.pages} judged pages, each read by the rules of its day before a rule "
+             "was changed with it in view: how often each field was right on pages the rules "
+             "had not seen.")
     return "\n".join([
-        f"First scores of {len(report.sets)} held-out sets ({sets}), {report.pages} judged",
-        "pages, each read by the rules of its day before a rule was changed with it in",
-        "view: how often each field was right on pages the rules had not seen.",
+        textwrap.fill(intro, 78),
         *_table(report.fields),
-        f"false yes on {', '.join(NEVER_FALSE_YES)}: {report.false_yes}",
+        textwrap.fill(f"false yes at first reading on {', '.join(NEVER_FALSE_YES)}: "
+                      f"{report.false_yes}", 78),
     ])
 
 
