@@ -4,6 +4,7 @@ Sub-command modules register themselves on `app` (see cli/main.py). Heavy librar
 sklearn, pandas, pyarrow) are imported inside the commands that need them, never here.
 """
 
+import inspect
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,12 +129,19 @@ StaleDays = Annotated[
 
 
 def one_line_summaries(typer_app: typer.Typer) -> None:
-    """Give every command a one-line summary for the command lists of --help: the first
-    paragraph of its docstring, its line breaks joined (Typer keeps them, so a summary
-    wrapped in the source comes out ragged at 80 columns)."""
+    """Give every command a one-line summary for the command lists of --help (the first
+    paragraph of its docstring) and a help text whose paragraphs are each one line.
+
+    Typer's rich mode keeps a docstring's line breaks, so a paragraph wrapped at the
+    source's width comes out ragged at 80 columns; joined, rich wraps it to the terminal.
+    """
     for info in typer_app.registered_commands:
         doc = info.help or (info.callback.__doc__ if info.callback else None) or ""
-        if info.short_help is None and doc:
-            info.short_help = " ".join(doc.strip().split("\n\n")[0].split())
+        if not doc:
+            continue
+        paragraphs = [" ".join(p.split()) for p in inspect.cleandoc(doc).split("\n\n")]
+        info.help = "\n\n".join(paragraphs)
+        if info.short_help is None:
+            info.short_help = paragraphs[0]
     for group in typer_app.registered_groups:
         one_line_summaries(group.typer_instance)

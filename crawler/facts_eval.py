@@ -108,12 +108,19 @@ class Report:
         return [o for o in self.outcomes if o.extra or o.missed]
 
 
-def _numbered_lines(path: Path, what: str) -> list[tuple[int, str]]:
-    """The file's non-blank lines with their numbers; unreadable, an EdcatError."""
+def _read_text(path: Path, what: str) -> str:
+    """The file's UTF-8 text; unreadable or not UTF-8, an EdcatError naming it."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise EdcatError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise EdcatError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _numbered_lines(path: Path, what: str) -> list[tuple[int, str]]:
+    """The file's non-blank lines with their numbers; unreadable, an EdcatError."""
+    lines = _read_text(path, what).splitlines()
     return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
 
 
@@ -265,11 +272,10 @@ def comparable(name: str, value: str) -> str:
 
 def load_judgements(path: Path = DEFAULT_JUDGEMENTS) -> list[Judgement]:
     """The judged pages of a real-excerpts file; a malformed entry is an EdcatError."""
+    text = _read_text(path, "judgements")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(text)
         pages = doc["pages"]
-    except OSError as exc:
-        raise EdcatError(f"cannot read judgements {path}: {exc.strerror or exc}") from None
     except (json.JSONDecodeError, KeyError, TypeError):
         raise EdcatError(f"{path}: expected a JSON object with a \"pages\" list") from None
     judgements = []
@@ -367,19 +373,24 @@ class UnseenReport:
 
 def unseen_scores(path: Path = DEFAULT_JUDGEMENTS) -> UnseenReport:
     """Every held-out set's per-field counts from the first time the rules read it, pooled."""
+    text = _read_text(path, "judgements")
     try:
-        scores = json.loads(path.read_text(encoding="utf-8"))["scores"]
-    except OSError as exc:
-        raise EdcatError(f"cannot read judgements {path}: {exc.strerror or exc}") from None
+        scores = json.loads(text)["scores"]
     except (json.JSONDecodeError, KeyError, TypeError):
         raise EdcatError(f"{path}: expected a JSON object with a \"scores\" object") from None
+    if not isinstance(scores, dict):
+        raise EdcatError(f"{path}: expected a JSON object with a \"scores\" object")
     report = UnseenReport({name: FieldScore(name) for name in FACT_FIELDS}, [], 0, 0)
     for name, score in scores.items():
-        first = score.get("first") if isinstance(score, dict) else None
+        if not isinstance(score, dict):
+            raise EdcatError(f"{path}: scores {name!r}: expected an object")
+        first = score.get("first")
         if not isinstance(first, dict) or "fields" not in first:
             continue  # scored before per-field counts were kept
         try:
             for field_name, counts in first["fields"].items():
+                if field_name not in report.fields:
+                    raise ValueError(f"unknown fact field {field_name!r}")
                 _add_counts(report.fields[field_name], counts)
             report.pages += int(score["pages"])
             report.false_yes += int(first["false_yes"])

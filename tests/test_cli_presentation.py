@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
@@ -163,7 +164,8 @@ def test_risk_card_wrapped_lines_keep_their_indent(shown):
             assert following.startswith("   ") or not following.strip(), following
 
 
-def test_no_help_shows_bool_or_an_ellipsis():
+def _command_paths() -> list[list[str]]:
+    """Every command and group, as the words that name it ([] is `edcat` itself)."""
     from typer.main import get_command
 
     def paths(command, path):
@@ -171,10 +173,25 @@ def test_no_help_shows_bool_or_an_ellipsis():
         for name, sub in getattr(command, "commands", {}).items():
             yield from paths(sub, [*path, name])
 
-    for path in paths(get_command(app), []):
+    return list(paths(get_command(app), []))
+
+
+def test_no_help_shows_bool_or_an_ellipsis():
+    for path in _command_paths():
         out = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "80"}).output
         assert "<bool>" not in out and "…" not in out, " ".join(path) + "\n" + out
         assert max(len(line) for line in out.splitlines()) <= WIDTH
+
+
+def test_help_paragraphs_are_not_ragged():
+    """A paragraph wraps at the terminal, not where the docstring's source lines broke: no
+    short line is followed by more of the same paragraph."""
+    for path in _command_paths():
+        out = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "80"}).output
+        description = [line.strip() for line in out.split("╭")[0].splitlines()]
+        for line, following in itertools.pairwise(description):
+            ragged = following and 0 < len(line) < WIDTH // 2 and not line.startswith("Usage")
+            assert not ragged, " ".join(path) + f": {line!r} then {following!r}"
 
 
 def test_version():

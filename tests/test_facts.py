@@ -834,6 +834,31 @@ def test_malformed_first_counts_name_the_set(tmp_path, counts):
         unseen_scores(path)
 
 
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\xff\xfe{}", "not UTF-8 text (byte 0)"),
+    (b"[]", 'expected a JSON object with a "scores" object'),
+    (b'{"scores": []}', 'expected a JSON object with a "scores" object'),
+    (b'{"scores": {"Q": 5}}', "scores 'Q': expected an object"),
+    (b'{"scores": {"Q": {"pages": 1, "first": {"false_yes": 0, "fields": {"colour": '
+     b'{"stated": 1, "found": 1, "right": 1}}}}}}', "unknown fact field 'colour'"),
+])
+def test_unreadable_scores_files_are_one_line_errors(tmp_path, content, message):
+    path = tmp_path / "judged.json"
+    path.write_bytes(content)
+    with pytest.raises(EdcatError, match=re.escape(message)) as caught:
+        unseen_scores(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_pages_and_judgements_that_are_not_utf8_name_the_file(tmp_path):
+    path = tmp_path / "pages.jsonl"
+    path.write_bytes(b'{"url": "https://a.example", "text": "caf\xe9"}\n')
+    with pytest.raises(EdcatError, match=re.escape(f"{path}: not UTF-8 text (byte 41)")):
+        load_pages(path)
+    with pytest.raises(EdcatError, match=re.escape(f"{path}: not UTF-8 text")):
+        load_judgements(path)
+
+
 def test_set_names_read_as_ranges():
     from crawler.facts_eval import _set_names
 
