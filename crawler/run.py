@@ -33,6 +33,7 @@ from sqlalchemy import select
 from catalogue import EdcatError, open_catalogue
 from catalogue.cards import find_tool
 from catalogue.db import Catalogue
+from catalogue.files import atomic_path
 from catalogue.models import CrawlRun, Tool
 from catalogue.store import finish_crawl_run
 from crawler.settings import EDCAT_MAX_PAGES, build_settings, user_agent
@@ -211,7 +212,7 @@ def _effective_options(options: CrawlOptions, job_dir: Path) -> CrawlOptions:
                 "--resume continues the interrupted crawl with its own tools, --max-pages, "
                 "--stale-days, --archive and --replay; leave those out"
             )
-        recorded = CrawlOptions.from_recorded(json.loads(saved.read_text()))
+        recorded = _recorded_options(saved)
         recorded.resume, recorded.settings = True, dict(options.settings)
         return recorded
     if options.replay is not None and not Path(options.replay).is_file():
@@ -372,11 +373,24 @@ def _frontier_tally(job_dir: Path) -> tuple[int | None, dict]:
         store.close()
 
 
+def _recorded_options(saved: Path) -> CrawlOptions:
+    """The options an interrupted crawl recorded; a damaged file is a CrawlError naming it."""
+    try:
+        return CrawlOptions.from_recorded(json.loads(saved.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        raise CrawlError(
+            f"cannot resume: {saved} is damaged ({exc.__class__.__name__}); "
+            "start the crawl again without --resume"
+        ) from None
+
+
 def _new_job_dir(options: CrawlOptions, job_dir: Path) -> None:
-    """A new crawl replaces any interrupted one's job state, and records its options."""
+    """A new crawl replaces any interrupted one's job state, and records its options (whole
+    or not at all: a crash while writing must not leave a half file for --resume)."""
     shutil.rmtree(job_dir, ignore_errors=True)
     job_dir.mkdir(parents=True)
-    (job_dir / OPTIONS_FILE).write_text(json.dumps(options.recorded(), indent=2))
+    with atomic_path(job_dir / OPTIONS_FILE) as tmp:
+        tmp.write_text(json.dumps(options.recorded(), indent=2), encoding="utf-8")
 
 
 def resolve_targets(catalogue: Catalogue, options: CrawlOptions):

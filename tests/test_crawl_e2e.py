@@ -431,3 +431,19 @@ def test_mapped_host_keeps_real_urls_through_archive_and_replay(edcat, tmp_path,
 def test_map_host_rejects_malformed_pairs(edcat):
     result = edcat("crawl", "--all", "--map-host", "nonsense", check=False)
     assert result.returncode == 1 and "--map-host expects HOST=http(s)://ADDRESS" in result.stderr
+
+
+@pytest.mark.parametrize("damage", [b'{"tools": ["a"', b"\xff\xfe", b"[1, 2]", b'{"colour": 1}'])
+def test_resume_with_damaged_recorded_options_is_one_line(edcat, small_catalogue, damage):
+    """A crawl killed while recording its options, or a job file edited by hand, must not
+    make `--resume` crash: it names the file and says how to go on."""
+    from crawler.run import OPTIONS_FILE, job_dir_for
+
+    job_dir = job_dir_for(small_catalogue.path)
+    job_dir.mkdir(parents=True)
+    (job_dir / OPTIONS_FILE).write_bytes(damage)
+    resumed = edcat("crawl", "--resume", check=False, db=small_catalogue.path)
+    assert resumed.returncode == 1, resumed.stderr
+    (line,) = resumed.stderr.strip().splitlines()
+    assert line.startswith(f"error: cannot resume: {job_dir / OPTIONS_FILE} is damaged")
+
