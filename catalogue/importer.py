@@ -185,6 +185,34 @@ def _list(value: Any) -> list[str]:
     return [v.strip().lower() for v in str(value).replace("|", ";").split(";") if v.strip()]
 
 
+_SCALAR_COLUMNS = ("name", "url", "homepage", *TEXT_COLUMNS)
+
+
+def _shape_problems(record: dict[str, Any], where: str) -> list[str]:
+    """JSON values of the wrong kind: text columns take text (a number is read as text),
+    facet columns text or a list of text."""
+    problems = []
+    for column in (*_SCALAR_COLUMNS, *PROVENANCE_COLUMNS, *FACET_COLUMNS):
+        value = record.get(column)
+        items = value if column in FACET_COLUMNS and isinstance(value, list) else [value]
+        kind = next((_json_kind(v) for v in items if _json_kind(v)), None)
+        if kind:
+            wanted = "text or a list of text" if column in FACET_COLUMNS else "text"
+            problems.append(f"{where}, field {column!r}: expected {wanted}, got {kind}")
+    return problems
+
+
+def _json_kind(value: Any) -> str | None:
+    """The kind of a value that is not text (None for text, numbers and null)."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return None
+
+
 def validate_record(
     number: int, record: dict[str, Any], label: str, *, limits_checked: bool = False
 ) -> tuple[ToolRecord | None, list[str]]:
@@ -193,6 +221,9 @@ def validate_record(
     where = f"{label} {number}"
     problems = [] if limits_checked else check_record_limits(record, where)
     if problems:  # an oversized or binary row is not looked at any further
+        return None, problems
+    problems = _shape_problems(record, where)
+    if problems:  # a list where a name belongs would be stored as its Python repr
         return None, problems
     name = _text(record.get("name"))
     if not name:

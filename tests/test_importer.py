@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -79,6 +80,33 @@ def test_unknown_facet_value_is_a_bad_row(catalogue, tmp_path):
     path.write_text("name,url,phase\nX,https://x.example/,kindergarten-ish\n")
     with pytest.raises(InvalidInput, match="row 2, field 'phase': unknown value"):
         import_tools(catalogue, path)
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ({"name": ["Kahoot", "Quizizz"]}, "field 'name': expected text, got a list"),
+        ({"name": {"en": "Kahoot"}}, "field 'name': expected text, got an object"),
+        ({"name": True}, "field 'name': expected text, got true/false"),
+        ({"name": "Kahoot", "vendor": ["A", "B"]}, "field 'vendor': expected text, got a list"),
+        ({"name": "Kahoot", "audience": [["teachers"]]}, "field 'audience': expected text or"),
+    ],
+)
+def test_a_json_value_of_the_wrong_kind_is_a_bad_row(catalogue, tmp_path, record, problem):
+    """Not stored as its Python repr ("['Kahoot', 'Quizizz']") under a made-up slug."""
+    path = tmp_path / "tools.jsonl"
+    path.write_text(json.dumps({"name": "Fine", "url": "https://fine.example/"}) + "\n"
+                    + json.dumps(record) + "\n")
+    with pytest.raises(InvalidInput, match=re.escape(f"line 2, {problem}")):
+        import_tools(catalogue, path)
+    assert count(catalogue, Tool) == 0
+
+
+def test_numbers_and_lists_of_text_are_read_as_text(catalogue, tmp_path):
+    path = tmp_path / "tools.jsonl"
+    path.write_text(json.dumps({"name": 2048, "audience": ["teachers", "students"]}) + "\n")
+    import_tools(catalogue, path)
+    assert count(catalogue, Tool) == 1 and count(catalogue, Fact) == 2
 
 
 def test_not_utf8_is_reported(catalogue, tmp_path):
