@@ -289,11 +289,19 @@ def _listed_facts(raw: Any, where: str) -> tuple[list[dict[str, str | None]], li
         return [], [f"{where}, field 'facts': expected a list of objects"]
     facts, problems = [], []
     for n, fact in enumerate(raw, start=1):
-        name = str(fact.get("field", "")).strip().lower() if isinstance(fact, dict) else ""
-        value = str(fact.get("value", "")).strip().lower() if isinstance(fact, dict) else ""
+        item = f"{where}, field 'facts' item {n}"
+        if not isinstance(fact, dict):
+            problems.append(f"{item}: expected an object")
+            continue
+        wrong = [f"{key} is {_json_kind(v)}" for key, v in fact.items() if _json_kind(v)]
+        if wrong:
+            problems.append(f"{item}: expected text ({', '.join(wrong)})")
+            continue
+        name = str(fact.get("field", "")).strip().lower()
+        value = str(fact.get("value", "")).strip().lower()
         allowed = FACT_FIELDS.get(name, ())
         if name not in FACT_FIELDS or not value or (allowed and value not in allowed):
-            problems.append(f"{where}, field 'facts' item {n}: unknown fact {name}={value!r}")
+            problems.append(f"{item}: unknown fact {name}={value!r}")
             continue
         facts.append(
             {

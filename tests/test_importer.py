@@ -90,6 +90,14 @@ def test_unknown_facet_value_is_a_bad_row(catalogue, tmp_path):
         ({"name": True}, "field 'name': expected text, got true/false"),
         ({"name": "Kahoot", "vendor": ["A", "B"]}, "field 'vendor': expected text, got a list"),
         ({"name": "Kahoot", "audience": [["teachers"]]}, "field 'audience': expected text or"),
+        (
+            {"name": "K", "facts": [{"field": "price", "value": ["gbp 5"]}]},
+            "field 'facts' item 1: expected text (value is a list)",
+        ),
+        (
+            {"name": "K", "facts": [{"field": "gdpr", "value": "yes"}, 5]},
+            "field 'facts' item 2: expected an object",
+        ),
     ],
 )
 def test_a_json_value_of_the_wrong_kind_is_a_bad_row(catalogue, tmp_path, record, problem):
