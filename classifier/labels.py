@@ -52,7 +52,10 @@ def read_label_file(
 ) -> list[LabelRow]:
     """Read and validate a label file; raise InvalidInput listing every bad row."""
     path = Path(path)
-    header, records, problems = read_csv(path, read_utf8(path))
+    content = read_utf8(path)
+    if content.lstrip().startswith(("{", "[")):
+        raise InvalidInput(str(path), ["labels are read from CSV; this looks like JSON"])
+    header, records, problems = read_csv(path, content)
     require_columns(path, header, required)
     rows = []
     for number, record in records:

@@ -41,6 +41,7 @@ def test_starter_file_is_valid():
                                   "'constructionist'"),
         ("bad_missing_column.csv", "header: missing column(s) pedagogy"),
         ("bad_empty_text.csv", "row 3 (Not In Catalogue), field 'text': empty"),
+        ("bad_json_lines.csv", "labels are read from CSV; this looks like JSON"),
     ],
 )
 def test_bad_label_files_name_the_row_and_import_nothing(small_catalogue, name, message):
