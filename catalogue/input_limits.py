@@ -16,7 +16,7 @@ from catalogue.escaping import is_control as _is_control
 from catalogue.settings import LIMITS
 
 NAME_FIELDS = ("name",)
-URL_FIELDS = ("url", "homepage")
+URL_FIELDS = ("url", "homepage", "source_url")
 # Line breaks and tabs are ordinary in descriptions; every other control character is not text.
 TEXT_WHITESPACE = "\t\n\r"
 
@@ -61,8 +61,13 @@ def _size_problems(field: str, key: str, value: Any) -> list[str]:
 
 
 def _character_problems(field: str, key: str, value: Any) -> list[str]:
+    if isinstance(value, list):  # facet lists, listed facts, sources: each item's text
+        return [p for item in value for p in _character_problems(field, key, item)][:1]
+    if isinstance(value, dict):  # a listed fact's evidence, a source's URL
+        return [p for k, v in value.items()
+                for p in _character_problems(f"{field}.{k}", str(k), v)][:1]
     if not isinstance(value, str):
-        return []  # lists and objects: their text is checked where it is used
+        return []
     text = value.strip()
     if _plainly_printable(text, key):
         return []

@@ -52,6 +52,8 @@ SORT_ORDER = {
 SORTS = tuple(SORT_ORDER)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 2**62  # SQLite integers are 64-bit
+# Each fact filter is a condition of its own; SQLite's expression tree stops near 1,000.
+MAX_FACT_FILTERS = 50
 FTS_TABLE = "tools_fts"
 # The schema version this module's SQL is written for (catalogue.db.SCHEMA_VERSION; a test
 # keeps them equal). A file at any other version is opened by catalogue.db, whose error says
@@ -112,7 +114,11 @@ class ToolQuery:
         self.phase = _check_all("phase", self.phase, PHASES)
         self.subject = _check_all("subject", self.subject, SUBJECTS)
         self.pricing = _check_all("pricing", self.pricing, PRICING_MODELS)
-        self.facts = [_check_fact(f) for f in self.facts]
+        self.facts = list(dict.fromkeys(_check_fact(f) for f in self.facts))
+        if len(self.facts) > MAX_FACT_FILTERS:
+            raise InvalidFilter(
+                f"at most {MAX_FACT_FILTERS} different fact filters, got {len(self.facts)}"
+            )
         if self.min_confidence is not None and not 0 <= self.min_confidence <= 1:
             raise InvalidFilter("--min-confidence must be between 0 and 1")
         self._check_sort()
@@ -177,7 +183,7 @@ def _check_all(kind: str, values: list[str], allowed: tuple[str, ...]) -> list[s
                 f"unknown {kind} {value!r}{hint}; valid values: {', '.join(allowed)}"
             )
         checked.append(normalised)
-    return checked
+    return list(dict.fromkeys(checked))  # a value repeated a thousand times is one condition
 
 
 def _check_fact(expression: str) -> str:

@@ -27,6 +27,17 @@ from rich.text import Text
 
 from catalogue.escaping import csv_row, rich_markup_text, terminal_text
 
+
+def _readable_columns() -> None:
+    """Drop a $COLUMNS that is not plain digits: rich checks it with str.isdigit(), true of
+    "²", and then int() fails on it while the CLI is still starting."""
+    for name in ("COLUMNS", "LINES"):
+        value = os.environ.get(name)
+        if value is not None and not (value.isascii() and value.isdigit()):
+            del os.environ[name]
+
+
+_readable_columns()
 console = Console()
 err_console = Console(stderr=True)
 
@@ -35,7 +46,7 @@ def follow_columns() -> None:
     """Size both consoles from $COLUMNS as it is now (rich reads it when a console is made and
     can keep that width; one process may run several commands, as the tests do)."""
     columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
+    if columns.isascii() and columns.isdigit() and int(columns) > 0:
         console.width = err_console.width = int(columns)
 
 

@@ -1975,7 +1975,7 @@ def _grade_number(text: str | None) -> int | None:
         return 0
     if text in _ORDINAL_WORDS:
         return _ORDINAL_WORDS[text]
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 _ORDINAL_WORDS = {word: n for n, word in enumerate(

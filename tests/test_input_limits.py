@@ -85,6 +85,23 @@ def test_too_many_rows_is_refused_naming_the_limit(catalogue, tmp_path, monkeypa
     )
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"facts": [{"field": "gdpr", "value": "yes", "evidence": "We comply\u202e."}]},
+         "field 'facts'.evidence: contains U+202E"),
+        ({"facts": [{"field": "gdpr", "value": "yes", "source_url": "https://a.example/a b"}]},
+         "field 'facts'.source_url: contains U+0020 (space)"),
+        ({"audience": ["teach\x07ers"]}, "field 'audience': contains U+0007"),
+        ({"sources": [{"repo": "x\u200by"}]}, "field 'sources'.repo: contains U+200B"),
+    ],
+)
+def test_text_inside_lists_and_objects_is_checked_too(catalogue, tmp_path, extra, message):
+    """A listed fact's evidence reaches the tool page and exports like a description does."""
+    path = write(tmp_path / "tools.jsonl", [GOOD | extra])
+    assert message in refusal(catalogue, path)
+
+
 def test_too_many_facts_in_a_row_is_refused(catalogue, tmp_path):
     facts = [{"field": "audience", "value": "students"}] * (LIMITS.max_list_items + 1)
     path = write(tmp_path / "tools.jsonl", [GOOD | {"facts": facts}])

@@ -6,6 +6,7 @@ import pytest
 
 from catalogue import InvalidFilter, ToolQuery, count_tools, query_tools
 from catalogue.cards import find_tool
+from catalogue.query import MAX_FACT_FILTERS
 from catalogue.store import (
     ClassificationRecord,
     FactRecord,
@@ -163,6 +164,20 @@ def test_changed_since_and_sort(small_catalogue):
 def test_unknown_filter_values_list_the_valid_ones(small_catalogue, filters, message):
     with pytest.raises(InvalidFilter, match=message):
         query_tools(small_catalogue, ToolQuery(**filters))
+
+
+def test_a_value_repeated_a_thousand_times_is_one_condition(small_catalogue):
+    """SQLite refuses an expression tree past depth 1,000: a long URL must not reach it."""
+    once = query_tools(small_catalogue, ToolQuery(audience=["students"], facts=["gdpr=yes"]))
+    many = ToolQuery(audience=["students"] * 2000, facts=["gdpr=yes", "GDPR = yes"] * 1000)
+    assert query_tools(small_catalogue, many) == once
+    assert count_tools(small_catalogue, ToolQuery(audience=["students"] * 2000)) >= len(once)
+
+
+def test_more_fact_filters_than_the_cap_are_refused(small_catalogue):
+    prices = [f"price=gbp {n}" for n in range(MAX_FACT_FILTERS + 1)]
+    with pytest.raises(InvalidFilter, match=f"at most {MAX_FACT_FILTERS} different fact filters"):
+        count_tools(small_catalogue, ToolQuery(facts=prices))
 
 
 def test_a_changed_prediction_moves_updated_at_a_rerun_does_not(small_catalogue):

@@ -76,3 +76,16 @@ def test_lazy_exports_still_resolve():
     assert catalogue.import_tools.__module__ == "catalogue.importer"
     with pytest.raises(AttributeError):
         catalogue.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("columns", ["\u00b2", "eighty", ""])
+def test_a_columns_variable_that_is_not_a_number_does_not_stop_start_up(columns):
+    """rich reads $COLUMNS with str.isdigit(), which "²" passes and int() then fails on."""
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-c", "from cli.main import app; app(args=['--help'], prog_name='edcat')"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": columns},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage: edcat" in result.stdout

@@ -66,6 +66,21 @@ def test_unknown_filter_value_is_a_clear_400(client):
     assert "unknown pedagogy" in page.text and "behaviourist" in page.text
 
 
+# superscript two, Arabic-Indic three, fullwidth one: str.isdigit() is true of each
+@pytest.mark.parametrize("value", ["%C2%B2", "%D9%A3", "%EF%BC%91"])
+@pytest.mark.parametrize("path", ["/?page=", "/?page_size=", "/api/facets?page_size="])
+def test_a_page_number_in_other_digits_is_a_400(client, path, value):
+    page = client.get(path + value)
+    assert page.status_code == 400, page.text
+    assert "must be a whole number" in page.text
+
+
+def test_a_filter_repeated_a_thousand_times_is_answered(client):
+    query = "&".join(["audience=students"] * 1000 + ["fact=gdpr%3Dyes"] * 1000)
+    for path in ("/?", "/api/tools?", "/api/facets?"):
+        assert client.get(path + query).status_code == 200, path
+
+
 def test_paging_keeps_the_filters(client):
     page = client.get("/?page_size=2&pricing=freemium&pricing=free")
     assert "page 1 of 2" in page.text

@@ -61,6 +61,8 @@ def _confidence(raw: str | None) -> float | None:
 def _positive(name: str, raw: str | None, default: int) -> int:
     if raw is None or not raw.strip():
         return default
-    if not raw.strip().isdigit() or int(raw) < 1 or len(raw.strip()) > 9:
+    digits = raw.strip()
+    # str.isdigit() is also true of "²" and "٣", which int() reads differently or not at all
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 9 or int(digits) < 1:
         raise InvalidFilter(f"{name} must be a whole number from 1, got {raw!r}")
-    return int(raw)
+    return int(digits)
