@@ -22,6 +22,7 @@ from catalogue.errors import (
     InvalidInput,
     NotACatalogue,
     SchemaVersionError,
+    ShortlistNotFound,
     ToolNotFound,
 )
 from catalogue.query import ToolQuery, count_tools, query_tools
@@ -55,6 +56,7 @@ __all__ = [
     "InvalidInput",
     "NotACatalogue",
     "SchemaVersionError",
+    "ShortlistNotFound",
     "ToolNotFound",
     "ToolQuery",
     "count_tools",

@@ -56,3 +56,7 @@ class InvalidFilter(CatalogueError):
 
 class ToolNotFound(CatalogueError):
     pass
+
+
+class ShortlistNotFound(CatalogueError):
+    pass

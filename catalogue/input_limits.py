@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from catalogue.errors import InvalidInput
+from catalogue.errors import CatalogueError, InvalidInput
 from catalogue.escaping import is_control as _is_control
 from catalogue.settings import LIMITS
 
@@ -40,6 +40,17 @@ def check_record_limits(record: dict[str, Any], where: str) -> list[str]:
         problems += _size_problems(field, str(key), value)
         problems += _character_problems(field, str(key), value)
     return problems
+
+
+def checked_text(what: str, value: str, kind: str = "text") -> str:
+    """`value` stripped, or a CatalogueError naming `what`: the import's size and character
+    rules for one value a person typed (a shortlist name, a review's answer or source).
+    `kind` is "name", "url" or "text"."""
+    key = {"name": NAME_FIELDS[0], "url": URL_FIELDS[0], "text": "description"}[kind]
+    problems = _size_problems(what, key, value) + _character_problems(what, key, value)
+    if problems:
+        raise CatalogueError(problems[0])
+    return value.strip()
 
 
 def _size_problems(field: str, key: str, value: Any) -> list[str]:

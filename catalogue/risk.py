@@ -25,8 +25,10 @@ from catalogue.db import Catalogue
 from catalogue.errors import CatalogueError
 from catalogue.escaping import markdown_code, markdown_link, markdown_text
 from catalogue.history import HistoryEvent, tool_history_in
+from catalogue.input_limits import checked_text
 from catalogue.models import Review, utcnow
 from catalogue.settings import stale_after_days
+from catalogue.urls import is_http_url
 
 VENDOR_STATED, NOT_STATED, NOT_CRAWLED, REVIEWED = (
     "vendor-stated",
@@ -294,8 +296,17 @@ def review_answer(
 ) -> Review:
     """Record a person's answer to question `number`; it replaces any earlier review."""
     question(number)
-    if not answer.strip():
+    answer = checked_text("the answer", answer)
+    if not answer:
         raise CatalogueError("the answer must not be empty")
+    if source_url is not None and source_url.strip():
+        source_url = checked_text("the source", source_url, "url")
+        if not is_http_url(source_url):
+            raise CatalogueError(f"the source must be an http(s) address, got {source_url!r}")
+    else:
+        source_url = None
+    if reviewer is not None:
+        reviewer = checked_text("the reviewer", reviewer, "name") or None
     tool = find_tool(catalogue, ref)
     with catalogue.writing() as session:
         session.exec(
@@ -308,7 +319,7 @@ def review_answer(
         review = Review(
             tool_id=tool.id,
             question=number,
-            answer=answer.strip(),
+            answer=answer,
             source_url=source_url,
             reviewer=reviewer or os.environ.get("USER") or "unknown",
             created_at=utcnow(),

@@ -11,8 +11,9 @@ from sqlalchemy import delete, select
 
 from catalogue.cards import find_tool
 from catalogue.db import Catalogue
-from catalogue.errors import CatalogueError
+from catalogue.errors import CatalogueError, ShortlistNotFound
 from catalogue.escaping import csv_row, markdown_text
+from catalogue.input_limits import checked_text
 from catalogue.models import Shortlist, ShortlistTool
 from catalogue.query import ToolQuery, query_tools
 from catalogue.risk import QUESTIONS, risk_card, risk_markdown
@@ -26,9 +27,11 @@ class ShortlistView:
 
 
 def create_shortlist(catalogue: Catalogue, name: str) -> None:
-    name = name.strip()
+    name = checked_text("a shortlist name", name, "name")
     if not name:
         raise CatalogueError("a shortlist needs a name")
+    if "/" in name:  # the name is a segment of its web address
+        raise CatalogueError(f"a shortlist name cannot contain '/': {name!r}")
     with catalogue.writing() as session:
         if _find(session, name, required=False) is not None:
             raise CatalogueError(f"shortlist {name!r} already exists")
@@ -130,5 +133,5 @@ def _find(session, name: str, required: bool = True) -> Shortlist | None:
     name = name.strip()
     shortlist = session.exec(select(Shortlist).where(Shortlist.name == name)).scalars().first()
     if shortlist is None and required:
-        raise CatalogueError(f"no shortlist {name!r}; create it with `edcat shortlist create`")
+        raise ShortlistNotFound(f"no shortlist {name!r}")
     return shortlist

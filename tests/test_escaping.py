@@ -122,7 +122,9 @@ def hostile(catalogue, tmp_path):
     # Text the import refuses can still arrive from crawled pages: put it in directly.
     with sqlite3.connect(catalogue.path) as conn:
         conn.execute("UPDATE tools SET category = ? WHERE id = 3", (ANSI + "\x00",))
-    review_answer(catalogue, 1, 1, "<img src=x onerror=alert(1)> | =1+1", "javascript:alert(1)")
+    review_answer(catalogue, 1, 1, "<img src=x onerror=alert(1)> | =1+1", "https://a.example/")
+    with sqlite3.connect(catalogue.path) as conn:  # a source reviews now refuse, stored before
+        conn.execute("UPDATE reviews SET source_url = 'javascript:alert(1)'")
     return catalogue
 
 
@@ -146,11 +148,11 @@ def test_catalogue_export_jsonl_keeps_text_as_it_is(hostile, tmp_path):
 
 
 def test_shortlist_csv_and_markdown_are_escaped(hostile):
-    create_shortlist(hostile, "Pack | <b>governors</b>")
-    add_to_shortlist(hostile, "Pack | <b>governors</b>", ["1", "2", "3", "4"])
-    cells = _csv_cells(shortlist_csv(hostile, "Pack | <b>governors</b>"))
+    create_shortlist(hostile, "Pack | <b>governors <i>")
+    add_to_shortlist(hostile, "Pack | <b>governors <i>", ["1", "2", "3", "4"])
+    cells = _csv_cells(shortlist_csv(hostile, "Pack | <b>governors <i>"))
     assert "'" + FORMULAS[0] in cells and "'@SUM(1)" in cells
-    pack = shortlist_markdown(hostile, "Pack | <b>governors</b>")
+    pack = shortlist_markdown(hostile, "Pack | <b>governors <i>")
     assert "<b>" not in pack and "<script>" not in pack and "<img" not in pack
     summary = pack.split("\n---\n")[0]  # the pack's own table, before the risk cards
     table = [line for line in summary.splitlines() if line.startswith("| ")]

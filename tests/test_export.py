@@ -94,11 +94,13 @@ def everything(crawled):
         ],
     )  # fmt: skip
     add_labels(crawled, [LabelRecord("pedagogy", "behaviourist", ids["kahoot"], annotator=EVIL)])
-    review_answer(crawled, "kahoot", 2, EVIL, "javascript:alert(1)", "dpo")
+    review_answer(crawled, "kahoot", 2, EVIL, "https://a.example/", "dpo")
     review_answer(crawled, "scratch", 7, "Checked with the vendor", None, "dpo")
     with sqlite3.connect(crawled.path) as conn:
         conn.execute("UPDATE tools SET name = ?, description = ? WHERE id = ?",
                      (EVIL, "-1+2\t\x1b[31m", ids["scratch"]))  # fmt: skip
+        # a source reviews now refuse, as a catalogue written before may hold it
+        conn.execute("UPDATE reviews SET source_url = 'javascript:alert(1)' WHERE question = 2")
     return crawled
 
 

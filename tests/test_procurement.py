@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -194,6 +195,36 @@ def test_compare_shows_unknown_as_unknown(crawled):
     assert rows["purpose"] == ["unknown"] * 3
     with pytest.raises(CatalogueError, match="at least two"):
         compare_tools(crawled, ["padlet"])
+
+
+@pytest.mark.parametrize(
+    ("answer", "source", "message"),
+    [
+        ("ok\x00", None, "the answer: contains U+0000"),
+        ("Trust INSET \u202eon 3 Jan", None, "the answer: contains U+202E"),
+        ("ok", "javascript:alert(1)", "the source must be an http(s) address"),
+        ("ok", "https://intranet.example/a b", "the source: contains U+0020 (space)"),
+    ],
+)
+def test_review_text_meets_the_import_rules(crawled, answer, source, message):
+    """A review reaches the DPIA files and the web page as vendor text does."""
+    with pytest.raises(CatalogueError, match=re.escape(message)):
+        review_answer(crawled, "padlet", 1, answer, source_url=source)
+    kept = review_answer(crawled, "padlet", 1, "Signed.\nSee the file.", source_url=" ")
+    assert kept.answer == "Signed.\nSee the file." and kept.source_url is None
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("KS2/KS3", "cannot contain '/'"),
+        ("a\x00b", "contains U+0000"),
+        ("x" * 201, "over the limit max_name_chars"),
+    ],
+)
+def test_a_shortlist_name_must_make_a_web_address(crawled, name, message):
+    with pytest.raises(CatalogueError, match=re.escape(message)):
+        create_shortlist(crawled, name)
 
 
 def test_shortlist_pack(crawled):

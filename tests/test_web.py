@@ -218,6 +218,19 @@ def test_shortlist_built_and_exported(client):
     assert client.get("/api/shortlists/Year 7").json()["name"] == "Year 7"
 
 
+def test_a_shortlist_name_that_cannot_be_an_address_is_refused(client):
+    sign_in(client)
+    created = client.post("/shortlists", data={"name": "KS2/KS3", "csrf_token": csrf_of(client)})
+    assert created.status_code == 400 and "cannot contain" in created.text
+    for path in ("/shortlists/KS2%2FKS3", "/api/shortlists/Nope", "/shortlists/Nope/export.md"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_a_wrong_method_says_which_are_allowed(client):
+    answer = client.post("/api/tools")
+    assert answer.status_code == 405 and answer.headers["allow"] == "GET"
+
+
 def test_sessions_expire(client, web_catalogue):
     sign_in(client)
     assert "Signed in as" in client.get("/").text

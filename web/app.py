@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalogue import Catalogue, EdcatError, open_catalogue
-from catalogue.errors import CatalogueNotFound, ToolNotFound
+from catalogue.errors import CatalogueNotFound, ShortlistNotFound, ToolNotFound
 from catalogue.users import SESSION_HOURS
 from web import api, pages
 from web.auth import SESSION_COOKIE
@@ -131,7 +131,8 @@ def create_app(db: str | Path | Catalogue, settings: WebSettings | None = None) 
 def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(EdcatError)
     async def user_error(request: Request, exc: EdcatError):
-        status = 404 if isinstance(exc, ToolNotFound | CatalogueNotFound) else 400
+        not_found = ToolNotFound | ShortlistNotFound | CatalogueNotFound
+        status = 404 if isinstance(exc, not_found) else 400
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": str(exc)}, status_code=status)
         return pages.error_page(request, str(exc), status)
@@ -140,8 +141,11 @@ def _add_error_pages(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException):
         message = exc.detail if exc.status_code != 404 else "There is no page at this address."
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": message}, status_code=exc.status_code)
-        return pages.error_page(request, str(message), exc.status_code)
+            response = JSONResponse({"error": message}, status_code=exc.status_code)
+        else:
+            response = pages.error_page(request, str(message), exc.status_code)
+        response.headers.update(exc.headers or {})  # e.g. a 405's Allow
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def bad_form(request: Request, exc: RequestValidationError):
