@@ -120,10 +120,10 @@ class ToolQuery:
                 f"at most {MAX_FACT_FILTERS} different fact filters, got {len(self.facts)}"
             )
         if self.min_confidence is not None and not 0 <= self.min_confidence <= 1:
-            raise InvalidFilter("--min-confidence must be between 0 and 1")
+            raise InvalidFilter("the minimum confidence must be between 0 and 1")
         self._check_sort()
         if self.limit is not None and not 1 <= self.limit <= MAX_LIMIT:
-            raise InvalidFilter(f"--limit must be between 1 and {MAX_LIMIT}")
+            raise InvalidFilter(f"the limit must be between 1 and {MAX_LIMIT}")
         return self
 
     def _check_sort(self) -> None:
@@ -135,10 +135,10 @@ class ToolQuery:
         if sort not in SORT_ORDER:
             raise InvalidFilter(
                 f"unknown sort {self.sort!r}{did_you_mean(sort, SORTS)}; "
-                f"valid values: {', '.join(SORTS)} (-FIELD or --desc for descending)"
+                f"valid values: {', '.join(SORTS)} (-FIELD for descending)"
             )
         if sort == "relevance" and not self.search:
-            raise InvalidFilter("--sort relevance needs --search")
+            raise InvalidFilter("sorting by relevance needs a search")
         self.sort = sort
 
     def order(self) -> tuple[str, bool]:
@@ -190,7 +190,7 @@ def _check_fact(expression: str) -> str:
     name, sep, value = expression.partition("=")
     name, value = name.strip().lower(), value.strip().lower()
     if not sep or not name or not value:
-        raise InvalidFilter(f"--fact takes FIELD=VALUE, got {expression!r}")
+        raise InvalidFilter(f"a fact filter takes FIELD=VALUE, got {expression!r}")
     if name not in FACT_FIELDS:
         raise InvalidFilter(
             f"unknown fact field {name!r}{did_you_mean(name, list(FACT_FIELDS))}; "
@@ -336,7 +336,7 @@ def _matching_sql(query: ToolQuery, columns: str, with_tags: bool) -> tuple[str,
     if query.search:
         match = fts_query(query.search)
         if not match:
-            raise InvalidFilter("--search needs at least one word")
+            raise InvalidFilter("a search needs at least one word")
         sql += (
             f" JOIN (SELECT rowid, bm25({FTS_TABLE}) AS rank FROM {FTS_TABLE} "
             f"WHERE {FTS_TABLE} MATCH ?) AS search ON search.rowid = tools.id"

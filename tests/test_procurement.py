@@ -287,7 +287,7 @@ def test_review_findings_edge_cases(crawled, tmp_path, monkeypatch):
     from catalogue import InvalidFilter, ToolQuery, query_tools
     from catalogue.settings import stale_after_days
 
-    with pytest.raises(InvalidFilter, match="--limit must be between"):
+    with pytest.raises(InvalidFilter, match="the limit must be between"):
         query_tools(crawled, ToolQuery(limit=10**20))
     with pytest.raises(ToolNotFound):
         find_tool(crawled, "99999999999999999999")
