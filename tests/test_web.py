@@ -226,6 +226,14 @@ def test_a_shortlist_name_that_cannot_be_an_address_is_refused(client):
         assert client.get(path).status_code == 404, path
 
 
+@pytest.mark.parametrize("path", ["/", "/tools/padlet", "/api/tools", "/api/facets"])
+def test_head_is_answered_as_get_without_a_body(client, path):
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b"" and head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == str(len(got.content))
+
+
 def test_a_wrong_method_says_which_are_allowed(client):
     answer = client.post("/api/tools")
     assert answer.status_code == 405 and answer.headers["allow"] == "GET"

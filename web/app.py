@@ -92,6 +92,25 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class HeadAsGet:
+    """ASGI middleware answering HEAD as GET without the body (FastAPI routes take only the
+    methods they name; link checkers and monitors ask with HEAD)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def send_headers_only(message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
 def create_app(db: str | Path | Catalogue, settings: WebSettings | None = None) -> FastAPI:
     """The web catalogue for one catalogue file (or an open Catalogue)."""
     owned = not isinstance(db, Catalogue)
@@ -121,6 +140,7 @@ def create_app(db: str | Path | Catalogue, settings: WebSettings | None = None) 
     app.add_middleware(SecurityHeaders)
     # Outermost, so a kept page carries the security headers it was sent with.
     app.add_middleware(PageCache, path=catalogue.path, session_cookie=SESSION_COOKIE)
+    app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
