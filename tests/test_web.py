@@ -234,6 +234,13 @@ def test_head_is_answered_as_get_without_a_body(client, path):
     assert head.headers["content-length"] == str(len(got.content))
 
 
+def test_blank_tool_pickers_are_left_out_of_a_comparison_on_both_front_ends(client):
+    for path in ("/compare", "/api/compare"):
+        assert client.get(path + "?tool=padlet&tool=&tool=scratch").status_code == 200, path
+        refused = client.get(path + "?tool=padlet&tool=&tool=+")
+        assert refused.status_code == 400 and "choose 2 to 4 tools" in refused.text, path
+
+
 def test_a_wrong_method_says_which_are_allowed(client):
     answer = client.post("/api/tools")
     assert answer.status_code == 405 and answer.headers["allow"] == "GET"

@@ -11,15 +11,13 @@ from fastapi import APIRouter, Query, Request
 from catalogue import count_tools, query_tools
 from catalogue.cards import tool_card
 from catalogue.compare import compare_tools
-from catalogue.errors import CatalogueError
 from catalogue.facets import facet_counts
 from catalogue.risk import risk_card
 from catalogue.shortlists import list_shortlists, shortlist_view
 from catalogue.stats import catalogue_stats
-from web.filters import browse_from_params
+from web.filters import browse_from_params, compare_refs
 
 router = APIRouter(prefix="/api", tags=["catalogue"])
-MAX_COMPARE = 4
 
 
 def _catalogue(request: Request):
@@ -70,9 +68,7 @@ def risk(request: Request, ref: str) -> dict[str, Any]:
 
 @router.get("/compare", summary="2 to 4 tools side by side")
 def compare(request: Request, tool: Annotated[list[str], Query()] = []) -> dict[str, Any]:  # noqa: B006
-    if not 2 <= len(tool) <= MAX_COMPARE:
-        raise CatalogueError(f"choose 2 to {MAX_COMPARE} tools to compare (got {len(tool)})")
-    comparison = compare_tools(_catalogue(request), tool)
+    comparison = compare_tools(_catalogue(request), compare_refs(tool))
     return {
         "tools": comparison.tools,
         "rows": [{"attribute": name, "values": cells} for name, cells in comparison.rows],

@@ -15,6 +15,15 @@ from catalogue import InvalidFilter, ToolQuery
 
 MULTI = ("purpose", "pedagogy", "audience", "phase", "subject", "pricing", "fact")
 MAX_PAGE_SIZE = 200
+MAX_COMPARE = 4  # columns a comparison page can show side by side
+
+
+def compare_refs(tools: list[str]) -> list[str]:
+    """The tools of a ``?tool=...`` comparison, blanks (an empty picker) left out."""
+    refs = [t for t in tools if t.strip()]
+    if not 2 <= len(refs) <= MAX_COMPARE:
+        raise InvalidFilter(f"choose 2 to {MAX_COMPARE} tools to compare (got {len(refs)})")
+    return refs
 
 
 @dataclass(frozen=True)

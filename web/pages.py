@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from catalogue import count_tools, query_tools
 from catalogue.cards import find_tool
 from catalogue.compare import compare_tools
-from catalogue.errors import CatalogueError
 from catalogue.facets import facet_counts
 from catalogue.query import SORTS
 from catalogue.risk import (
@@ -47,11 +46,10 @@ from web.auth import (
     set_login_cookie,
     set_session_cookie,
 )
-from web.filters import browse_from_params
+from web.filters import browse_from_params, compare_refs
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str | None, Form()]
-MAX_COMPARE = 4
 
 
 def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -163,9 +161,7 @@ def add_review(
 
 @router.get("/compare", response_class=HTMLResponse)
 def compare(request: Request, tool: Annotated[list[str], Query()] = []) -> HTMLResponse:  # noqa: B006
-    refs = [t for t in tool if t.strip()]
-    if not 2 <= len(refs) <= MAX_COMPARE:
-        raise CatalogueError(f"choose 2 to {MAX_COMPARE} tools to compare (got {len(refs)})")
+    refs = compare_refs(tool)
     return render(request, "compare.html", comparison=compare_tools(_catalogue(request), refs))
 
 
