@@ -537,11 +537,19 @@ READERS_CONDITION = _cues(
     r"|has|works))\b")
 MAIN_CLAUSE = _cues(  # the product's name also opens one: see _main_clause
     r",\s*(?:then\s+)?(?:please|we|you|see|contact|email|read|visit|check|refer|our|there|the"
-    r"|this|that|it|they)\b")
-OFFER_IN_MAIN_CLAUSE = _cues(
-    r",\s*(?:then\s+)?(?:we|[A-Z][\w-]*)(?:['’]ll| will| can| are happy to| would be happy to)?"
-    r"\s+(?:sign|countersign|accept|execute|agree|provide|offer|enter)\w*\b",
-)
+    r"|this|that|it|they|dpas)\b")
+# "we (will) (happily) sign it", "we're happy to countersign", "we offer a DPA": the vendor
+# (or the product, by name) takes the agreement on; "we offer training" does not.
+_OFFER_VERB = (
+    r"\s+(?:(?:will|can|would|are|be|happy|glad|pleased|to|also|gladly|happily|then|always)"
+    r"\s+){0,4}(?:sign|countersign|accept|execute|enter\s+into|agree\s+to|(?:provide|offer)\w*"
+    r"\s+(?:it|one|this|that|(?:a|an|the|our)\s+(?:[\w-]+\s+){0,3}?(?:agreements?|addend\w+"
+    r"|dpas?)))\b")
+OFFER_BY_US = _cues(rf"\bwe(?:['’]re|['’]ll)?{_OFFER_VERB}")
+# "If you're a school, a DPA is available on request": the agreement itself is offered.
+AGREEMENT_OFFERED = _cues(
+    r",\s*(?:a|an|our|the)?\s*(?:[\w-]+\s+){0,3}?(?:dpas?|agreements?|addend\w+)\s+(?:is|are)"
+    r"\s+(?:(?:also|always|readily)\s+)?(?:available|offered|provided|signed)\b")
 
 
 def _main_clause(claim: Claim, start: int) -> re.Match[str] | None:
@@ -550,6 +558,15 @@ def _main_clause(claim: Claim, start: int) -> re.Match[str] | None:
                          names and re.compile(rf",\s*(?:{names.pattern})", names.flags).search(
                              claim.sentence, start)) if m]
     return min(found, key=lambda m: m.start(), default=None)
+
+
+def _offered_after(claim: Claim, start: int) -> bool:
+    """Whether, after the reader's condition, the vendor or product takes an agreement on."""
+    if OFFER_BY_US.search(claim.sentence, start) or AGREEMENT_OFFERED.search(claim.sentence, start):
+        return True
+    names = _names_pattern(claim.names)
+    return bool(names and re.compile(rf"(?:{names.pattern}){_OFFER_VERB}", names.flags).search(
+        claim.sentence, start))
 
 
 def not_the_readers_condition(claim: Claim) -> bool:
@@ -562,8 +579,7 @@ def not_the_readers_condition(claim: Claim) -> bool:
     main = _main_clause(claim, condition.end())
     if main and claim.start >= main.start():
         return True  # "If you are a school, we sign a DPA with you"
-    return bool(main and OFFER_IN_MAIN_CLAUSE.match(claim.sentence, main.start())
-                or vendors_own_agreement(claim))
+    return _offered_after(claim, condition.end()) or vendors_own_agreement(claim)
 
 
 def not_opt_in(claim: Claim) -> bool:
@@ -1267,7 +1283,7 @@ PAGE_KINDS = {
 # A controller's list of its own processors is a supplier list too: "Processors (GDPR Art.
 # 30)", "List of our service providers".
 PROCESSORS_HEADING = re.compile(
-    r"^\W*(?:(?:our|data)\s+)?processors\b(?!\s+(?:must|shall|will|are|is)\b)"
+    r"^\W*(?:(?:our|data)\s+)?processors(?:\s*(?:\(|[-–—]|$)|\s+(?:we\s+use|list)\b)"
     r"|^\W*(?:a\s+)?(?:full\s+)?list of (?:our\s+)?(?:(?:third[- ]party\s+)?service providers"
     r"|processors)\b", re.IGNORECASE)
 # Blog posts, guides and glossaries talk about the world: a sentence there is about the
@@ -1665,7 +1681,7 @@ _AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?!\d|
 _NOT_A_PRICE_AFTER = (r"(?!\s*(?:million|billion|bn|mn|m|k|thousand|off|discount"
                       # "a £2 yearly reduction for each child", "a £10 voucher": money back
                       r"|(?:(?:yearly|annual|monthly|one-off)\s+)?(?:reduction|rebate|cashback"
-                      r"|refund|voucher|gift card)s?)\b)")
+                      r"|refund|voucher|gift[- ]?card)s?)\b)")
 _PERIODS = r"month|mo|year|yr|annum|week|term|semester|trimester"
 _ABBREVIATED = r"(?:p/a|p\.a\.|pa|pcm|p\.c\.m\.|p/m|p\.m\.|pppa)(?![\w/])"
 _UNITS = (  # "per provider/month": a unit of any name before a period is dropped
@@ -1799,7 +1815,7 @@ def _price(match: re.Match[str]) -> list[str]:
         shared = RANGE_PERIOD.match(match.string, match.end())
         if shared:
             units.append(_unit(shared["period"]))
-    units = [u for u in map(_unit, units) if u in UNITS]
+    units = list(dict.fromkeys(u for u in map(_unit, units) if u in UNITS))  # "£2 pppa per pupil"
     lead = LEAD_PERIOD.search(match.string[: match.start()])
     if lead and not PERIOD_UNITS & set(units):  # "Yearly plan: £120 per school"
         units.append(_unit(lead[lead.lastgroup].lower()))  # each branch has one group

@@ -111,11 +111,24 @@ class Report:
 def _read_text(path: Path, what: str) -> str:
     """The file's UTF-8 text; unreadable or not UTF-8, an EdcatError naming it."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a spreadsheet's byte-order mark is fine
     except OSError as exc:
         raise EdcatError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise EdcatError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _json(text: str, where: str) -> object:
+    """Parsed JSON, or an EdcatError naming ``where``: also for numbers too long for int()
+    and nesting too deep for the parser, which json reports as other errors."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EdcatError(f"{where}: not JSON ({exc.msg})") from None
+    except ValueError:  # int()'s digit limit, the one other error json.loads raises
+        raise EdcatError(f"{where}: not JSON (a number too long to read)") from None
+    except RecursionError:
+        raise EdcatError(f"{where}: not JSON (nested too deeply)") from None
 
 
 def _numbered_lines(path: Path, what: str) -> list[tuple[int, str]]:
@@ -134,10 +147,7 @@ def load_corpus(path: Path = DEFAULT_CORPUS) -> list[Case]:
 
 
 def _case(line: str, where: str, number: int) -> Case:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise EdcatError(f"{where}: not JSON ({exc.msg})") from None
+    row = _json(line, where)
     if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not isinstance(
         row.get("facts"), dict
     ):
@@ -273,10 +283,10 @@ def comparable(name: str, value: str) -> str:
 def load_judgements(path: Path = DEFAULT_JUDGEMENTS) -> list[Judgement]:
     """The judged pages of a real-excerpts file; a malformed entry is an EdcatError."""
     text = _read_text(path, "judgements")
+    doc = _json(text, str(path))
     try:
-        doc = json.loads(text)
         pages = doc["pages"]
-    except (json.JSONDecodeError, KeyError, TypeError):
+    except (KeyError, TypeError):
         raise EdcatError(f"{path}: expected a JSON object with a \"pages\" list") from None
     judgements = []
     for number, page in enumerate(pages, 1):
@@ -305,10 +315,7 @@ def load_pages(path: Path) -> list[PageContent]:
     """JSON Lines of {"url", "title", "text"}: the text of each page as it was judged."""
     pages = []
     for number, line in _numbered_lines(path, "pages"):
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EdcatError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        row = _json(line, f"{path}:{number}")
         if not (isinstance(row, dict) and isinstance(row.get("url"), str)
                 and isinstance(row.get("text"), str)):
             raise EdcatError(f"{path}:{number}: expected an object with \"url\" and \"text\"")
@@ -374,9 +381,10 @@ class UnseenReport:
 def unseen_scores(path: Path = DEFAULT_JUDGEMENTS) -> UnseenReport:
     """Every held-out set's per-field counts from the first time the rules read it, pooled."""
     text = _read_text(path, "judgements")
+    doc = _json(text, str(path))
     try:
-        scores = json.loads(text)["scores"]
-    except (json.JSONDecodeError, KeyError, TypeError):
+        scores = doc["scores"]
+    except (KeyError, TypeError):
         raise EdcatError(f"{path}: expected a JSON object with a \"scores\" object") from None
     if not isinstance(scores, dict):
         raise EdcatError(f"{path}: expected a JSON object with a \"scores\" object")
@@ -392,8 +400,8 @@ def unseen_scores(path: Path = DEFAULT_JUDGEMENTS) -> UnseenReport:
                 if field_name not in report.fields:
                     raise ValueError(f"unknown fact field {field_name!r}")
                 _add_counts(report.fields[field_name], counts)
-            report.pages += int(score["pages"])
-            report.false_yes += int(first["false_yes"])
+            report.pages += _count(score["pages"], "pages")
+            report.false_yes += _count(first["false_yes"], "false_yes")
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise EdcatError(f"{path}: scores {name!r}: malformed first-score counts"
                              f" ({exc.__class__.__name__}: {exc})") from None
@@ -401,8 +409,16 @@ def unseen_scores(path: Path = DEFAULT_JUDGEMENTS) -> UnseenReport:
     return report
 
 
+def _count(value: object, what: str) -> int:
+    """A count as the file must give it: a whole number from 0 (not 2.9, "3" or true)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{what} must be a whole number from 0, got {value!r}")
+    return value
+
+
 def _add_counts(score: FieldScore, counts: dict[str, int]) -> None:
-    stated, found, right = (int(counts[key]) for key in ("stated", "found", "right"))
+    stated, found, right = (_count(counts[key], f"{score.field} {key}")
+                            for key in ("stated", "found", "right"))
     if not 0 <= right <= min(stated, found):
         raise ValueError(f"{score.field}: right {right} of stated {stated}, found {found}")
     score.true_positives += right

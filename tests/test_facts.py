@@ -839,6 +839,14 @@ def test_malformed_first_counts_name_the_set(tmp_path, counts):
     (b"[]", 'expected a JSON object with a "scores" object'),
     (b'{"scores": []}', 'expected a JSON object with a "scores" object'),
     (b'{"scores": {"Q": 5}}', "scores 'Q': expected an object"),
+    (b'{"scores": {"Q": {"pages": ' + b"9" * 5000 + b"}}}", "not JSON (a number too long"),
+    (b"[" * 100_000, "not JSON (nested too deeply)"),
+    (b'{"scores": {"Q": {"pages": -5, "first": {"false_yes": 0, "fields": {}}}}}',
+     "pages must be a whole number from 0, got -5"),
+    (b'{"scores": {"Q": {"pages": 1, "first": {"false_yes": 0, "fields": {"phase": '
+     b'{"stated": 1e400, "found": 1, "right": 1}}}}}}', "phase stated must be a whole number"),
+    (b'{"scores": {"Q": {"pages": 1, "first": {"false_yes": true, "fields": {}}}}}',
+     "false_yes must be a whole number from 0, got True"),
     (b'{"scores": {"Q": {"pages": 1, "first": {"false_yes": 0, "fields": {"colour": '
      b'{"stated": 1, "found": 1, "right": 1}}}}}}', "unknown fact field 'colour'"),
 ])
@@ -848,6 +856,12 @@ def test_unreadable_scores_files_are_one_line_errors(tmp_path, content, message)
     with pytest.raises(EdcatError, match=re.escape(message)) as caught:
         unseen_scores(path)
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_byte_order_mark_is_not_an_error(tmp_path):
+    path = tmp_path / "judged.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"pages": [], "scores": {}}).encode())
+    assert unseen_scores(path).sets == [] and load_judgements(path) == []
 
 
 def test_pages_and_judgements_that_are_not_utf8_name_the_file(tmp_path):
@@ -977,12 +991,26 @@ def test_a_controllers_list_of_its_processors_is_a_supplier_list(heading):
     assert ("dpa_offered", "yes") in page_facts("https://quillo.example/legal/dpa", own)
 
 
-def test_processors_as_a_subject_do_not_make_a_supplier_list():
+@pytest.mark.parametrize("opening", [
+    "Processors must act only on written instructions.",
+    "Processors’ obligations",
+    "Processors: what the law says",
+    "Processors and controllers under the GDPR",
+    "Processors can ask us for help.",
+])
+def test_processors_as_a_subject_do_not_make_a_supplier_list(opening):
+    """Only a heading naming a list of processors does; the vendor's own certifications on a
+    page that opens by talking about processors are the vendor's."""
     from crawler.facts import _text_units, page_kinds
 
-    page = PageContent(url="https://quillo.example/dpa", title="Quillo DPA",
-                       main_text="Processors must act only on written instructions.\nMore.")
+    text = f"{opening}\nQuillo is ISO 27001 certified. We are SOC 2 Type II certified."
+    page = PageContent(url="https://quillo.example/security", title="Quillo security",
+                       main_text=text)
     assert "suppliers" not in page_kinds(page, _text_units(page), page.url)
+    found = page_facts("https://quillo.example/security", text)
+    assert {("certification", "iso-27001"), ("certification", "soc-2")} <= found
+    listed = page_facts("https://quillo.example/security", text.replace(opening, "Processors"))
+    assert not {pair for pair in listed if pair[0] == "certification"}
 
 
 def test_a_section_on_ai_providers_names_them_without_a_verb():
