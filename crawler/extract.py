@@ -25,6 +25,8 @@ from lxml import etree
 from trafilatura.settings import Extractor
 from w3lib.encoding import html_to_unicode
 
+from catalogue.urls import is_http_url
+
 
 def _set(words: str) -> frozenset[str]:
     """A frozenset from space-separated words (keeps long vocabularies readable)."""
@@ -391,12 +393,11 @@ def _join_site_wide(base: str, site: tuple[str, str], href: str) -> str | None:
 def _join(base: str, href: str) -> str | None:
     try:
         target, _fragment = urldefrag(urljoin(base, href.strip()))
-        parts = urlsplit(target)
     except ValueError:  # e.g. an unbalanced IPv6 bracket
         return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return target
+    # is_http_url also refuses a port out of range ("http://a.example:99999/"), which the
+    # frontier's canonical URL could not be made of
+    return target if is_http_url(target) else None
 
 
 def _anchor_text(anchor: lxml.html.HtmlElement) -> str:

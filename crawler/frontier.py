@@ -139,13 +139,24 @@ def choose_links(
     if budget <= 0:
         return []
     found: dict[str, Link] = {}
+    # Query-string variants of one page ("/pricing?currency=usd", "...=eur") would spend the
+    # budget on copies: a path requested already takes no more variants, and one page's links
+    # give each path one variant per kind of page ("index.php?page=privacy" and
+    # "index.php?page=pricing" are two pages).
+    seen_paths = {key.partition("?")[0] for key in seen}
+    variants: set[tuple[str, int]] = set()
     for url, anchor in links:
         key = canonical_url(url)
         if key in seen or key in found or not in_scope(url):
             continue
         priority = buyer_link_priority(url, anchor, site_lang=site_lang or "en")
-        if priority is not None:
-            found[key] = Link(url, anchor, priority)
+        if priority is None:
+            continue
+        path, query, _ = key.partition("?")
+        if query and (path in seen_paths or (path, priority) in variants):
+            continue
+        variants.add((path, priority))
+        found[key] = Link(url, anchor, priority)
     return sorted(found.values(), key=lambda link: link.priority)[:budget]
 
 

@@ -66,8 +66,8 @@ class CrawlOptions:
     def recorded(self) -> dict[str, Any]:
         """The options as saved in crawl_runs.options and in the job dir (JSON)."""
         data = asdict(self)
-        for key in ("archive", "replay"):
-            data[key] = str(data[key]) if data[key] else None
+        for key in ("archive", "replay"):  # absolute: --resume may run from another folder
+            data[key] = str(Path(data[key]).absolute()) if data[key] else None
         return data
 
     @classmethod

@@ -120,6 +120,23 @@ def test_choose_links_keeps_buyer_pages_best_first_within_budget():
     ]
 
 
+def test_query_variants_of_one_page_spend_one_request():
+    """Eight currencies of one pricing page must not crowd out the privacy policy."""
+    site = Site.of("https://q.example/")
+    links = [(f"https://q.example/pricing?currency={c}", c.upper())
+             for c in ("gbp", "usd", "eur", "aud", "cad", "nzd", "chf", "jpy")]
+    links.append(("https://q.example/privacy", "Privacy"))
+    chosen = choose_links(links, site.contains, seen={"https://q.example"}, budget=3)
+    assert [link.url for link in chosen] == [
+        "https://q.example/pricing?currency=gbp", "https://q.example/privacy"]
+    later = choose_links(links, site.contains, seen={"https://q.example/pricing?currency=gbp"},
+                         budget=3)
+    assert [link.url for link in later] == ["https://q.example/privacy"]
+    routed = [("https://q.example/index.php?page=privacy", "Privacy"),
+              ("https://q.example/index.php?page=pricing", "Pricing")]
+    assert len(choose_links(routed, site.contains, seen=set(), budget=5)) == 2
+
+
 def test_frontier_counts_the_home_page_and_never_claims_twice():
     frontier = ToolFrontier(1, "http://127.0.0.1:9000/", max_pages=3)
     assert frontier.claim_home() and not frontier.claim_home()
@@ -583,6 +600,18 @@ def test_crawl_that_does_not_start_leaves_no_job_state(small_catalogue, monkeypa
     with pytest.raises(run.CrawlError, match="the crawl did not start"):
         run.crawl(small_catalogue.path, run.CrawlOptions(resume=True))
     assert (job_dir / run.OPTIONS_FILE).exists()
+
+
+def test_recorded_archive_paths_are_absolute(tmp_path, monkeypatch):
+    """A crawl resumed from another folder must append to the archive it started."""
+    from crawler import run
+
+    monkeypatch.chdir(tmp_path)
+    options = run.CrawlOptions(all_tools=True, archive=Path("a.warc.gz"),
+                               replay=Path("old/b.warc.gz"))
+    recorded = run.CrawlOptions.from_recorded(options.recorded())
+    assert recorded.archive == tmp_path / "a.warc.gz"
+    assert recorded.replay == tmp_path / "old" / "b.warc.gz"
 
 
 def test_bad_options_fail_before_job_state_is_written(small_catalogue, tmp_path, monkeypatch):

@@ -294,6 +294,18 @@ def test_only_http_links_kept_and_base_element_honoured():
     ]
 
 
+def test_links_with_a_port_out_of_range_are_dropped_not_fatal():
+    """The frontier keys each link by its canonical URL, which such a port cannot give: one
+    bad link used to fail the whole page (a traceback, and the page never stored)."""
+    from catalogue.urls import canonical_url
+
+    bad = ["http://example.com:99999/privacy", "http://a:b:c/", "//x.example:-1/", "http://x: 80/"]
+    html = "".join(f'<a href="{href}">bad</a>' for href in bad) + '<a href="/privacy">ok</a>'
+    links = extract_page(f"<html><body>{html}</body></html>", "https://quillo.example/").links
+    assert links == [("https://quillo.example/privacy", "ok")]
+    assert [canonical_url(url) for url, _ in links]
+
+
 def test_huge_pages_fall_back_to_visible_text():
     p = extract_page("<html><body>" + "<p>word</p>" * 40_000 + "</body></html>", "https://x/")
     assert p.main_text.split() == ["word"] * 40_000
