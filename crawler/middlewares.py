@@ -155,6 +155,16 @@ class MetaRefreshLoopMiddleware(RedirectLoopMiddleware):
 # --- HTML only --------------------------------------------------------------------------------
 
 
+# Text has next to no control bytes besides tab, line breaks and form feed; random or
+# compressed bytes have about one in ten (27 of 256 values).
+MAX_CONTROL_SHARE = 0.05
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c")
+
+
+def _control_share(head: bytes) -> float:
+    return (len(head) - len(head.translate(None, _CONTROL_BYTES))) / len(head) if head else 0.0
+
+
 def html_verdict(content_type: str | None, body: bytes) -> str | None:
     """None if this looks like an HTML page, else why not (for the failure detail)."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
@@ -164,6 +174,8 @@ def html_verdict(content_type: str | None, body: bytes) -> str | None:
     if any(head.startswith(magic) for magic in BINARY_MAGIC):
         return f"binary content ({head[:4]!r}) served as {media or 'no content-type'}"
     if b"\x00" in head and not head.startswith(UTF16_BOMS):
+        return f"binary content served as {media or 'no content-type'}"
+    if not head.startswith(UTF16_BOMS) and _control_share(head) > MAX_CONTROL_SHARE:
         return f"binary content served as {media or 'no content-type'}"
     if not media and not head.lstrip().startswith(b"<"):
         return "no content-type and no markup"

@@ -7,6 +7,7 @@ import asyncio
 import gzip
 import ipaddress
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -298,7 +299,10 @@ def test_redirect_loop_is_named_but_a_slash_redirect_is_not():
      ("text/html", b"GIF89a\x01\x00", False),
      ("text/html", b"abc\x00\x01\x02\x03", False),
      ("text/plain", b"hello", False),
-     (None, b"just some bytes", False)],
+     (None, b"just some bytes", False),
+     # random bytes without a NUL or a known signature: about one in ten is a control byte
+     ("text/html", random.Random(7).randbytes(4096).replace(b"\x00", b"\x01"), False),
+     ("text/html", b"<html>\x0c<p>a form feed\t\r\n\x1b is rare but not binary" * 30, True)],
 )
 def test_html_verdict(content_type, body, ok):
     assert (html_verdict(content_type, body) is None) is ok
