@@ -65,6 +65,14 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 # Control characters, lone surrogates and non-characters: invisible in a browser, and
 # lxml refuses them in element text.
 _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Terminal escape sequences whole, not just their ESC: "\x1b[31mred" would leave "[31mred".
+_TERMINAL_SEQUENCES = re.compile(
+    "\x1b\\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
+    "|\x1b\\][^\x07\x1b]{0,2048}(?:\x07|\x1b\\\\)?"  # OSC: window titles, hyperlinks
+    "|\x9b[0-?]*[ -/]*[@-~]"  # the one-byte CSI
+    "|\x1b[@-~]")  # other two-character escapes ("\x1bc" resets the terminal)
+# A title or description longer than this is not one (a hostile page's 1 MB <title>).
+MAX_TITLE_CHARS = 1_000
 
 
 @dataclass(frozen=True)
@@ -195,7 +203,7 @@ def decode_html(html: str | bytes, content_type: str | None = None) -> str:
         encoding, text = html_to_unicode(content_type, html)
         if "\ufffd" in text and encoding.replace("-", "") == "utf8" and _is_cp1252(html):
             text = html.decode("cp1252", errors="replace")
-    return _NOT_XML_CHARS.sub("", text)
+    return _NOT_XML_CHARS.sub("", _TERMINAL_SEQUENCES.sub("", text))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -224,14 +232,14 @@ def _clean(value: object) -> str:
     """Whitespace collapsed, control characters dropped; "" for non-strings."""
     if not isinstance(value, str):
         return ""
-    return _WS.sub(" ", _NOT_XML_CHARS.sub("", value)).strip()
+    return _WS.sub(" ", _NOT_XML_CHARS.sub("", _TERMINAL_SEQUENCES.sub("", value))).strip()
 
 
 def _title(root: lxml.html.HtmlElement) -> str:
     for title in root.xpath("//title[not(ancestor::svg)]"):
         text = _clean(title.text_content())
         if text:
-            return text
+            return text[:MAX_TITLE_CHARS]
     return ""
 
 
@@ -240,7 +248,7 @@ def _meta_description(root: lxml.html.HtmlElement) -> str:
         if meta.get("name", "").strip().lower() == "description":
             text = _clean(meta.get("content"))
             if text:
-                return text
+                return text[:MAX_TITLE_CHARS]
     return ""
 
 

@@ -306,6 +306,17 @@ def test_links_with_a_port_out_of_range_are_dropped_not_fatal():
     assert [canonical_url(url) for url, _ in links]
 
 
+def test_terminal_escape_sequences_go_whole_and_titles_are_capped():
+    """Stripping only ESC left "[31mRED[0m" and "]8;;http://evil" in titles and evidence."""
+    title = "Evil \x1b[31mRED\x1b[0m \x1b]8;;http://evil.example\x07link\x1b]8;;\x07 \x9b2J done"
+    html = (f"<html><head><title>{title}</title><meta name=description content='{'d' * 5000}'>"
+            "</head><body><p>Body \x1b[1mbold\x1b[0m text \x1bc reset.</p></body></html>")
+    page = extract_page(html, "https://quillo.example/")
+    assert page.title == "Evil RED link done"
+    assert page.main_text == "Body bold text reset."
+    assert len(page.meta_description) == 1_000
+
+
 def test_huge_pages_fall_back_to_visible_text():
     p = extract_page("<html><body>" + "<p>word</p>" * 40_000 + "</body></html>", "https://x/")
     assert p.main_text.split() == ["word"] * 40_000
