@@ -28,12 +28,17 @@ from rich.text import Text
 from catalogue.escaping import csv_row, rich_markup_text, terminal_text
 
 
+def _plain_digits(value: str) -> bool:
+    """"80", not "²" or "٨٠": str.isdigit() alone is true of those, and int() is not."""
+    return value.isascii() and value.isdigit()
+
+
 def _readable_columns() -> None:
-    """Drop a $COLUMNS that is not plain digits: rich checks it with str.isdigit(), true of
-    "²", and then int() fails on it while the CLI is still starting."""
+    """Drop a $COLUMNS or $LINES that is not plain digits: rich checks them with
+    str.isdigit() and int() then fails while the CLI is still starting."""
     for name in ("COLUMNS", "LINES"):
         value = os.environ.get(name)
-        if value is not None and not (value.isascii() and value.isdigit()):
+        if value is not None and not _plain_digits(value):
             del os.environ[name]
 
 
@@ -46,7 +51,7 @@ def follow_columns() -> None:
     """Size both consoles from $COLUMNS as it is now (rich reads it when a console is made and
     can keep that width; one process may run several commands, as the tests do)."""
     columns = os.environ.get("COLUMNS", "")
-    if columns.isascii() and columns.isdigit() and int(columns) > 0:
+    if _plain_digits(columns) and int(columns) > 0:
         console.width = err_console.width = int(columns)
 
 

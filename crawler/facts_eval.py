@@ -282,12 +282,10 @@ def comparable(name: str, value: str) -> str:
 
 def load_judgements(path: Path = DEFAULT_JUDGEMENTS) -> list[Judgement]:
     """The judged pages of a real-excerpts file; a malformed entry is an EdcatError."""
-    text = _read_text(path, "judgements")
-    doc = _json(text, str(path))
-    try:
-        pages = doc["pages"]
-    except (KeyError, TypeError):
-        raise EdcatError(f"{path}: expected a JSON object with a \"pages\" list") from None
+    doc = _json(_read_text(path, "judgements"), str(path))
+    pages = doc.get("pages") if isinstance(doc, dict) else None
+    if not isinstance(pages, list):
+        raise EdcatError(f"{path}: expected a JSON object with a \"pages\" list")
     judgements = []
     for number, page in enumerate(pages, 1):
         where = f"{path}: page {number}"
@@ -380,12 +378,8 @@ class UnseenReport:
 
 def unseen_scores(path: Path = DEFAULT_JUDGEMENTS) -> UnseenReport:
     """Every held-out set's per-field counts from the first time the rules read it, pooled."""
-    text = _read_text(path, "judgements")
-    doc = _json(text, str(path))
-    try:
-        scores = doc["scores"]
-    except (KeyError, TypeError):
-        raise EdcatError(f"{path}: expected a JSON object with a \"scores\" object") from None
+    doc = _json(_read_text(path, "judgements"), str(path))
+    scores = doc.get("scores") if isinstance(doc, dict) else None
     if not isinstance(scores, dict):
         raise EdcatError(f"{path}: expected a JSON object with a \"scores\" object")
     report = UnseenReport({name: FieldScore(name) for name in FACT_FIELDS}, [], 0, 0)
